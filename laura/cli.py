@@ -1,0 +1,136 @@
+"""The ``laura`` command. Imports are lazy: ``laura --help`` must not pay for torch."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+
+def _add_config(p: argparse.ArgumentParser) -> None:
+    p.add_argument("-c", "--config", required=True, help="experiment YAML (e.g. recipes/lauragpt-mini.yaml)")
+    p.add_argument("overrides", nargs="*", help="key=value overrides, e.g. trainer.max_steps=100")
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from laura.config import load_config
+    from laura.train import train
+
+    exp = train(load_config(args.config, args.overrides))
+    print(f"done: {exp}")
+    return 0
+
+
+def cmd_decode(args: argparse.Namespace) -> int:
+    from laura.decode import decode
+
+    info = decode(args.exp, args.data, args.out, weights=args.weights, overrides=args.overrides)
+    print(json.dumps({k: v for k, v in info.items() if k != "config"}, indent=2))
+    return 0
+
+
+def cmd_score(args: argparse.Namespace) -> int:
+    from laura.metrics.wer import main as score_main
+
+    argv = ["--ref", args.ref, "--hyp", args.hyp, "--lang", args.lang]
+    if args.out:
+        argv += ["--out", args.out]
+    return score_main(argv)
+
+
+def cmd_info(args: argparse.Namespace) -> int:
+    from laura.info import model_info
+
+    info = model_info(args.config, args.overrides)
+    if args.json:
+        print(json.dumps(info, indent=2))
+        return 0
+    print(f"config: {args.config}   (counted on the meta device: no weights allocated)")
+    print(f"{'subsystem':<22}{'parameters':>16}")
+    for k, v in info["parameters"].items():
+        print(f"{k:<22}{v:>16,}")
+    print(f"{'= total (billions)':<22}{info['parameters']['total'] / 1e9:>16.3f}")
+    print("vocabulary: " + ", ".join(f"{k} {v:,}" for k, v in info["vocab"].items()))
+    return 0
+
+
+def cmd_tokenizer(args: argparse.Namespace) -> int:
+    from laura.data.kaldi import read_table
+    from laura.text.tokenizer import train_bpe
+
+    texts: list[str] = []
+    for f in args.text:
+        texts += list(read_table(f).values())
+    tok = train_bpe(texts, args.vocab_size, args.out)
+    print(f"{args.out}: BPE with {tok.vocab_size} tokens from {len(texts)} lines")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(prog="laura", description="LauraGPT toolkit: train, decode, score, inspect.")
+    sub = ap.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("train", help="train a model from a config", description="Train; resumes from <exp_dir>/checkpoints/last.ckpt when present.")
+    _add_config(p)
+    p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("decode", help="decode a data dir with a trained experiment")
+    p.add_argument("--exp", required=True, help="experiment dir (holds config.yaml and model.safetensors)")
+    p.add_argument("--data", required=True, help="Kaldi-style data dir to decode")
+    p.add_argument("--out", required=True, help="output dir for hyp, ref, decode.json")
+    p.add_argument("--weights", default=None, help="weights file (default <exp>/model.safetensors)")
+    p.add_argument("overrides", nargs="*", help="key=value overrides, e.g. decode.batch_size=16")
+    p.set_defaults(func=cmd_decode)
+
+    p = sub.add_parser("score", help="WER/CER of hypotheses against references (Kaldi text files)")
+    p.add_argument("--ref", required=True)
+    p.add_argument("--hyp", required=True)
+    p.add_argument("--lang", default="auto", choices=["auto", "en", "zh"], help="normalisation; auto = per utterance")
+    p.add_argument("--out", default=None, help="write the result as JSON")
+    p.set_defaults(func=cmd_score)
+
+    p = sub.add_parser("info", help="parameter counts per subsystem (meta device, no memory)")
+    _add_config(p)
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(func=cmd_info)
+
+    # Listed for --help; main() hands their arguments to the module's own parser.
+    sub.add_parser("validate-data", help="check Kaldi-style data dirs; every problem is listed", add_help=False)
+    sub.add_parser("mini-corpus", help="synthesise the offline mini corpus (espeak-ng, sox)", add_help=False)
+
+    p = sub.add_parser("train-tokenizer", help="train a BPE text tokenizer on Kaldi text files")
+    p.add_argument("--text", nargs="+", required=True, help="Kaldi text files (uttid transcript)")
+    p.add_argument("--vocab-size", type=int, default=1000)
+    p.add_argument("--out", required=True, help="output dir (tokenizer.json)")
+    p.set_defaults(func=cmd_tokenizer)
+    return ap
+
+
+# Commands whose arguments belong to another module's parser (its --help is theirs).
+_PASSTHROUGH = {
+    "validate-data": "laura.data.validate",
+    "mini-corpus": "laura.data.mini.generate",
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] in _PASSTHROUGH:
+        import importlib
+
+        return int(importlib.import_module(_PASSTHROUGH[argv[0]]).main(argv[1:]) or 0)
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except (FileNotFoundError, ValueError, KeyError, OSError) as err:
+        if os.environ.get("LAURA_DEBUG"):  # full traceback
+            raise
+        msg = err.args[0] if isinstance(err, KeyError) and err.args else err
+        print(f"laura {args.command}: error: {msg}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

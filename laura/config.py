@@ -1,0 +1,162 @@
+"""Experiment configuration: plain dataclasses, YAML files and ``key=value`` overrides.
+
+The dataclasses are the schema: a YAML file or an override naming a key that does not exist is
+an error naming that key. Nothing is instantiated from a class path in the file; ``kind``
+chooses from a fixed registry of LightningModules and ``model.lm.arch`` from a fixed set of
+Hugging Face architectures.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from omegaconf import DictConfig, OmegaConf
+from omegaconf.errors import OmegaConfBaseException
+
+from laura.nn.lauragpt import LauraGPTConfig
+
+
+@dataclass
+class DataConfig:
+    train: list[str] = field(default_factory=list)  # Kaldi-style data dirs
+    valid: list[str] = field(default_factory=list)
+    task: str = "ASR"
+    max_seconds: float = 60.0  # padded seconds of audio per batch
+    max_batch_size: int = 64
+    num_buckets: int = 10
+    num_workers: int = 1
+    speed_perturb: list[float] = field(default_factory=lambda: [1.0])
+    validate: bool = True  # check every data dir before training starts
+    check_audio: bool = True  # open every audio file during validation
+    skip_invalid: bool = False  # drop bad utterances instead of failing (list kept in exp_dir)
+
+
+@dataclass
+class TokenizerConfig:
+    path: str = "qwen2"  # a dir/file with tokenizer.json, or "qwen2" (shipped Qwen2 tokenizer)
+
+
+@dataclass
+class OptimConfig:
+    lr: float = 5e-4
+    warmup_steps: int = 10000
+    weight_decay: float = 0.01
+    betas: list[float] = field(default_factory=lambda: [0.9, 0.98])
+    schedule: str = "cosine"  # cosine | constant | noam (all after linear warmup)
+    min_lr_ratio: float = 0.05  # cosine floor, as a share of lr
+    ctc_weight: float = 0.0  # auxiliary CTC on the encoder (lauragpt kind)
+
+
+@dataclass
+class TrainerConfig:
+    accelerator: str = "cpu"
+    devices: int = 1
+    num_nodes: int = 1
+    strategy: str = "auto"  # ddp | ddp_fork | ddp_spawn | fsdp | auto
+    precision: str = "32-true"
+    max_steps: int = -1
+    max_epochs: int | None = None
+    max_time: str | None = None  # "DD:HH:MM:SS", a wall-clock budget
+    gradient_clip_val: float = 1.0
+    accumulate_grad_batches: int = 1
+    val_check_interval: Any = 1.0
+    check_val_every_n_epoch: int | None = 1
+    limit_val_batches: Any = 1.0
+    log_every_n_steps: int = 10
+    num_sanity_val_steps: int = 0
+    enable_progress_bar: bool = True
+    checkpoint_every_n_steps: int = 200
+    deterministic: bool = False
+
+
+@dataclass
+class DecodeConfig:
+    batch_size: int = 8
+    max_new_tokens: int = 200
+    max_len_ratio: float = 2.0  # cap = ratio x input positions + 10 (loop guard)
+    temperature: float = 0.0  # 0 = greedy
+    top_k: int = 0
+    n_log_examples: int = 4  # greedy decodes printed at each validation
+
+
+@dataclass
+class ExperimentConfig:
+    kind: str = "lauragpt"  # lauragpt | encoder_ctc
+    exp_dir: str = "exp/lauragpt"
+    seed: int = 0
+    data: DataConfig = field(default_factory=DataConfig)
+    tokenizer: TokenizerConfig = field(default_factory=TokenizerConfig)
+    model: LauraGPTConfig = field(default_factory=LauraGPTConfig)
+    cmvn: str | None = None  # stats file; computed from the training data when missing
+    encoder_init: str | None = None  # encoder weights (safetensors) from CTC pre-training
+    optim: OptimConfig = field(default_factory=OptimConfig)
+    trainer: TrainerConfig = field(default_factory=TrainerConfig)
+    decode: DecodeConfig = field(default_factory=DecodeConfig)
+
+
+KINDS = ("lauragpt", "encoder_ctc")
+
+
+class ConfigError(ValueError):
+    pass
+
+
+def _explain(err: OmegaConfBaseException, source: str) -> ConfigError:
+    key = getattr(err, "full_key", None) or "?"
+    msg = str(err).splitlines()[0]
+    if "not in" in msg or "Key '" in msg:
+        return ConfigError(f"{source}: unknown config key '{key}' ({msg})")
+    return ConfigError(f"{source}: bad value for '{key}': {msg}")
+
+
+def load_config(path: str | Path | None = None, overrides: list[str] | None = None) -> DictConfig:
+    """Schema <- YAML file <- ``key=value`` overrides, each key checked against the schema."""
+    cfg = OmegaConf.structured(ExperimentConfig)
+    if path is not None:
+        path = Path(path)
+        if not path.is_file():
+            raise FileNotFoundError(f"{path}: config file not found")
+        try:
+            cfg = OmegaConf.merge(cfg, OmegaConf.load(path))
+        except OmegaConfBaseException as err:
+            raise _explain(err, str(path)) from None
+    for item in overrides or []:
+        if "=" not in item:
+            raise ConfigError(f"override {item!r} is not of the form key=value")
+        try:
+            cfg = OmegaConf.merge(cfg, OmegaConf.from_dotlist([item]))
+        except OmegaConfBaseException as err:
+            raise _explain(err, f"override {item!r}") from None
+    if cfg.kind not in KINDS:
+        raise ConfigError(f"kind={cfg.kind!r} is not one of {KINDS}")
+    return cfg
+
+
+def to_object(cfg: DictConfig) -> ExperimentConfig:
+    try:
+        obj = OmegaConf.to_object(cfg)
+    except OmegaConfBaseException as err:
+        raise _explain(err, "config") from None
+    assert isinstance(obj, ExperimentConfig)
+    return obj
+
+
+def to_container(cfg: DictConfig | ExperimentConfig) -> dict[str, Any]:
+    """Plain dict (for hyper-parameters in checkpoints that load with weights_only=True)."""
+    if not isinstance(cfg, DictConfig):
+        cfg = OmegaConf.structured(cfg)
+    return OmegaConf.to_container(cfg, resolve=True)  # type: ignore[return-value]
+
+
+def from_container(data: dict[str, Any]) -> ExperimentConfig:
+    return to_object(OmegaConf.merge(OmegaConf.structured(ExperimentConfig), data))
+
+
+def save_config(cfg: DictConfig | ExperimentConfig, path: str | Path) -> None:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(OmegaConf.to_yaml(OmegaConf.create(to_container(cfg))))
+    tmp.replace(path)

@@ -1,0 +1,526 @@
+"""Check a Kaldi data dir before training, in the spirit of Kaldi's `validate_data_dir.sh`.
+
+Every problem is reported (not just the first), one `Problem` per bad line / utterance, each
+naming the file, the line when there is one, the utterance and what is wrong, e.g.::
+
+    data/train/wav.scp:12: utt spk1-003: audio file /x/y.wav does not exist
+
+Checks:
+
+* required files exist: `wav.scp`, `utt2spk`, `text` (unless `require_text=False`) and any
+  `extra_text_files`;
+* every table (core files, `segments`, `spk2utt` and the extras `kaldi.is_extra_table` picks up):
+  blank or malformed lines, bad UTF-8, duplicate ids, ids not sorted in byte order;
+* ids present in one per-utterance file and missing from another (one problem per id);
+* `spk2utt` agrees with `utt2spk`; speaker ids are single non-empty tokens;
+* empty transcripts in `text` and `extra_text_files`;
+* audio (`check_audio=True`): file missing, unreadable, sample rate != expected, not mono,
+  zero samples, duration outside [min_duration, max_duration]; with `check_samples=True` the
+  samples are decoded (in blocks, so memory stays bounded) to find all-zero audio and NaN/Inf;
+  other path tables (e.g. `clean.scp`) get the same checks except the duration limits;
+* `segments`: syntax, start >= 0, start < end, recording in `wav.scp`, segment within the
+  recording (with `SEGMENT_TOLERANCE` slack), segment duration within the limits.
+
+With `segments`, `wav.scp` is keyed by recording, and problems about a recording are labelled
+`recording <id>`; `filter_invalid` then drops every segment of that recording.
+
+`check_audio=False` skips every access to audio files (useful on slow network storage);
+`check_samples=False` keeps the header checks and skips decoding.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import soundfile
+
+from laura.data.errors import DataError
+from laura.data.kaldi import (
+    TableLine,
+    byte_order,
+    derive_spk2utt,
+    is_extra_table,
+    load_data_dir,
+    parse_segment,
+    resolve_audio_path,
+    scan_table,
+)
+
+__all__ = [
+    "BENIGN_KINDS",
+    "STRUCTURAL_KINDS",
+    "Problem",
+    "ValidationError",
+    "filter_invalid",
+    "format_problems",
+    "main",
+    "raise_if_invalid",
+    "validate_data_dir",
+]
+
+# Problems that stop `load_data_dir` from working: skipping utterances cannot help.
+STRUCTURAL_KINDS = frozenset(
+    {
+        "missing-dir",
+        "missing-file",
+        "unreadable-file",
+        "blank",
+        "malformed",
+        "encoding",
+        "duplicate",
+        "spk2utt",
+    }
+)
+# Problems our loaders do not care about (Kaldi tools do): reported, never cause skipping.
+BENIGN_KINDS = frozenset({"unsorted"})
+SEGMENT_TOLERANCE = 0.02  # seconds a segment may overshoot its recording (rounding)
+_BLOCK_FRAMES = 1 << 20  # decode in blocks of ~1M frames: bounded memory for long recordings
+MAX_PROBLEMS_IN_MESSAGE = 50
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One problem in a data dir. `kind` is a short machine-readable code (see module doc)."""
+
+    file: str
+    line: int | None
+    utt: str | None
+    message: str
+    kind: str = "other"
+    label: str = "utt"  # "recording" for wav.scp entries of a dir with segments
+
+    def __str__(self) -> str:
+        where = self.file if self.line is None else f"{self.file}:{self.line}"
+        who = f"{self.label} {self.utt}: " if self.utt is not None else ""
+        return f"{where}: {who}{self.message}"
+
+
+def format_problems(problems: Sequence[Problem], limit: int = MAX_PROBLEMS_IN_MESSAGE) -> str:
+    """One line per problem, the first `limit` of them, then `... and N more`."""
+    lines = [str(p) for p in problems[:limit]]
+    if len(problems) > limit:
+        lines.append(f"... and {len(problems) - limit} more")
+    return "\n".join(lines)
+
+
+class ValidationError(DataError):
+    """Raised when a data dir has problems; `.problems` holds all of them."""
+
+    def __init__(self, problems: Sequence[Problem], data_dir: str | os.PathLike[str] | None = None):
+        self.problems = list(problems)
+        self.data_dir = None if data_dir is None else str(data_dir)
+        n = len(self.problems)
+        head = f"{n} problem{'s' if n != 1 else ''}"
+        if self.data_dir is not None:
+            head += f" in data dir {self.data_dir}"
+        super().__init__(f"{head}:\n{format_problems(self.problems)}")
+
+
+def _unsorted_problem(label: str, entries: list[TableLine]) -> Problem | None:
+    bad = [
+        (prev, cur)
+        for prev, cur in zip(entries, entries[1:])
+        if byte_order(cur.key) < byte_order(prev.key)
+    ]
+    if not bad:
+        return None
+    prev, cur = bad[0]
+    more = f"; {len(bad)} out-of-order lines in total" if len(bad) > 1 else ""
+    return Problem(
+        label,
+        cur.lineno,
+        None,
+        f"ids are not sorted in byte order (LC_ALL=C sort): {cur.key!r} comes after "
+        f"{prev.key!r}{more}",
+        "unsorted",
+    )
+
+
+@dataclass
+class _AudioInfo:
+    frames: int
+    sample_rate: int
+    channels: int
+    subtype: str
+
+    @property
+    def duration(self) -> float:
+        return self.frames / self.sample_rate if self.sample_rate > 0 else 0.0
+
+
+def _read_info(path: str) -> tuple[_AudioInfo | None, tuple[str, str] | None]:
+    """Header of an audio file, or (None, (kind, message))."""
+    if not os.path.isfile(path):
+        return None, ("audio-missing", f"audio file {path} does not exist")
+    try:
+        info = soundfile.info(path)
+    except Exception as e:  # LibsndfileError, RuntimeError, TypeError: all "cannot read"
+        return None, ("audio-unreadable", f"cannot read audio file {path}: {e}")
+    return _AudioInfo(info.frames, info.samplerate, info.channels, info.subtype), None
+
+
+def _scan_samples(path: str, info: _AudioInfo) -> tuple[str, str] | None:
+    """Decode the file block by block; report NaN/Inf samples or all-zero audio."""
+    dtype = "float64" if info.subtype == "DOUBLE" else "float32"
+    nonfinite = 0
+    any_nonzero = False
+    try:
+        for block in soundfile.blocks(path, blocksize=_BLOCK_FRAMES, dtype=dtype, always_2d=True):
+            finite = np.isfinite(block)
+            nonfinite += int(block.size - np.count_nonzero(finite))
+            # NaN != 0 is True, so mask non-finite values out before the silence test
+            any_nonzero = any_nonzero or bool(np.any(block[finite] != 0))
+    except Exception as e:
+        return "audio-unreadable", f"cannot decode audio file {path}: {e}"
+    if nonfinite:
+        return "nonfinite", f"audio contains {nonfinite} NaN/Inf sample(s) ({path})"
+    if not any_nonzero:
+        return "silent", f"audio is silent: all samples are zero ({path})"
+    return None
+
+
+def _check_audio_file(
+    path: str,
+    expected_sample_rate: int,
+    limits: tuple[float, float] | None,
+    check_samples: bool,
+) -> tuple[_AudioInfo | None, tuple[str, str] | None]:
+    """At most one (kind, message) per file, the most basic first; info if the header is usable."""
+    info, err = _read_info(path)
+    if info is None:
+        return None, err
+    if info.sample_rate != expected_sample_rate:
+        msg = f"sample rate {info.sample_rate} Hz, expected {expected_sample_rate} Hz ({path})"
+        return None, ("sample-rate", msg)
+    if info.channels != 1:
+        return None, ("channels", f"{info.channels} channels, expected mono ({path})")
+    if info.frames == 0:
+        return None, ("empty-audio", f"audio file {path} is empty (0 samples)")
+    if limits is not None:
+        lo, hi = limits
+        if info.duration < lo:
+            msg = f"duration {info.duration:.3f} s is shorter than min_duration {lo} s ({path})"
+            return info, ("too-short", msg)
+        if info.duration > hi:
+            msg = f"duration {info.duration:.2f} s is longer than max_duration {hi} s ({path})"
+            return info, ("too-long", msg)
+    if check_samples:
+        return info, _scan_samples(path, info)
+    return info, None
+
+
+def validate_data_dir(
+    data_dir: str | os.PathLike[str],
+    *,
+    expected_sample_rate: int = 16000,
+    require_text: bool = True,
+    max_duration: float = 60.0,
+    min_duration: float = 0.05,
+    check_audio: bool = True,
+    check_samples: bool = True,
+    extra_text_files: Iterable[str] = (),
+    base_dir: str | os.PathLike[str] | None = None,
+) -> list[Problem]:
+    """Return every problem found in a Kaldi data dir (empty list: the dir is clean).
+
+    `extra_text_files` (e.g. `("text.en",)`) are required and checked for empty values like
+    `text`. `base_dir` resolves relative audio paths (default: the data dir, see kaldi.py).
+    """
+    d = Path(data_dir)
+    if not d.is_dir():
+        return [Problem(str(d), None, None, "data directory does not exist", "missing-dir")]
+    extra_text_files = list(extra_text_files)
+    base = Path(base_dir) if base_dir is not None else d
+    problems: list[Problem] = []
+
+    def fname(name: str) -> str:
+        return str(d / name)
+
+    required = ["wav.scp", "utt2spk"] + (["text"] if require_text else []) + extra_text_files
+    for name in dict.fromkeys(required):
+        if not (d / name).is_file():
+            problems.append(
+                Problem(fname(name), None, None, "required file is missing", "missing-file")
+            )
+
+    has_segments = (d / "segments").is_file()
+    rec_label = "recording" if has_segments else "utt"
+
+    # --- syntax of every table -------------------------------------------------------------
+    core = [n for n in ("wav.scp", "segments", "text", "utt2spk", "spk2utt") if (d / n).is_file()]
+    extras = sorted(
+        {p.name for p in d.iterdir() if p.is_file() and is_extra_table(p.name)}
+        | {n for n in extra_text_files if (d / n).is_file()}
+    )
+    tables: dict[str, list[TableLine]] = {}
+    for name in core + extras:
+        try:
+            entries, issues = scan_table(d / name)
+        except DataError as e:
+            problems.append(Problem(fname(name), None, None, str(e), "unreadable-file"))
+            continue
+        for i in issues:
+            problems.append(Problem(fname(name), i.lineno, i.key, i.message, i.kind))
+        unsorted = _unsorted_problem(fname(name), entries)
+        if unsorted is not None:
+            problems.append(unsorted)
+        tables[name] = entries
+
+    # wav.scp / *.scp values must be plain paths
+    paths: dict[str, dict[str, tuple[int, str]]] = {}  # table -> id -> (line, abs path)
+    for name in ["wav.scp"] + [n for n in extras if n.endswith(".scp")]:
+        if name not in tables:
+            continue
+        paths[name] = {}
+        label = rec_label if name == "wav.scp" else "utt"
+        for e in tables[name]:
+            try:
+                paths[name][e.key] = (e.lineno, resolve_audio_path(e.value, base))
+            except ValueError as err:
+                problems.append(Problem(fname(name), e.lineno, e.key, str(err), "malformed", label))
+
+    segments: dict[str, tuple[int, float, float | None, str]] = {}  # utt -> (line, start, end, rec)
+    for e in tables.get("segments", []):
+        try:
+            seg = parse_segment(e.value)
+        except ValueError as err:
+            problems.append(Problem(fname("segments"), e.lineno, e.key, str(err), "malformed"))
+            continue
+        segments[e.key] = (e.lineno, seg.start, seg.end, seg.recording)
+
+    # --- the same utterance ids everywhere -----------------------------------------------
+    primary = "segments" if has_segments else "wav.scp"
+    utt_tables = [n for n in [primary, "text", "utt2spk", *extras] if n in tables]
+    ids_of = {n: {e.key: e.lineno for e in tables[n]} for n in utt_tables}
+    seen: set[str] = set()
+    for name in utt_tables:
+        for utt, lineno in ids_of[name].items():
+            if utt in seen:
+                continue
+            seen.add(utt)
+            missing = [m for m in utt_tables if utt not in ids_of[m]]
+            if missing:
+                present = [m for m in utt_tables if utt in ids_of[m]]
+                problems.append(
+                    Problem(
+                        fname(name),
+                        lineno,
+                        utt,
+                        f"present in {', '.join(present)} but missing from {', '.join(missing)}",
+                        "missing-id",
+                    )
+                )
+
+    # --- speakers ------------------------------------------------------------------------
+    utt2spk: dict[str, str] = {}
+    for e in tables.get("utt2spk", []):
+        if not e.value or len(e.value.split()) != 1:
+            problems.append(
+                Problem(
+                    fname("utt2spk"),
+                    e.lineno,
+                    e.key,
+                    f"expected exactly one speaker id, got {e.value!r}",
+                    "malformed",
+                )
+            )
+        else:
+            utt2spk[e.key] = e.value
+    if "spk2utt" in tables and "utt2spk" in tables:
+        derived = {s: set(us) for s, us in derive_spk2utt(utt2spk).items()}
+        listed = set()
+        for e in tables["spk2utt"]:
+            listed.add(e.key)
+            got = set(e.value.split())
+            want = derived.get(e.key)
+            if want is None:
+                msg = f"speaker {e.key} does not appear in utt2spk"
+            elif got != want:
+                lack = sorted(want - got, key=byte_order)
+                extra = sorted(got - want, key=byte_order)
+                msg = (
+                    f"utterances of speaker {e.key} disagree with utt2spk: "
+                    f"missing {lack[:5]}{'...' if len(lack) > 5 else ''}, "
+                    f"unexpected {extra[:5]}{'...' if len(extra) > 5 else ''}"
+                )
+            else:
+                continue
+            problems.append(Problem(fname("spk2utt"), e.lineno, None, msg, "spk2utt"))
+        for spk in sorted(set(derived) - listed, key=byte_order):
+            problems.append(
+                Problem(
+                    fname("spk2utt"),
+                    None,
+                    None,
+                    f"speaker {spk} from utt2spk is missing (regenerate spk2utt)",
+                    "spk2utt",
+                )
+            )
+
+    # --- transcripts ---------------------------------------------------------------------
+    for name in dict.fromkeys(["text", *extra_text_files]):
+        for e in tables.get(name, []):
+            if not e.value.strip():
+                problems.append(
+                    Problem(fname(name), e.lineno, e.key, "empty transcript", "empty-text")
+                )
+
+    # --- audio ---------------------------------------------------------------------------
+    if not check_audio:
+        return _sorted(problems)
+    rec_info: dict[str, _AudioInfo] = {}
+    for name, table in paths.items():
+        is_wav = name == "wav.scp"
+        label = rec_label if is_wav else "utt"
+        # per-file duration limits only for whole-file utterances (segments are checked below)
+        limits = (min_duration, max_duration) if is_wav and not has_segments else None
+        for key, (lineno, path) in table.items():
+            info, bad = _check_audio_file(path, expected_sample_rate, limits, check_samples)
+            if bad is not None:
+                problems.append(Problem(fname(name), lineno, key, bad[1], bad[0], label))
+            if is_wav and info is not None:
+                rec_info[key] = info
+
+    # --- segments ------------------------------------------------------------------------
+    wav_ids = {e.key for e in tables.get("wav.scp", [])}
+    for utt, (lineno, start, end, rec) in segments.items():
+
+        def seg_problem(kind: str, msg: str, utt: str = utt, lineno: int = lineno) -> None:
+            problems.append(Problem(fname("segments"), lineno, utt, msg, kind))
+
+        if "wav.scp" in tables and rec not in wav_ids:
+            seg_problem("missing-id", f"recording {rec} is not in wav.scp")
+            continue
+        if start < 0:
+            seg_problem("segment", f"start time {start} s is negative")
+            continue
+        if end is not None and end <= start:
+            seg_problem("segment", f"start {start} s is not before end {end} s")
+            continue
+        info = rec_info.get(rec)
+        if info is None:
+            continue  # recording unreadable (already reported) or not checked
+        rec_dur = info.duration
+        eff_end = rec_dur if end is None else end
+        if start >= rec_dur or eff_end > rec_dur + SEGMENT_TOLERANCE:
+            seg_problem(
+                "segment",
+                f"segment {start}-{eff_end} s is outside recording {rec} ({rec_dur:.3f} s)",
+            )
+            continue
+        dur = min(eff_end, rec_dur) - start
+        if dur < min_duration:
+            seg_problem(
+                "too-short", f"duration {dur:.3f} s is shorter than min_duration {min_duration} s"
+            )
+        elif dur > max_duration:
+            seg_problem(
+                "too-long", f"duration {dur:.2f} s is longer than max_duration {max_duration} s"
+            )
+    return _sorted(problems)
+
+
+def _sorted(problems: list[Problem]) -> list[Problem]:
+    # by file, then line (file-level problems first); stable, so checks keep their order
+    return sorted(problems, key=lambda p: (p.file, p.line or 0))
+
+
+def raise_if_invalid(data_dir: str | os.PathLike[str], **kwargs: object) -> None:
+    """Run `validate_data_dir(data_dir, **kwargs)`; raise `ValidationError` listing all problems."""
+    problems = validate_data_dir(data_dir, **kwargs)  # type: ignore[arg-type]
+    if problems:
+        raise ValidationError(problems, data_dir)
+
+
+def filter_invalid(
+    data_dir: str | os.PathLike[str], problems: Sequence[Problem]
+) -> tuple[list[str], list[Problem]]:
+    """Split a data dir's utterances into kept ids and the problems that caused skipping.
+
+    For training with an explicit "skip bad utterances" option: returns `(kept_ids, skipped)`
+    where `kept_ids` are the utterance ids (byte order) with no problem and `skipped` holds the
+    problems of the dropped ones (write them next to the experiment). A problem about a
+    recording drops all its segments. Problems that skipping cannot fix (missing files,
+    malformed tables, duplicate ids, spk2utt mismatch) raise `ValidationError`; `unsorted`
+    problems are ignored.
+    """
+    fatal = [
+        p
+        for p in problems
+        if p.kind in STRUCTURAL_KINDS or (p.utt is None and p.kind not in BENIGN_KINDS)
+    ]
+    if fatal:
+        raise ValidationError(fatal, data_dir)
+    kd = load_data_dir(data_dir)
+    by_rec: dict[str, list[str]] = {}
+    if kd.segments is not None:
+        for utt, seg in kd.segments.items():
+            by_rec.setdefault(seg.recording, []).append(utt)
+    bad: set[str] = set()
+    skipped: list[Problem] = []
+    for p in problems:
+        if p.kind in BENIGN_KINDS or p.utt is None:
+            continue
+        skipped.append(p)
+        if p.label == "recording":
+            bad.update(by_rec.get(p.utt, []))
+        else:
+            bad.add(p.utt)
+    kept = [u for u in kd.utt_ids if u not in bad]
+    return kept, skipped
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """`laura validate-data DIR [DIR...]`: print one line per problem; exit 1 if any."""
+    ap = argparse.ArgumentParser(
+        prog="laura validate-data",
+        description="Check Kaldi data dirs (wav.scp, text, utt2spk, segments, audio files).",
+    )
+    ap.add_argument("dirs", nargs="+", metavar="DIR")
+    ap.add_argument("--no-audio", action="store_true", help="do not open audio files at all")
+    ap.add_argument(
+        "--header-only", action="store_true", help="read audio headers but do not decode samples"
+    )
+    ap.add_argument("--sample-rate", type=int, default=16000, help="expected rate (default 16000)")
+    ap.add_argument("--no-text", action="store_true", help="do not require a text file")
+    ap.add_argument("--min-duration", type=float, default=0.05)
+    ap.add_argument("--max-duration", type=float, default=60.0)
+    ap.add_argument(
+        "--extra-text",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="another required transcript file, e.g. text.en (repeatable)",
+    )
+    args = ap.parse_args(argv)
+
+    total = 0
+    for data_dir in args.dirs:
+        problems = validate_data_dir(
+            data_dir,
+            expected_sample_rate=args.sample_rate,
+            require_text=not args.no_text,
+            max_duration=args.max_duration,
+            min_duration=args.min_duration,
+            check_audio=not args.no_audio,
+            check_samples=not args.header_only,
+            extra_text_files=args.extra_text,
+        )
+        for p in problems:
+            print(p)
+        n = len(problems)
+        status = "OK" if n == 0 else f"{n} problem{'s' if n != 1 else ''}"
+        print(f"{data_dir}: {status}")
+        total += n
+    if len(args.dirs) > 1:
+        print(f"total: {total} problem{'s' if total != 1 else ''} in {len(args.dirs)} dirs")
+    return 1 if total else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,221 @@
+"""Word / character error rate (ASR, and the ASR-based scores of TTS and SE outputs).
+
+Texts are normalised and tokenised with `laura.metrics.text_norm.normalize` (lower-case,
+punctuation dropped; Chinese scored per character, embedded Latin words per word), then aligned
+with `jiwer.process_words` (Levenshtein over tokens).
+
+Result dicts (`error_rate`, `score_pairs`) hold:
+
+* `errors` = `sub + ins + del`, `ref_tokens` (reference length), `hits`;
+* `rate` = `errors / ref_tokens` as a fraction (0.05 = 5 %). If there are no reference tokens
+  at all, `rate` is 0.0 when there are no errors and `inf` otherwise (any insertion against an
+  empty reference is unboundedly bad); JSON output writes that `inf` as `null`;
+* `n_utts`, `sent_err` (utterances with at least one error) and `ser` = `sent_err / n_utts`;
+* `metric`: `"cer"` if every utterance was scored per character, `"wer"` if every one per
+  word, `"mixed"` otherwise (per-utterance language detection on a mixed test set).
+
+`score_pairs` also reports `missing_hyps` (reference ids without a hypothesis: scored as an
+empty hypothesis, i.e. every reference token deleted) and `extra_hyps` (hypothesis ids with no
+reference: ignored, logged as a warning).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import math
+import sys
+from collections.abc import Mapping, Sequence
+
+import jiwer
+
+from laura.metrics.text_norm import detect_lang, is_char_lang, normalize
+
+__all__ = ["cer", "error_rate", "format_table", "main", "score_pairs", "wer"]
+
+log = logging.getLogger(__name__)
+
+
+def _utt_lang(ref: str, hyp: str, lang: str | None) -> str:
+    if lang is not None and lang != "auto":
+        return lang
+    # the reference decides, so a wrong-script hypothesis cannot change the scoring unit
+    return detect_lang(ref if ref.strip() else hyp)
+
+
+def error_rate(refs: Sequence[str], hyps: Sequence[str], lang: str | None = None) -> dict:
+    """Corpus-level error rate of paired texts (see the module docstring for the keys).
+
+    `lang`: `"en"` (word tokens), `"zh"` (character tokens), None/`"auto"`: detect per utterance.
+    """
+    if len(refs) != len(hyps):
+        raise ValueError(f"{len(refs)} references but {len(hyps)} hypotheses")
+    ref_toks: list[list[str]] = []
+    hyp_toks: list[list[str]] = []
+    char_mode: list[bool] = []
+    for ref, hyp in zip(refs, hyps):
+        ul = _utt_lang(ref, hyp, lang)
+        ref_toks.append(normalize(ref, ul))
+        hyp_toks.append(normalize(hyp, ul))
+        char_mode.append(is_char_lang(ul))
+
+    sub = ins = dele = hits = 0
+    sent_err = 0
+    # jiwer 3 rejects empty references; score those by hand (every hyp token is an insertion)
+    idx = [i for i, r in enumerate(ref_toks) if r]
+    for i, r in enumerate(ref_toks):
+        if not r:
+            ins += len(hyp_toks[i])
+            sent_err += bool(hyp_toks[i])
+    if idx:
+        out = jiwer.process_words(
+            [" ".join(ref_toks[i]) for i in idx], [" ".join(hyp_toks[i]) for i in idx]
+        )
+        sub += out.substitutions
+        ins += out.insertions
+        dele += out.deletions
+        hits += out.hits
+        sent_err += sum(any(c.type != "equal" for c in chunks) for chunks in out.alignments)
+
+    n_ref = sum(len(r) for r in ref_toks)
+    errors = sub + ins + dele
+    if n_ref:
+        rate = errors / n_ref
+    else:
+        rate = 0.0 if errors == 0 else math.inf
+    n = len(refs)
+    if char_mode and all(char_mode):
+        metric = "cer"
+    elif not any(char_mode):
+        metric = "wer"
+    else:
+        metric = "mixed"
+    return {
+        "metric": metric,
+        "rate": rate,
+        "errors": errors,
+        "ref_tokens": n_ref,
+        "hyp_tokens": sum(len(h) for h in hyp_toks),
+        "hits": hits,
+        "sub": sub,
+        "ins": ins,
+        "del": dele,
+        "n_utts": n,
+        "sent_err": sent_err,
+        "ser": sent_err / n if n else 0.0,
+    }
+
+
+def wer(refs: Sequence[str], hyps: Sequence[str]) -> float:
+    """Word error rate (fraction) with word tokens; use `error_rate` for the counts."""
+    return error_rate(refs, hyps, lang="en")["rate"]
+
+
+def cer(refs: Sequence[str], hyps: Sequence[str]) -> float:
+    """Character error rate (fraction) with zh-style tokens: one per CJK character, one per
+    embedded Latin word; use `error_rate(..., lang="zh")` for the counts."""
+    return error_rate(refs, hyps, lang="zh")["rate"]
+
+
+def score_pairs(
+    ref_map: Mapping[str, str], hyp_map: Mapping[str, str], lang: str | None = None
+) -> dict:
+    """Score hypotheses against references by utterance id.
+
+    Every reference id is scored; a missing hypothesis counts as an empty one (all reference
+    tokens deleted) and is counted in `missing_hyps`. Hypotheses without a reference are ignored
+    and counted in `extra_hyps`. Both are logged as warnings.
+    """
+    ids = list(ref_map)
+    missing = [u for u in ids if u not in hyp_map]
+    extra = [u for u in hyp_map if u not in ref_map]
+    if missing:
+        log.warning(
+            "%d utterance(s) have no hypothesis, scored as deletions: %s%s",
+            len(missing),
+            ", ".join(missing[:5]),
+            " ..." if len(missing) > 5 else "",
+        )
+    if extra:
+        log.warning(
+            "%d hypothesis id(s) have no reference and are ignored: %s%s",
+            len(extra),
+            ", ".join(extra[:5]),
+            " ..." if len(extra) > 5 else "",
+        )
+    result = error_rate([ref_map[u] for u in ids], [hyp_map.get(u, "") for u in ids], lang)
+    result["missing_hyps"] = len(missing)
+    result["extra_hyps"] = len(extra)
+    return result
+
+
+def _pct(x: float) -> str:
+    return "inf" if math.isinf(x) else f"{100 * x:.2f}%"
+
+
+def format_table(result: Mapping[str, object]) -> str:
+    """A two-line text table of a result dict."""
+    head = ["metric", "rate", "errors", "ref_tokens", "sub", "ins", "del", "utts", "SER"]
+    row = [
+        str(result["metric"]).upper(),
+        _pct(result["rate"]),  # type: ignore[arg-type]
+        *(str(result[k]) for k in ("errors", "ref_tokens", "sub", "ins", "del", "n_utts")),
+        _pct(result["ser"]),  # type: ignore[arg-type]
+    ]
+    widths = [max(len(a), len(b)) for a, b in zip(head, row)]
+    return "\n".join(
+        "  ".join(c.ljust(w) for c, w in zip(cells, widths)).rstrip() for cells in (head, row)
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """`laura score --ref text --hyp hyp.txt [--lang en|zh|auto] [--out result.json]`."""
+    from laura.data.errors import DataError
+    from laura.data.kaldi import atomic_write_text, read_table
+
+    ap = argparse.ArgumentParser(
+        prog="laura score",
+        description="WER/CER of Kaldi-format hypothesis text ('uttid text' per line).",
+    )
+    ap.add_argument("--ref", required=True, help="reference text file (uttid text)")
+    ap.add_argument("--hyp", required=True, help="hypothesis text file (uttid text)")
+    ap.add_argument(
+        "--lang",
+        default="auto",
+        help="en (WER), zh (CER) or auto: detect per utterance (default: auto)",
+    )
+    ap.add_argument("--out", help="write the result as JSON here (atomically)")
+    args = ap.parse_args(argv)
+
+    try:
+        refs = read_table(args.ref)
+        hyps = read_table(args.hyp)
+    except DataError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    if not refs:
+        print(f"error: {args.ref}: no references", file=sys.stderr)
+        return 2
+    result = score_pairs(refs, hyps, lang=None if args.lang == "auto" else args.lang)
+    print(format_table(result))
+    if result["missing_hyps"]:
+        print(
+            f"warning: {result['missing_hyps']} utterance(s) without hypothesis, scored as deletions",
+            file=sys.stderr,
+        )
+    if result["extra_hyps"]:
+        print(
+            f"warning: {result['extra_hyps']} hypothesis id(s) without reference, ignored",
+            file=sys.stderr,
+        )
+    if args.out:
+        payload = dict(result, ref=args.ref, hyp=args.hyp, lang=args.lang)
+        if math.isinf(payload["rate"]):
+            payload["rate"] = None  # strict JSON has no Infinity
+        atomic_write_text(args.out, json.dumps(payload, indent=2, ensure_ascii=False) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

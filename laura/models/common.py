@@ -1,0 +1,124 @@
+"""Shared pieces of the LightningModules: optimiser and schedule, atomic checkpoints, curves."""
+
+from __future__ import annotations
+
+import math
+import os
+from pathlib import Path
+from typing import Any
+
+import torch
+from lightning.pytorch.plugins.io import TorchCheckpointIO
+from torch import nn
+
+from laura.config import OptimConfig
+
+
+def param_groups(module: nn.Module, weight_decay: float) -> list[dict[str, Any]]:
+    """No weight decay on biases, norms and embedding tables."""
+    decay, no_decay = [], []
+    for name, p in module.named_parameters():
+        if not p.requires_grad:
+            continue
+        if p.ndim < 2 or "norm" in name.lower() or "embed" in name.lower():
+            no_decay.append(p)
+        else:
+            decay.append(p)
+    return [
+        {"params": decay, "weight_decay": weight_decay},
+        {"params": no_decay, "weight_decay": 0.0},
+    ]
+
+
+def lr_lambda(cfg: OptimConfig, total_steps: int) -> Any:
+    warm = max(1, cfg.warmup_steps)
+
+    def f(step: int) -> float:
+        if step < warm:
+            return (step + 1) / warm
+        if cfg.schedule == "constant":
+            return 1.0
+        if cfg.schedule == "noam":
+            return math.sqrt(warm / (step + 1))
+        if cfg.schedule == "cosine":
+            if total_steps <= warm:
+                return 1.0
+            t = min(1.0, (step - warm) / (total_steps - warm))
+            return cfg.min_lr_ratio + (1 - cfg.min_lr_ratio) * 0.5 * (1 + math.cos(math.pi * t))
+        raise ValueError(f"optim.schedule={cfg.schedule!r}: use cosine, constant or noam")
+
+    return f
+
+
+def make_optimizer(module: nn.Module, cfg: OptimConfig, total_steps: int) -> dict[str, Any]:
+    opt = torch.optim.AdamW(
+        param_groups(module, cfg.weight_decay), lr=cfg.lr, betas=tuple(cfg.betas)  # type: ignore[arg-type]
+    )
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lr_lambda(cfg, total_steps))
+    return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "interval": "step"}}
+
+
+class AtomicCheckpointIO(TorchCheckpointIO):
+    """Write to a temporary file and rename: a crash never leaves a torn checkpoint."""
+
+    def save_checkpoint(self, checkpoint: dict[str, Any], path: Any, storage_options: Any = None) -> None:
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(path.name + ".tmp")
+        torch.save(checkpoint, tmp)
+        os.replace(tmp, path)
+
+    def load_checkpoint(self, path: Any, map_location: Any = None, weights_only: bool | None = None) -> dict[str, Any]:
+        # A checkpoint is data, never code.
+        return torch.load(path, map_location=map_location or "cpu", weights_only=True)
+
+
+def plot_curves(metrics_csvs: list[Path], out_png: str | Path) -> Path | None:
+    """Training/validation loss (and accuracy or WER when logged) against steps.
+
+    ``metrics_csvs``: the CSV logs of a run and of its resumptions, in order.
+    """
+    import csv
+
+    rows = [r for f in metrics_csvs if Path(f).is_file() for r in csv.DictReader(Path(f).open())]
+    if not rows:
+        return None
+    series: dict[str, list[tuple[int, float]]] = {}
+    for r in rows:
+        step = r.get("step")
+        if not step:
+            continue
+        for k, v in r.items():
+            if k in ("step", "epoch") or v in ("", None):
+                continue
+            series.setdefault(k, []).append((int(float(step)), float(v)))
+    if not series:
+        return None
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    keys = [k for k in sorted(series) if "loss" in k]
+    others = [k for k in sorted(series) if k not in keys and k != "lr"]
+    fig, axes = plt.subplots(1, 2 if others else 1, figsize=(11 if others else 6, 4), squeeze=False)
+    for k in keys:
+        xs, ys = zip(*series[k])
+        axes[0][0].plot(xs, ys, label=k, marker="." if "val" in k else None)
+    axes[0][0].set_xlabel("step")
+    axes[0][0].set_ylabel("loss")
+    axes[0][0].set_yscale("log")
+    axes[0][0].legend()
+    if others:
+        for k in others:
+            xs, ys = zip(*series[k])
+            axes[0][1].plot(xs, ys, label=k, marker=".")
+        axes[0][1].set_xlabel("step")
+        axes[0][1].legend()
+    fig.tight_layout()
+    out_png = Path(out_png)
+    tmp = out_png.with_name(out_png.stem + ".tmp.png")
+    fig.savefig(tmp, dpi=100)
+    plt.close(fig)
+    os.replace(tmp, out_png)
+    return out_png

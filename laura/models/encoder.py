@@ -1,0 +1,82 @@
+"""CTC pre-training of the Conformer encoder (the paper starts LauraGPT from an ASR encoder)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import lightning as L
+import torch
+
+from laura.config import ExperimentConfig, from_container
+from laura.models.common import make_optimizer
+from laura.nn.conformer import ConformerEncoder
+from laura.nn.ctc import CTCHead
+from laura.nn.frontend import GlobalCMVN, SpecAugment
+
+
+class EncoderCTCModule(L.LightningModule):
+    def __init__(self, config: dict[str, Any], vocab_size: int) -> None:
+        super().__init__()
+        self.save_hyperparameters({"config": config, "vocab_size": vocab_size})
+        self.cfg: ExperimentConfig = from_container(config)
+        m = self.cfg.model
+        self.cmvn = GlobalCMVN(m.frontend.feat_dim)
+        self.specaug = SpecAugment(m.specaug)
+        self.encoder = ConformerEncoder(m.encoder)
+        self.ctc = CTCHead(m.encoder.d_model, vocab_size)
+        self._tokenizer = None
+
+    @property
+    def tokenizer(self) -> Any:
+        if self._tokenizer is None:
+            from laura.text.tokenizer import TextTokenizer
+
+            self._tokenizer = TextTokenizer(self.cfg.tokenizer.path)
+        return self._tokenizer
+
+    def forward(self, feats: torch.Tensor, feat_lens: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        x = self.cmvn(feats)
+        if self.training and self.cfg.model.use_specaug:
+            x = self.specaug(x, feat_lens)
+        h, lens = self.encoder(x, feat_lens)
+        return self.ctc(h), lens
+
+    def training_step(self, batch: dict[str, Any], batch_idx: int) -> torch.Tensor:
+        logp, lens = self(batch["feats"], batch["feat_lens"])
+        loss = self.ctc.loss(logp, lens, batch["targets"])
+        bs = len(batch["ids"])
+        self.log("train/loss", loss, prog_bar=True, batch_size=bs)
+        self.log("lr", self.optimizers().param_groups[0]["lr"], batch_size=bs)
+        return loss
+
+    def validation_step(self, batch: dict[str, Any], batch_idx: int) -> None:
+        logp, lens = self(batch["feats"], batch["feat_lens"])
+        bs = len(batch["ids"])
+        self.log("val/loss", self.ctc.loss(logp, lens, batch["targets"]), prog_bar=True, batch_size=bs, sync_dist=True)
+        hyps = [self.tokenizer.decode(t) for t in self.ctc.greedy(logp, lens)]
+        from laura.metrics.wer import error_rate
+
+        self.log("val/wer", error_rate(batch["refs"], hyps)["rate"], batch_size=bs, sync_dist=True)
+        if batch_idx == 0 and self.global_rank == 0:
+            for ref, hyp in list(zip(batch["refs"], hyps))[: self.cfg.decode.n_log_examples]:
+                print(f"  ref: {ref}\n  hyp: {hyp}")
+
+    def transcribe(self, batch: dict[str, Any]) -> list[str]:
+        logp, lens = self(batch["feats"], batch["feat_lens"])
+        return [self.tokenizer.decode(t) for t in self.ctc.greedy(logp, lens)]
+
+    def export_encoder(self, path: str | Path) -> None:
+        """``encoder.*`` and ``cmvn.*`` tensors, what LauraGPTModule.load_encoder reads."""
+        from safetensors.torch import save_file
+
+        state = {f"encoder.{k}": v.detach().cpu().contiguous() for k, v in self.encoder.state_dict().items()}
+        state.update({f"cmvn.{k}": v.detach().cpu().contiguous() for k, v in self.cmvn.state_dict().items()})
+        path = Path(path)
+        tmp = path.with_name(path.name + ".tmp")
+        save_file(state, str(tmp))
+        tmp.replace(path)
+
+    def configure_optimizers(self) -> dict[str, Any]:
+        total = self.trainer.estimated_stepping_batches if self.trainer else 1
+        return make_optimizer(self, self.cfg.optim, int(total))

@@ -1,0 +1,99 @@
+"""The joint LauraGPT LightningModule: encoder + GPT backbone trained on the unified sequence."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import lightning as L
+import torch
+
+from laura.config import ExperimentConfig, from_container
+from laura.models.common import make_optimizer
+from laura.nn.ctc import CTCHead
+from laura.nn.generation import GenerationConfig
+from laura.nn.lauragpt import LauraGPT
+
+
+class LauraGPTModule(L.LightningModule):
+    def __init__(self, config: dict[str, Any]) -> None:
+        super().__init__()
+        # A plain dict, so checkpoints stay loadable with weights_only=True.
+        self.save_hyperparameters({"config": config})
+        self.cfg: ExperimentConfig = from_container(config)
+        self.model = LauraGPT(self.cfg.model)
+        self.ctc = None
+        if self.cfg.optim.ctc_weight > 0:
+            self.ctc = CTCHead(self.cfg.model.encoder.d_model, self.model.vocab.n_text)
+        self._tokenizer = None
+
+    @property
+    def tokenizer(self) -> Any:
+        if self._tokenizer is None:
+            from laura.text.tokenizer import TextTokenizer
+
+            self._tokenizer = TextTokenizer(self.cfg.tokenizer.path)
+        return self._tokenizer
+
+    def load_encoder(self, path: str | Path) -> None:
+        """Encoder (and its CMVN) from a CTC pre-training export (safetensors)."""
+        from safetensors.torch import load_file
+
+        state = load_file(str(path))
+        enc = {k[len("encoder.") :]: v for k, v in state.items() if k.startswith("encoder.")}
+        if not enc:
+            raise ValueError(f"{path}: no 'encoder.*' tensors (expected a laura encoder export)")
+        missing, unexpected = self.model.encoder.load_state_dict(enc, strict=False)
+        if missing or unexpected:
+            raise ValueError(
+                f"{path}: encoder does not match the config (missing {missing[:5]}, unexpected {unexpected[:5]})"
+            )
+        cmvn = {k[len("cmvn.") :]: v for k, v in state.items() if k.startswith("cmvn.")}
+        if cmvn:
+            self.model.cmvn.load_state_dict(cmvn)
+
+    # --- steps ------------------------------------------------------------------------------
+    def training_step(self, batch: dict[str, Any], batch_idx: int) -> torch.Tensor:
+        out = self.model(batch)
+        loss = out["loss"]
+        bs = len(batch["ids"])
+        if self.ctc is not None and batch.get("feats") is not None:
+            ctc_loss = self._ctc_loss(batch)
+            self.log("train/ctc_loss", ctc_loss, batch_size=bs)
+            loss = loss + self.cfg.optim.ctc_weight * ctc_loss
+        self.log("train/loss", out["loss"], prog_bar=True, batch_size=bs)
+        self.log("train/acc", out["acc"], prog_bar=True, batch_size=bs)
+        self.log("lr", self.optimizers().param_groups[0]["lr"], batch_size=bs)
+        return loss
+
+    def _ctc_loss(self, batch: dict[str, Any]) -> torch.Tensor:
+        x = self.model.cmvn(batch["feats"])
+        if self.cfg.model.use_specaug:
+            x = self.model.specaug(x, batch["feat_lens"])
+        h, lens = self.model.encoder(x, batch["feat_lens"])
+        return self.ctc.loss(self.ctc(h), lens, batch["targets"])
+
+    def validation_step(self, batch: dict[str, Any], batch_idx: int) -> None:
+        out = self.model(batch)
+        bs = len(batch["ids"])
+        self.log("val/loss", out["loss"], prog_bar=True, batch_size=bs, sync_dist=True)
+        self.log("val/acc", out["acc"], batch_size=bs, sync_dist=True)
+        if set(batch["output_kinds"]) == {"text"}:
+            hyps = self.decode_text(batch)
+            from laura.metrics.wer import error_rate
+
+            er = error_rate(batch["refs"], hyps)
+            self.log("val/wer", er["rate"], batch_size=bs, sync_dist=True)
+            if batch_idx == 0 and self.global_rank == 0 and self.cfg.decode.n_log_examples:
+                for ref, hyp in list(zip(batch["refs"], hyps))[: self.cfg.decode.n_log_examples]:
+                    print(f"  ref: {ref}\n  hyp: {hyp}")
+
+    def decode_text(self, batch: dict[str, Any]) -> list[str]:
+        d = self.cfg.decode
+        gen = GenerationConfig(max_new_tokens=d.max_new_tokens, temperature=0.0)
+        out = self.model.generate(batch, gen, max_len_ratio=d.max_len_ratio)
+        return [self.tokenizer.decode(t) for t in out.tokens]
+
+    def configure_optimizers(self) -> dict[str, Any]:
+        total = self.trainer.estimated_stepping_batches if self.trainer else 1
+        return make_optimizer(self, self.cfg.optim, int(total))

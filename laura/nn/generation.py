@@ -1,0 +1,111 @@
+"""Autoregressive decoding over the unified sequence, batched, with a KV cache.
+
+Prompts are left-padded (``collate_sequences(..., pad_side="left")``) so every row appends its
+next token in the same column. Each row stops at its end token or at its own maximum length
+(the guard against endless loops); ``hit_max`` reports which rows were cut off, which is what the
+loop ratio counts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+from laura.nn.lm import CausalLM
+from laura.nn.sequence import SequenceBatch
+
+
+@dataclass
+class GenerationConfig:
+    max_new_tokens: int = 200  # hard cap for every row
+    temperature: float = 0.0  # 0 = greedy
+    top_k: int = 0  # 0 = no top-k filter (sampling only)
+    min_new_tokens: int = 0  # end token masked before this many tokens
+    use_cache: bool = True
+
+
+@dataclass
+class GenerationOutput:
+    tokens: list[list[int]]  # generated ids per row, end token excluded
+    hit_max: list[bool]  # True where the row stopped at its maximum length
+
+
+@torch.no_grad()
+def generate(
+    lm: CausalLM,
+    prompt: SequenceBatch,
+    stop_ids: list[int],
+    allowed: torch.Tensor | None = None,
+    cfg: GenerationConfig | None = None,
+    max_new_tokens: torch.Tensor | None = None,
+    generator: torch.Generator | None = None,
+) -> GenerationOutput:
+    """Decode after a left-padded prompt.
+
+    ``allowed``: bool mask over the vocabulary of tokens that may be emitted (e.g. text only).
+    ``max_new_tokens``: optional per-row caps (B,), e.g. a ratio of each input's length.
+    """
+    cfg = cfg or GenerationConfig()
+    B = prompt.inputs_embeds.shape[0]
+    device = prompt.inputs_embeds.device
+    if not bool((prompt.attention_mask[:, -1] == 1).all()):
+        raise ValueError("prompts must be left-padded (collate_sequences(pad_side='left'))")
+    caps = torch.full((B,), cfg.max_new_tokens, dtype=torch.long, device=device)
+    if max_new_tokens is not None:
+        caps = torch.minimum(caps, max_new_tokens.to(device).long().clamp(min=1))
+    stop = torch.tensor(stop_ids, dtype=torch.long, device=device)
+    embedding = lm.model.get_input_embeddings()
+
+    embeds = prompt.inputs_embeds
+    attn = prompt.attention_mask
+    pos = prompt.position_ids
+    past = None
+    out = torch.zeros(B, 0, dtype=torch.long, device=device)
+    done = torch.zeros(B, dtype=torch.bool, device=device)
+    hit_max = torch.zeros(B, dtype=torch.bool, device=device)
+    step_embeds, step_pos = embeds, pos
+    for step in range(int(caps.max())):
+        if cfg.use_cache:
+            logits, past = lm(step_embeds, attn, step_pos, past_key_values=past, use_cache=True)
+        else:
+            logits, _ = lm(embeds, attn, pos)
+        logits = logits[:, -1].float()
+        if allowed is not None:
+            logits = logits.masked_fill(~allowed.to(device), float("-inf"))
+        if step < cfg.min_new_tokens:
+            logits[:, stop] = float("-inf")
+        nxt = _pick(logits, cfg, generator)
+        # A row that reaches its cap without stopping is cut off: that is a loop.
+        at_cap = (step + 1 >= caps) & ~done & ~torch.isin(nxt, stop)
+        hit_max |= at_cap
+        nxt = torch.where(done, stop[0].expand_as(nxt), nxt)
+        out = torch.cat([out, nxt[:, None]], dim=1)
+        done |= torch.isin(nxt, stop) | at_cap
+        if bool(done.all()):
+            break
+        new_embed = embedding(nxt)[:, None, :]
+        new_pos = pos[:, -1:] + 1
+        attn = torch.cat([attn, torch.ones(B, 1, dtype=attn.dtype, device=device)], dim=1)
+        pos = torch.cat([pos, new_pos], dim=1)
+        step_embeds, step_pos = new_embed, new_pos
+        if not cfg.use_cache:
+            embeds = torch.cat([embeds, new_embed], dim=1)
+
+    tokens: list[list[int]] = []
+    for b in range(B):
+        row = out[b].tolist()[: int(caps[b])]
+        cut = next((i for i, t in enumerate(row) if t in stop_ids), len(row))
+        tokens.append(row[:cut])
+    return GenerationOutput(tokens=tokens, hit_max=hit_max.tolist())
+
+
+def _pick(logits: torch.Tensor, cfg: GenerationConfig, generator: torch.Generator | None) -> torch.Tensor:
+    if cfg.temperature <= 0:
+        return logits.argmax(-1)
+    logits = logits / cfg.temperature
+    if cfg.top_k > 0:
+        kth = logits.topk(min(cfg.top_k, logits.shape[-1]), dim=-1).values[:, -1:]
+        logits = logits.masked_fill(logits < kth, float("-inf"))
+    probs = torch.softmax(logits, dim=-1)
+    return torch.multinomial(probs, 1, generator=generator).squeeze(1)

@@ -1,0 +1,167 @@
+"""``laura train``: config -> validated data -> CMVN -> LightningModule -> Trainer.fit -> export.
+
+Outputs in ``exp_dir``: config.yaml (resolved), cmvn.json, checkpoints/ (last.ckpt resumes),
+logs/version_N/metrics.csv (one per run or resume) and curves.png, model.safetensors (weights only, what ``laura decode`` reads) and,
+for CTC pre-training, encoder.safetensors (what ``encoder_init`` reads).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+import warnings
+from pathlib import Path
+from typing import Any
+
+import torch
+from omegaconf import DictConfig
+
+from laura.config import ExperimentConfig, save_config, to_container, to_object
+
+
+def resolve_vocab(cfg: ExperimentConfig, tokenizer: Any) -> None:
+    """``model.lm.vocab_size: 0`` means 'as large as the tokenizer'."""
+    lm = cfg.model.lm
+    if lm.pretrained:
+        return
+    if lm.vocab_size == 0:
+        lm.vocab_size = tokenizer.vocab_size
+    if tokenizer.vocab_size > lm.vocab_size:
+        raise ValueError(
+            f"tokenizer {cfg.tokenizer.path} has {tokenizer.vocab_size} tokens but model.lm.vocab_size "
+            f"is {lm.vocab_size}: the LM cannot embed them"
+        )
+
+
+def compute_cmvn(records: list[dict[str, Any]], cfg: ExperimentConfig, out: Path, max_utts: int = 2000) -> Any:
+    """Global mean/variance of LFR features over (up to ``max_utts``) training utterances."""
+    from tqdm import tqdm
+
+    from laura.data.dataset import read_audio
+    from laura.nn.frontend import GlobalCMVN, WavFrontend, accumulate_cmvn_stats
+
+    fe = WavFrontend(cfg.model.frontend)
+    step = max(1, len(records) // max_utts)
+    chosen = records[::step][:max_utts]
+
+    def feats() -> Any:
+        for r in tqdm(chosen, desc="cmvn stats", leave=False):
+            wav, _ = read_audio(r["audio"], r.get("start"), r.get("end"))
+            yield fe(torch.from_numpy(wav), train=False)
+
+    s, ss, n = accumulate_cmvn_stats(feats())
+    cmvn = GlobalCMVN.from_stats(s, ss, n)
+    cmvn.save(out)
+    return cmvn
+
+
+def build_module(cfg: ExperimentConfig, tokenizer: Any) -> Any:
+    """The registry of trainable kinds: only these classes are ever built from a config."""
+    container = to_container(cfg)
+    if cfg.kind == "lauragpt":
+        from laura.models.laura import LauraGPTModule
+
+        return LauraGPTModule(container)
+    if cfg.kind == "encoder_ctc":
+        from laura.models.encoder import EncoderCTCModule
+
+        return EncoderCTCModule(container, tokenizer.vocab_size)
+    raise ValueError(f"kind={cfg.kind!r}: use lauragpt or encoder_ctc")
+
+
+def _is_main_process() -> bool:
+    return int(os.environ.get("LOCAL_RANK", "0")) == 0 and int(os.environ.get("NODE_RANK", "0")) == 0
+
+
+def train(dcfg: DictConfig) -> Path:
+    import lightning as L
+    from lightning.pytorch.callbacks import ModelCheckpoint
+    from lightning.pytorch.loggers import CSVLogger
+
+    from laura.data.datamodule import LauraDataModule
+    from laura.data.prepare import load_records
+    from laura.models.common import AtomicCheckpointIO, plot_curves
+    from laura.nn.frontend import GlobalCMVN
+    from laura.text.tokenizer import TextTokenizer
+
+    # Our DataModule resumes mid-epoch itself (sampler state in the checkpoint).
+    warnings.filterwarnings("ignore", message=".*resuming from a checkpoint that ended before the epoch.*")
+    cfg = to_object(dcfg)
+    L.seed_everything(cfg.seed, workers=True, verbose=False)
+    exp = Path(cfg.exp_dir)
+    exp.mkdir(parents=True, exist_ok=True)
+    tokenizer = TextTokenizer(cfg.tokenizer.path)
+    resolve_vocab(cfg, tokenizer)
+    if not cfg.data.train:
+        raise ValueError("data.train is empty: give at least one training data dir")
+
+    # Every data dir is checked before anything is trained.
+    def records(dirs: list[str], split: str) -> list[dict[str, Any]]:
+        out: list[dict[str, Any]] = []
+        for i, d in enumerate(dirs):
+            out += load_records(
+                d, validate=cfg.data.validate, check_audio=cfg.data.check_audio,
+                skip_invalid=cfg.data.skip_invalid, skipped_list=exp / f"skipped_{split}{i}.txt",
+            )
+        return out
+
+    train_recs = records(list(cfg.data.train), "train")
+    valid_recs = records(list(cfg.data.valid), "valid")
+
+    cmvn_path = Path(cfg.cmvn) if cfg.cmvn else exp / "cmvn.json"
+    if cmvn_path.is_file():
+        cmvn = GlobalCMVN.load(cmvn_path)
+    elif _is_main_process() or cfg.trainer.strategy not in ("ddp",):
+        cmvn = compute_cmvn(train_recs, cfg, cmvn_path)
+    else:  # a re-launched DDP rank: rank 0 is writing the same stats
+        while not cmvn_path.is_file():
+            time.sleep(0.5)
+        cmvn = GlobalCMVN.load(cmvn_path)
+    cfg.cmvn = str(cmvn_path)
+    save_config(cfg, exp / "config.yaml")
+
+    module = build_module(cfg, tokenizer)
+    target = module.model.cmvn if cfg.kind == "lauragpt" else module.cmvn
+    target.load_state_dict(cmvn.state_dict())
+    if cfg.kind == "lauragpt" and cfg.encoder_init:
+        module.load_encoder(cfg.encoder_init)
+
+    dm = LauraDataModule(cfg.data, cfg.model.frontend, tokenizer, train_recs, valid_recs, seed=cfg.seed)
+    t = cfg.trainer
+    ckpt_dir = exp / "checkpoints"
+    trainer = L.Trainer(
+        accelerator=t.accelerator, devices=t.devices, num_nodes=t.num_nodes, strategy=t.strategy,
+        precision=t.precision, max_steps=t.max_steps, max_epochs=t.max_epochs, max_time=t.max_time,
+        gradient_clip_val=t.gradient_clip_val, accumulate_grad_batches=t.accumulate_grad_batches,
+        val_check_interval=t.val_check_interval, check_val_every_n_epoch=t.check_val_every_n_epoch,
+        limit_val_batches=t.limit_val_batches, log_every_n_steps=t.log_every_n_steps,
+        num_sanity_val_steps=t.num_sanity_val_steps, enable_progress_bar=t.enable_progress_bar,
+        deterministic=t.deterministic, default_root_dir=str(exp),
+        logger=CSVLogger(str(exp), name="logs"),  # logs/version_N: a resumed run never overwrites
+        callbacks=[ModelCheckpoint(dirpath=str(ckpt_dir), save_last=True, save_top_k=0,
+                                   every_n_train_steps=t.checkpoint_every_n_steps)],
+        plugins=[AtomicCheckpointIO()],
+        use_distributed_sampler=False,  # the bucketed sampler is rank-aware itself
+        enable_model_summary=False,
+    )
+    last = ckpt_dir / "last.ckpt"
+    ckpt_path = str(last) if last.is_file() else None
+    if ckpt_path:
+        print(f"resuming from {ckpt_path}")
+    trainer.fit(module, datamodule=dm, ckpt_path=ckpt_path, weights_only=True)
+    # Save a checkpoint of where we ended, so a re-run with a larger budget resumes.
+    trainer.save_checkpoint(str(last), weights_only=False)
+    if trainer.is_global_zero:
+        export_weights(module, exp / "model.safetensors")
+        if cfg.kind == "encoder_ctc":
+            module.export_encoder(exp / "encoder.safetensors")
+        plot_curves(sorted((exp / "logs").glob("version_*/metrics.csv")), exp / "curves.png")
+    return exp
+
+
+def export_weights(module: torch.nn.Module, path: Path) -> None:
+    from safetensors.torch import save_model
+
+    tmp = path.with_name(path.name + ".tmp")
+    save_model(module, str(tmp))
+    os.replace(tmp, path)

@@ -1,0 +1,79 @@
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+torch_threads = int(os.environ.get("LAURA_TEST_THREADS", "2"))
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _threads():
+    import torch
+
+    torch.set_num_threads(torch_threads)
+
+
+def have_espeak() -> bool:
+    return shutil.which("espeak-ng") is not None
+
+
+def speak(text: str, path: Path, voice: str = "en-us", sr: int = 16000) -> Path:
+    """Synthesise ``text`` to a 16 kHz mono wav with espeak-ng."""
+    raw = subprocess.run(["espeak-ng", "-v", voice, "--stdout", text], check=True, capture_output=True).stdout
+    import io
+
+    wav, src = sf.read(io.BytesIO(raw), dtype="float32")
+    from scipy.signal import resample_poly
+
+    wav = resample_poly(wav, 160, 441).astype(np.float32) if src == 22050 else wav
+    sf.write(path, wav, sr, subtype="PCM_16")
+    return path
+
+
+def write_kaldi_dir(d: Path, rows: list[tuple[str, str, str, str]]) -> Path:
+    """rows: (utt, spk, wav path, text) -> wav.scp, text, utt2spk (sorted)."""
+    d.mkdir(parents=True, exist_ok=True)
+    rows = sorted(rows, key=lambda r: r[0].encode())
+    (d / "wav.scp").write_text("".join(f"{u} {w}\n" for u, _, w, _ in rows))
+    (d / "text").write_text("".join(f"{u} {t}\n" for u, _, _, t in rows))
+    (d / "utt2spk").write_text("".join(f"{u} {s}\n" for u, s, _, _ in rows))
+    return d
+
+
+SENTENCES = [
+    "the cat sat on the mat",
+    "a dog runs in the park",
+    "she reads a red book",
+    "we eat rice at noon",
+    "the sun is very bright",
+    "my friend has a blue car",
+]
+
+
+@pytest.fixture(scope="session")
+def tiny_asr_dir(tmp_path_factory) -> Path:
+    """Six espeak-ng utterances in a Kaldi dir (one voice)."""
+    if not have_espeak():
+        pytest.skip("espeak-ng not installed")
+    root = tmp_path_factory.mktemp("tiny_asr")
+    rows = []
+    for i, s in enumerate(SENTENCES):
+        uid = f"spk1-{i:03d}"
+        speak(s, root / f"{uid}.wav")
+        rows.append((uid, "spk1", str(root / f"{uid}.wav"), s))
+    return write_kaldi_dir(root / "data", rows)
+
+
+@pytest.fixture(scope="session")
+def tiny_bpe(tiny_asr_dir, tmp_path_factory) -> Path:
+    from laura.text.tokenizer import train_bpe
+
+    out = tmp_path_factory.mktemp("bpe")
+    texts = [line.split(" ", 1)[1] for line in (tiny_asr_dir / "text").read_text().splitlines()]
+    train_bpe(texts, 60, out)
+    return out

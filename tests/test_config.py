@@ -1,0 +1,75 @@
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from laura.config import ConfigError, load_config, to_object
+from laura.info import model_info
+
+ROOT = Path(__file__).resolve().parents[1]
+RECIPES = sorted((ROOT / "recipes").rglob("*.yaml"))
+
+
+@pytest.mark.parametrize("path", RECIPES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_every_shipped_config_loads_and_builds_on_meta(path):
+    cfg = to_object(load_config(path))
+    info = model_info(str(path), ["model.lm.vocab_size=1000"] if cfg.model.lm.vocab_size == 0 else [])
+    assert info["parameters"]["total"] > 0
+
+
+def test_paper_config_is_two_billion():
+    info = model_info(str(ROOT / "recipes/lauragpt-2b.yaml"))
+    p = info["parameters"]
+    assert 1.95e9 <= p["total"] <= 2.05e9
+    assert 0.15e9 <= p["encoder"] <= 0.17e9  # paper: ~0.16B
+    assert 1.80e9 <= p["lm"] <= 1.87e9  # Qwen-1.8B + 1,034 new rows in and out
+    assert info["vocab"]["text"] == 151_936 and info["vocab"]["audio"] == 1025
+
+
+def test_unknown_key_is_named(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("model:\n  encoder:\n    n_blockz: 3\n")
+    with pytest.raises(ConfigError, match=r"unknown config key 'model.encoder.n_blockz'") as err:
+        load_config(bad)
+    assert str(bad) in str(err.value)
+    with pytest.raises(ConfigError, match=r"unknown config key 'trainer.max_stepz'"):
+        load_config(None, ["trainer.max_stepz=3"])
+    with pytest.raises(ConfigError, match="key=value"):
+        load_config(None, ["trainer.max_steps"])
+    with pytest.raises(ConfigError, match="model.encoder.n_blocks"):
+        load_config(None, ["model.encoder.n_blocks=many"])
+    with pytest.raises(ConfigError, match="kind="):
+        load_config(None, ["kind=os.system"])
+
+
+def test_overrides_apply():
+    cfg = to_object(load_config(ROOT / "recipes/lauragpt-mini.yaml", ["trainer.max_steps=7", "data.train=[a,b]"]))
+    assert cfg.trainer.max_steps == 7 and cfg.data.train == ["a", "b"]
+    assert cfg.model.encoder.conv_norm == "layer"
+
+
+def test_cli_info_prints_total_without_allocating():
+    out = subprocess.run(
+        [sys.executable, "-m", "laura.cli", "info", "-c", str(ROOT / "recipes/lauragpt-2b.yaml")],
+        capture_output=True, text=True, check=True,
+    ).stdout
+    assert "total" in out and "encoder" in out and "lm.transformer" in out
+    assert "2.00" in out
+
+
+@pytest.mark.parametrize("cmd", ["train", "decode", "score", "info", "validate-data", "mini-corpus", "train-tokenizer"])
+def test_every_command_has_help(cmd):
+    res = subprocess.run([sys.executable, "-m", "laura.cli", cmd, "--help"], capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr
+    assert "usage:" in res.stdout
+
+
+def test_cli_reports_config_errors_cleanly(tmp_path):
+    res = subprocess.run(
+        [sys.executable, "-m", "laura.cli", "train", "-c", str(ROOT / "recipes/lauragpt-mini.yaml"), "optim.lrr=1"],
+        capture_output=True, text=True,
+    )
+    assert res.returncode == 2
+    assert "unknown config key 'optim.lrr'" in res.stderr
+    assert "Traceback" not in res.stderr
