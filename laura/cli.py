@@ -6,11 +6,12 @@ import argparse
 import json
 import os
 import sys
-from pathlib import Path
 
 
 def _add_config(p: argparse.ArgumentParser) -> None:
-    p.add_argument("-c", "--config", required=True, help="experiment YAML (e.g. recipes/lauragpt-mini.yaml)")
+    p.add_argument(
+        "-c", "--config", required=True, help="experiment YAML (e.g. recipes/lauragpt-mini.yaml)"
+    )
     p.add_argument("overrides", nargs="*", help="key=value overrides, e.g. trainer.max_steps=100")
 
 
@@ -69,15 +70,23 @@ def cmd_tokenizer(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    ap = argparse.ArgumentParser(prog="laura", description="LauraGPT toolkit: train, decode, score, inspect.")
+    ap = argparse.ArgumentParser(
+        prog="laura", description="LauraGPT toolkit: train, decode, score, inspect."
+    )
     sub = ap.add_subparsers(dest="command", required=True)
 
-    p = sub.add_parser("train", help="train a model from a config", description="Train; resumes from <exp_dir>/checkpoints/last.ckpt when present.")
+    p = sub.add_parser(
+        "train",
+        help="train a model from a config",
+        description="Train; resumes from <exp_dir>/checkpoints/last.ckpt when present.",
+    )
     _add_config(p)
     p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("decode", help="decode a data dir with a trained experiment")
-    p.add_argument("--exp", required=True, help="experiment dir (holds config.yaml and model.safetensors)")
+    p.add_argument(
+        "--exp", required=True, help="experiment dir (holds config.yaml and model.safetensors)"
+    )
     p.add_argument("--data", required=True, help="Kaldi-style data dir to decode")
     p.add_argument("--out", required=True, help="output dir for hyp, ref, decode.json")
     p.add_argument("--weights", default=None, help="weights file (default <exp>/model.safetensors)")
@@ -87,7 +96,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("score", help="WER/CER of hypotheses against references (Kaldi text files)")
     p.add_argument("--ref", required=True)
     p.add_argument("--hyp", required=True)
-    p.add_argument("--lang", default="auto", choices=["auto", "en", "zh"], help="normalisation; auto = per utterance")
+    p.add_argument(
+        "--lang",
+        default="auto",
+        choices=["auto", "en", "zh"],
+        help="normalisation; auto = per utterance",
+    )
     p.add_argument("--out", default=None, help="write the result as JSON")
     p.set_defaults(func=cmd_score)
 
@@ -97,8 +111,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_info)
 
     # Listed for --help; main() hands their arguments to the module's own parser.
-    sub.add_parser("validate-data", help="check Kaldi-style data dirs; every problem is listed", add_help=False)
-    sub.add_parser("mini-corpus", help="synthesise the offline mini corpus (espeak-ng, sox)", add_help=False)
+    sub.add_parser(
+        "validate-data", help="check Kaldi-style data dirs; every problem is listed", add_help=False
+    )
+    sub.add_parser(
+        "mini-corpus", help="synthesise the offline mini corpus (espeak-ng, sox)", add_help=False
+    )
 
     p = sub.add_parser("train-tokenizer", help="train a BPE text tokenizer on Kaldi text files")
     p.add_argument("--text", nargs="+", required=True, help="Kaldi text files (uttid transcript)")

@@ -17,7 +17,9 @@ from tqdm import tqdm
 from laura.config import ExperimentConfig, load_config, to_container, to_object
 
 
-def load_trained(exp_dir: str | Path, weights: str | Path | None = None, overrides: list[str] | None = None) -> tuple[Any, ExperimentConfig]:
+def load_trained(
+    exp_dir: str | Path, weights: str | Path | None = None, overrides: list[str] | None = None
+) -> tuple[Any, ExperimentConfig]:
     """The trained LightningModule of an experiment, in eval mode, from safetensors weights."""
     from safetensors.torch import load_model
 
@@ -46,7 +48,13 @@ def _write_text(path: Path, rows: dict[str, str]) -> None:
 
 
 @torch.no_grad()
-def decode(exp_dir: str | Path, data_dir: str | Path, out_dir: str | Path, weights: str | Path | None = None, overrides: list[str] | None = None) -> dict[str, Any]:
+def decode(
+    exp_dir: str | Path,
+    data_dir: str | Path,
+    out_dir: str | Path,
+    weights: str | Path | None = None,
+    overrides: list[str] | None = None,
+) -> dict[str, Any]:
     from laura.data.dataset import TaskDataset, collate
     from laura.data.prepare import load_records
     from laura.data.samplers import DynamicBucketSampler
@@ -56,8 +64,16 @@ def decode(exp_dir: str | Path, data_dir: str | Path, out_dir: str | Path, weigh
     records = load_records(data_dir, check_audio=True)
     task = get_task(cfg.data.task)
     ds = TaskDataset(records, task, module.tokenizer, cfg.model.frontend, train=False)
-    sampler = DynamicBucketSampler(ds.durations(), max_seconds=1e9, max_batch_size=cfg.decode.batch_size, num_buckets=1, shuffle=False)
-    loader = torch.utils.data.DataLoader(ds, batch_sampler=sampler, collate_fn=collate, num_workers=0)
+    sampler = DynamicBucketSampler(
+        ds.durations(),
+        max_seconds=1e9,
+        max_batch_size=cfg.decode.batch_size,
+        num_buckets=1,
+        shuffle=False,
+    )
+    loader = torch.utils.data.DataLoader(
+        ds, batch_sampler=sampler, collate_fn=collate, num_workers=0
+    )
     hyps: dict[str, str] = {}
     refs: dict[str, str] = {}
     loops = 0
@@ -70,7 +86,9 @@ def decode(exp_dir: str | Path, data_dir: str | Path, out_dir: str | Path, weigh
             from laura.nn.generation import GenerationConfig
 
             d = cfg.decode
-            gen = GenerationConfig(max_new_tokens=d.max_new_tokens, temperature=d.temperature, top_k=d.top_k)
+            gen = GenerationConfig(
+                max_new_tokens=d.max_new_tokens, temperature=d.temperature, top_k=d.top_k
+            )
             out = module.model.generate(batch, gen, max_len_ratio=d.max_len_ratio)
             texts = [module.tokenizer.decode(t) for t in out.tokens]
             loops += sum(out.hit_max)
@@ -82,8 +100,12 @@ def decode(exp_dir: str | Path, data_dir: str | Path, out_dir: str | Path, weigh
     _write_text(out / "hyp", hyps)
     _write_text(out / "ref", refs)
     info = {
-        "exp_dir": str(exp_dir), "data_dir": str(data_dir), "n_utts": len(hyps),
-        "loop_ratio": loops / max(1, len(hyps)), "seconds": elapsed, "rtf": elapsed / max(audio_sec, 1e-9),
+        "exp_dir": str(exp_dir),
+        "data_dir": str(data_dir),
+        "n_utts": len(hyps),
+        "loop_ratio": loops / max(1, len(hyps)),
+        "seconds": elapsed,
+        "rtf": elapsed / max(audio_sec, 1e-9),
         "config": to_container(cfg)["decode"],
     }
     tmp = out / "decode.json.tmp"

@@ -6,23 +6,44 @@ from typing import Any
 
 import torch
 
-from laura.config import load_config, to_object
+from laura.config import ExperimentConfig, load_config, to_object
+
+
+def _text_vocab(cfg: ExperimentConfig) -> int:
+    if cfg.model.lm.pretrained or cfg.model.lm.vocab_size:
+        return cfg.model.lm.vocab_size
+    from laura.text.tokenizer import TextTokenizer
+
+    try:
+        return TextTokenizer(cfg.tokenizer.path).vocab_size
+    except FileNotFoundError as err:
+        raise FileNotFoundError(
+            f"model.lm.vocab_size=0 takes the size from the tokenizer, which is not built yet "
+            f"({err}); pass model.lm.vocab_size=N"
+        ) from None
 
 
 def model_info(config: str, overrides: list[str] | None = None) -> dict[str, Any]:
+    cfg = to_object(load_config(config, overrides))
+    if cfg.kind == "encoder_ctc":
+        from laura.nn.conformer import ConformerEncoder
+        from laura.nn.ctc import CTCHead
+
+        vocab = _text_vocab(cfg)
+        with torch.device("meta"):
+            enc = ConformerEncoder(cfg.model.encoder)
+            head = CTCHead(cfg.model.encoder.d_model, vocab)
+        counts = {
+            "encoder": sum(p.numel() for p in enc.parameters()),
+            "ctc_head": sum(p.numel() for p in head.parameters()),
+        }
+        counts["total"] = counts["encoder"] + counts["ctc_head"]
+        return {"parameters": counts, "vocab": {"text": vocab, "ctc_blank": 1}}
+
     from laura.nn.lauragpt import LauraGPT
 
-    cfg = to_object(load_config(config, overrides))
-    if not cfg.model.lm.pretrained and cfg.model.lm.vocab_size == 0:
-        from laura.text.tokenizer import TextTokenizer
-
-        try:
-            cfg.model.lm.vocab_size = TextTokenizer(cfg.tokenizer.path).vocab_size
-        except FileNotFoundError as err:
-            raise FileNotFoundError(
-                f"model.lm.vocab_size=0 takes the size from the tokenizer, which is not built yet "
-                f"({err}); pass model.lm.vocab_size=N"
-            ) from None
+    if not cfg.model.lm.pretrained:
+        cfg.model.lm.vocab_size = _text_vocab(cfg)
     with torch.device("meta"):
         model = LauraGPT(cfg.model)
     return {"parameters": model.parameter_counts(), "vocab": model.vocab.describe()}

@@ -33,7 +33,9 @@ def resolve_vocab(cfg: ExperimentConfig, tokenizer: Any) -> None:
         )
 
 
-def compute_cmvn(records: list[dict[str, Any]], cfg: ExperimentConfig, out: Path, max_utts: int = 2000) -> Any:
+def compute_cmvn(
+    records: list[dict[str, Any]], cfg: ExperimentConfig, out: Path, max_utts: int = 2000
+) -> Any:
     """Global mean/variance of LFR features over (up to ``max_utts``) training utterances."""
     from tqdm import tqdm
 
@@ -70,10 +72,13 @@ def build_module(cfg: ExperimentConfig, tokenizer: Any) -> Any:
 
 
 def _is_main_process() -> bool:
-    return int(os.environ.get("LOCAL_RANK", "0")) == 0 and int(os.environ.get("NODE_RANK", "0")) == 0
+    return (
+        int(os.environ.get("LOCAL_RANK", "0")) == 0 and int(os.environ.get("NODE_RANK", "0")) == 0
+    )
 
 
-def train(dcfg: DictConfig) -> Path:
+def train(dcfg: DictConfig, callbacks: list[Any] | None = None) -> Path:
+    """Train as configured; ``callbacks`` are extra Lightning callbacks (hooks for tools and tests)."""
     import lightning as L
     from lightning.pytorch.callbacks import ModelCheckpoint
     from lightning.pytorch.loggers import CSVLogger
@@ -85,7 +90,9 @@ def train(dcfg: DictConfig) -> Path:
     from laura.text.tokenizer import TextTokenizer
 
     # Our DataModule resumes mid-epoch itself (sampler state in the checkpoint).
-    warnings.filterwarnings("ignore", message=".*resuming from a checkpoint that ended before the epoch.*")
+    warnings.filterwarnings(
+        "ignore", message=".*resuming from a checkpoint that ended before the epoch.*"
+    )
     cfg = to_object(dcfg)
     L.seed_everything(cfg.seed, workers=True, verbose=False)
     exp = Path(cfg.exp_dir)
@@ -100,8 +107,11 @@ def train(dcfg: DictConfig) -> Path:
         out: list[dict[str, Any]] = []
         for i, d in enumerate(dirs):
             out += load_records(
-                d, validate=cfg.data.validate, check_audio=cfg.data.check_audio,
-                skip_invalid=cfg.data.skip_invalid, skipped_list=exp / f"skipped_{split}{i}.txt",
+                d,
+                validate=cfg.data.validate,
+                check_audio=cfg.data.check_audio,
+                skip_invalid=cfg.data.skip_invalid,
+                skipped_list=exp / f"skipped_{split}{i}.txt",
             )
         return out
 
@@ -126,20 +136,40 @@ def train(dcfg: DictConfig) -> Path:
     if cfg.kind == "lauragpt" and cfg.encoder_init:
         module.load_encoder(cfg.encoder_init)
 
-    dm = LauraDataModule(cfg.data, cfg.model.frontend, tokenizer, train_recs, valid_recs, seed=cfg.seed)
+    dm = LauraDataModule(
+        cfg.data, cfg.model.frontend, tokenizer, train_recs, valid_recs, seed=cfg.seed
+    )
     t = cfg.trainer
     ckpt_dir = exp / "checkpoints"
     trainer = L.Trainer(
-        accelerator=t.accelerator, devices=t.devices, num_nodes=t.num_nodes, strategy=t.strategy,
-        precision=t.precision, max_steps=t.max_steps, max_epochs=t.max_epochs, max_time=t.max_time,
-        gradient_clip_val=t.gradient_clip_val, accumulate_grad_batches=t.accumulate_grad_batches,
-        val_check_interval=t.val_check_interval, check_val_every_n_epoch=t.check_val_every_n_epoch,
-        limit_val_batches=t.limit_val_batches, log_every_n_steps=t.log_every_n_steps,
-        num_sanity_val_steps=t.num_sanity_val_steps, enable_progress_bar=t.enable_progress_bar,
-        deterministic=t.deterministic, default_root_dir=str(exp),
+        accelerator=t.accelerator,
+        devices=t.devices,
+        num_nodes=t.num_nodes,
+        strategy=t.strategy,
+        precision=t.precision,
+        max_steps=t.max_steps,
+        max_epochs=t.max_epochs,
+        max_time=t.max_time,
+        gradient_clip_val=t.gradient_clip_val,
+        accumulate_grad_batches=t.accumulate_grad_batches,
+        val_check_interval=t.val_check_interval,
+        check_val_every_n_epoch=t.check_val_every_n_epoch,
+        limit_val_batches=t.limit_val_batches,
+        log_every_n_steps=t.log_every_n_steps,
+        num_sanity_val_steps=t.num_sanity_val_steps,
+        enable_progress_bar=t.enable_progress_bar,
+        deterministic=t.deterministic,
+        default_root_dir=str(exp),
         logger=CSVLogger(str(exp), name="logs"),  # logs/version_N: a resumed run never overwrites
-        callbacks=[ModelCheckpoint(dirpath=str(ckpt_dir), save_last=True, save_top_k=0,
-                                   every_n_train_steps=t.checkpoint_every_n_steps)],
+        callbacks=[
+            ModelCheckpoint(
+                dirpath=str(ckpt_dir),
+                save_last=True,
+                save_top_k=0,
+                every_n_train_steps=t.checkpoint_every_n_steps,
+            ),
+            *(callbacks or []),
+        ],
         plugins=[AtomicCheckpointIO()],
         use_distributed_sampler=False,  # the bucketed sampler is rank-aware itself
         enable_model_summary=False,

@@ -24,7 +24,9 @@ def have_espeak() -> bool:
 
 def speak(text: str, path: Path, voice: str = "en-us", sr: int = 16000) -> Path:
     """Synthesise ``text`` to a 16 kHz mono wav with espeak-ng."""
-    raw = subprocess.run(["espeak-ng", "-v", voice, "--stdout", text], check=True, capture_output=True).stdout
+    raw = subprocess.run(
+        ["espeak-ng", "-v", voice, "--stdout", text], check=True, capture_output=True
+    ).stdout
     import io
 
     wav, src = sf.read(io.BytesIO(raw), dtype="float32")

@@ -23,9 +23,17 @@ def _cfg(data: Path, bpe: Path, exp: Path, *extra: str):
     return load_config(
         ROOT / "recipes/lauragpt-mini.yaml",
         [
-            f"data.train=[{data}]", "data.valid=[]", f"tokenizer.path={bpe}", f"exp_dir={exp}",
-            "encoder_init=null", "trainer.max_steps=2", "trainer.enable_progress_bar=false",
-            "model.encoder.n_blocks=1", "model.lm.num_layers=1", "data.num_workers=0", *extra,
+            f"data.train=[{data}]",
+            "data.valid=[]",
+            f"tokenizer.path={bpe}",
+            f"exp_dir={exp}",
+            "encoder_init=null",
+            "trainer.max_steps=2",
+            "trainer.enable_progress_bar=false",
+            "model.encoder.n_blocks=1",
+            "model.lm.num_layers=1",
+            "data.num_workers=0",
+            *extra,
         ],
     )
 

@@ -14,7 +14,9 @@ RECIPES = sorted((ROOT / "recipes").rglob("*.yaml"))
 @pytest.mark.parametrize("path", RECIPES, ids=lambda p: str(p.relative_to(ROOT)))
 def test_every_shipped_config_loads_and_builds_on_meta(path):
     cfg = to_object(load_config(path))
-    info = model_info(str(path), ["model.lm.vocab_size=1000"] if cfg.model.lm.vocab_size == 0 else [])
+    info = model_info(
+        str(path), ["model.lm.vocab_size=1000"] if cfg.model.lm.vocab_size == 0 else []
+    )
     assert info["parameters"]["total"] > 0
 
 
@@ -44,7 +46,11 @@ def test_unknown_key_is_named(tmp_path):
 
 
 def test_overrides_apply():
-    cfg = to_object(load_config(ROOT / "recipes/lauragpt-mini.yaml", ["trainer.max_steps=7", "data.train=[a,b]"]))
+    cfg = to_object(
+        load_config(
+            ROOT / "recipes/lauragpt-mini.yaml", ["trainer.max_steps=7", "data.train=[a,b]"]
+        )
+    )
     assert cfg.trainer.max_steps == 7 and cfg.data.train == ["a", "b"]
     assert cfg.model.encoder.conv_norm == "layer"
 
@@ -52,23 +58,38 @@ def test_overrides_apply():
 def test_cli_info_prints_total_without_allocating():
     out = subprocess.run(
         [sys.executable, "-m", "laura.cli", "info", "-c", str(ROOT / "recipes/lauragpt-2b.yaml")],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
     assert "total" in out and "encoder" in out and "lm.transformer" in out
     assert "2.00" in out
 
 
-@pytest.mark.parametrize("cmd", ["train", "decode", "score", "info", "validate-data", "mini-corpus", "train-tokenizer"])
+@pytest.mark.parametrize(
+    "cmd", ["train", "decode", "score", "info", "validate-data", "mini-corpus", "train-tokenizer"]
+)
 def test_every_command_has_help(cmd):
-    res = subprocess.run([sys.executable, "-m", "laura.cli", cmd, "--help"], capture_output=True, text=True)
+    res = subprocess.run(
+        [sys.executable, "-m", "laura.cli", cmd, "--help"], capture_output=True, text=True
+    )
     assert res.returncode == 0, res.stderr
     assert "usage:" in res.stdout
 
 
 def test_cli_reports_config_errors_cleanly(tmp_path):
     res = subprocess.run(
-        [sys.executable, "-m", "laura.cli", "train", "-c", str(ROOT / "recipes/lauragpt-mini.yaml"), "optim.lrr=1"],
-        capture_output=True, text=True,
+        [
+            sys.executable,
+            "-m",
+            "laura.cli",
+            "train",
+            "-c",
+            str(ROOT / "recipes/lauragpt-mini.yaml"),
+            "optim.lrr=1",
+        ],
+        capture_output=True,
+        text=True,
     )
     assert res.returncode == 2
     assert "unknown config key 'optim.lrr'" in res.stderr

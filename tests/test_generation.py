@@ -9,11 +9,17 @@ from laura.nn.vocab import UnifiedVocab
 def setup(seed=0):
     torch.manual_seed(seed)
     vocab = UnifiedVocab(60, 16)
-    cfg = LMConfig(hidden_size=48, num_layers=2, num_heads=4, num_kv_heads=2, ffn_dim=96, vocab_size=60, max_positions=512)
+    cfg = LMConfig(
+        hidden_size=48,
+        num_layers=2,
+        num_heads=4,
+        num_kv_heads=2,
+        ffn_dim=96,
+        vocab_size=60,
+        max_positions=512,
+    )
     lm = CausalLM(cfg, vocab.n_extra).eval()
-    prompts = [
-        build_prompt(vocab, [Segment(embeds=torch.randn(n, 48))], "ASR") for n in (3, 9, 6)
-    ]
+    prompts = [build_prompt(vocab, [Segment(embeds=torch.randn(n, 48))], "ASR") for n in (3, 9, 6)]
     sb = collate_sequences(prompts, lm.model.get_input_embeddings(), pad_side="left")
     return vocab, lm, prompts, sb
 
@@ -46,7 +52,9 @@ def test_max_length_guard_and_loop_flag():
     allowed = vocab.allowed_mask("text")
     allowed[vocab.eos] = False  # can never stop by itself: every row loops
     caps = torch.tensor([4, 7, 2])
-    out = generate(lm, sb, [vocab.eos], allowed, GenerationConfig(max_new_tokens=50), max_new_tokens=caps)
+    out = generate(
+        lm, sb, [vocab.eos], allowed, GenerationConfig(max_new_tokens=50), max_new_tokens=caps
+    )
     assert [len(t) for t in out.tokens] == [4, 7, 2]
     assert out.hit_max == [True, True, True]
 
@@ -59,7 +67,9 @@ def test_stop_token_ends_row_and_is_not_a_loop():
     assert out.tokens == [[], [], []] and out.hit_max == [False] * 3
     # min_new_tokens masks the stop token at first: with nothing else allowed... allow text too.
     allowed = vocab.allowed_mask("text")
-    out = generate(lm, sb, [vocab.eos], allowed, GenerationConfig(max_new_tokens=10, min_new_tokens=3))
+    out = generate(
+        lm, sb, [vocab.eos], allowed, GenerationConfig(max_new_tokens=10, min_new_tokens=3)
+    )
     assert all(len(t) >= 3 for t in out.tokens)
 
 
@@ -78,6 +88,13 @@ def test_sampling_respects_top_k_and_allowed():
     vocab, lm, _, sb = setup(4)
     allowed = vocab.allowed_mask("audio")
     g = torch.Generator().manual_seed(0)
-    out = generate(lm, sb, [vocab.eoa], allowed, GenerationConfig(max_new_tokens=8, temperature=1.0, top_k=3), generator=g)
+    out = generate(
+        lm,
+        sb,
+        [vocab.eoa],
+        allowed,
+        GenerationConfig(max_new_tokens=8, temperature=1.0, top_k=3),
+        generator=g,
+    )
     for row in out.tokens:
         assert all(vocab.audio_offset <= t < vocab.eoa for t in row)

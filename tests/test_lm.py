@@ -11,8 +11,13 @@ def _save_tiny_qwen2(path, vocab=300):
 
     torch.manual_seed(0)
     cfg = Qwen2Config(
-        vocab_size=vocab, hidden_size=64, intermediate_size=128, num_hidden_layers=2,
-        num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=128,
+        vocab_size=vocab,
+        hidden_size=64,
+        intermediate_size=128,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        max_position_embeddings=128,
         tie_word_embeddings=False,
     )
     model = Qwen2ForCausalLM(cfg).eval()
@@ -46,11 +51,23 @@ def test_pretrained_dir_missing_is_clear(tmp_path):
 
 def test_unknown_arch_rejected():
     with pytest.raises(ValueError, match="not a known architecture"):
-        CausalLM(LMConfig(arch="evil.Module", hidden_size=8, num_layers=1, num_heads=1, ffn_dim=8, vocab_size=10), 5)
+        CausalLM(
+            LMConfig(
+                arch="evil.Module",
+                hidden_size=8,
+                num_layers=1,
+                num_heads=1,
+                ffn_dim=8,
+                vocab_size=10,
+            ),
+            5,
+        )
 
 
 def test_build_from_config_has_extended_vocab():
-    lm = CausalLM(LMConfig(hidden_size=32, num_layers=1, num_heads=4, ffn_dim=64, vocab_size=100), 40)
+    lm = CausalLM(
+        LMConfig(hidden_size=32, num_layers=1, num_heads=4, ffn_dim=64, vocab_size=100), 40
+    )
     assert lm.model.get_input_embeddings().weight.shape == (140, 32)
     assert lm.model.config.model_type == "qwen2"
 
@@ -69,7 +86,9 @@ def test_qwen2_tokenizer_ships_offline():
 def test_bpe_keeps_chinese_characters(tmp_path):
     from laura.text.tokenizer import train_bpe
 
-    tok = train_bpe(["the cat sat on the mat"] * 5 + ["我们 吃 米饭", "今天 天气 很 好"] * 5, 80, tmp_path)
+    tok = train_bpe(
+        ["the cat sat on the mat"] * 5 + ["我们 吃 米饭", "今天 天气 很 好"] * 5, 80, tmp_path
+    )
     for text in ["the cat sat", "今天天气很好"]:
         assert tok.decode(tok.encode(text)).replace(" ", "") == text.replace(" ", "")
     assert TextTokenizer(tmp_path).vocab_size == tok.vocab_size

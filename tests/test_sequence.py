@@ -17,7 +17,9 @@ from laura.nn.vocab import TASKS, UnifiedVocab
 def tiny_lm(n_text=50, n_audio=16):
     torch.manual_seed(0)
     vocab = UnifiedVocab(n_text, n_audio)
-    cfg = LMConfig(hidden_size=32, num_layers=2, num_heads=4, ffn_dim=64, vocab_size=n_text, max_positions=256)
+    cfg = LMConfig(
+        hidden_size=32, num_layers=2, num_heads=4, ffn_dim=64, vocab_size=n_text, max_positions=256
+    )
     lm = CausalLM(cfg, vocab.n_extra).eval()
     return vocab, lm
 
@@ -95,7 +97,9 @@ def test_zero_shot_tts_prefix_not_scored():
     vocab, lm = tiny_lm()
     prompt_codes = vocab.audio_to_ids(torch.tensor([4, 5]))
     codes = vocab.audio_to_ids(torch.tensor([6, 7, 8]))
-    seq = build_training_sequence(vocab, [tokens([3, 4])], "TTS", codes, "audio", output_prefix=prompt_codes)
+    seq = build_training_sequence(
+        vocab, [tokens([3, 4])], "TTS", codes, "audio", output_prefix=prompt_codes
+    )
     sb = collate_sequences([seq], lm.model.get_input_embeddings())
     mask = sb.loss_mask[0].tolist()
     # [sos, t, t, <TTS>, p, p, c, c, c, eoa]
@@ -106,8 +110,12 @@ def test_zero_shot_tts_prefix_not_scored():
 def test_padding_does_not_change_logits(pad_side):
     vocab, lm = tiny_lm()
     emb = lm.model.get_input_embeddings()
-    short = build_training_sequence(vocab, [Segment(embeds=torch.randn(2, 32))], "ASR", torch.tensor([5]), "text")
-    long = build_training_sequence(vocab, [Segment(embeds=torch.randn(6, 32))], "ASR", torch.tensor([5, 6, 7]), "text")
+    short = build_training_sequence(
+        vocab, [Segment(embeds=torch.randn(2, 32))], "ASR", torch.tensor([5]), "text"
+    )
+    long = build_training_sequence(
+        vocab, [Segment(embeds=torch.randn(6, 32))], "ASR", torch.tensor([5, 6, 7]), "text"
+    )
     both = collate_sequences([short, long], emb, pad_side=pad_side)
     alone = collate_sequences([short], emb)
     assert both.attention_mask[0].sum() == alone.inputs_embeds.shape[1]
@@ -120,7 +128,9 @@ def test_padding_does_not_change_logits(pad_side):
 
 def test_no_targets_is_an_error():
     vocab, lm = tiny_lm()
-    sb = collate_sequences([build_prompt(vocab, [tokens([1, 2])], "ASR")], lm.model.get_input_embeddings())
+    sb = collate_sequences(
+        [build_prompt(vocab, [tokens([1, 2])], "ASR")], lm.model.get_input_embeddings()
+    )
     logits, _ = lm(sb.inputs_embeds, sb.attention_mask, sb.position_ids)
     with pytest.raises(ValueError, match="no target positions"):
         sequence_loss(logits, sb.token_ids, sb.loss_mask)

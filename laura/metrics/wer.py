@@ -44,11 +44,17 @@ def _utt_lang(ref: str, hyp: str, lang: str | None) -> str:
     return detect_lang(ref if ref.strip() else hyp)
 
 
-def error_rate(refs: Sequence[str], hyps: Sequence[str], lang: str | None = None) -> dict:
+def error_rate(
+    refs: Sequence[str], hyps: Sequence[str], lang: str | None = None, unit: str = "auto"
+) -> dict:
     """Corpus-level error rate of paired texts (see the module docstring for the keys).
 
     `lang`: `"en"` (word tokens), `"zh"` (character tokens), None/`"auto"`: detect per utterance.
+    `unit="char"` scores every language by character (letters of English words too, spaces
+    excluded): the plain character error rate.
     """
+    if unit not in ("auto", "char"):
+        raise ValueError(f"unit must be 'auto' or 'char', got {unit!r}")
     if len(refs) != len(hyps):
         raise ValueError(f"{len(refs)} references but {len(hyps)} hypotheses")
     ref_toks: list[list[str]] = []
@@ -56,9 +62,12 @@ def error_rate(refs: Sequence[str], hyps: Sequence[str], lang: str | None = None
     char_mode: list[bool] = []
     for ref, hyp in zip(refs, hyps):
         ul = _utt_lang(ref, hyp, lang)
-        ref_toks.append(normalize(ref, ul))
-        hyp_toks.append(normalize(hyp, ul))
-        char_mode.append(is_char_lang(ul))
+        r, h = normalize(ref, ul), normalize(hyp, ul)
+        if unit == "char":
+            r, h = list("".join(r)), list("".join(h))
+        ref_toks.append(r)
+        hyp_toks.append(h)
+        char_mode.append(unit == "char" or is_char_lang(ul))
 
     sub = ins = dele = hits = 0
     sent_err = 0
@@ -113,13 +122,16 @@ def wer(refs: Sequence[str], hyps: Sequence[str]) -> float:
 
 
 def cer(refs: Sequence[str], hyps: Sequence[str]) -> float:
-    """Character error rate (fraction) with zh-style tokens: one per CJK character, one per
-    embedded Latin word; use `error_rate(..., lang="zh")` for the counts."""
-    return error_rate(refs, hyps, lang="zh")["rate"]
+    """Character error rate (fraction) over every character but spaces, in any language;
+    use `error_rate(..., unit="char")` for the counts."""
+    return error_rate(refs, hyps, unit="char")["rate"]
 
 
 def score_pairs(
-    ref_map: Mapping[str, str], hyp_map: Mapping[str, str], lang: str | None = None
+    ref_map: Mapping[str, str],
+    hyp_map: Mapping[str, str],
+    lang: str | None = None,
+    unit: str = "auto",
 ) -> dict:
     """Score hypotheses against references by utterance id.
 
@@ -144,7 +156,7 @@ def score_pairs(
             ", ".join(extra[:5]),
             " ..." if len(extra) > 5 else "",
         )
-    result = error_rate([ref_map[u] for u in ids], [hyp_map.get(u, "") for u in ids], lang)
+    result = error_rate([ref_map[u] for u in ids], [hyp_map.get(u, "") for u in ids], lang, unit)
     result["missing_hyps"] = len(missing)
     result["extra_hyps"] = len(extra)
     return result

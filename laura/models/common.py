@@ -52,7 +52,9 @@ def lr_lambda(cfg: OptimConfig, total_steps: int) -> Any:
 
 def make_optimizer(module: nn.Module, cfg: OptimConfig, total_steps: int) -> dict[str, Any]:
     opt = torch.optim.AdamW(
-        param_groups(module, cfg.weight_decay), lr=cfg.lr, betas=tuple(cfg.betas)  # type: ignore[arg-type]
+        param_groups(module, cfg.weight_decay),
+        lr=cfg.lr,
+        betas=tuple(cfg.betas),  # type: ignore[arg-type]
     )
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lr_lambda(cfg, total_steps))
     return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "interval": "step"}}
@@ -61,14 +63,18 @@ def make_optimizer(module: nn.Module, cfg: OptimConfig, total_steps: int) -> dic
 class AtomicCheckpointIO(TorchCheckpointIO):
     """Write to a temporary file and rename: a crash never leaves a torn checkpoint."""
 
-    def save_checkpoint(self, checkpoint: dict[str, Any], path: Any, storage_options: Any = None) -> None:
+    def save_checkpoint(
+        self, checkpoint: dict[str, Any], path: Any, storage_options: Any = None
+    ) -> None:
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(path.name + ".tmp")
         torch.save(checkpoint, tmp)
         os.replace(tmp, path)
 
-    def load_checkpoint(self, path: Any, map_location: Any = None, weights_only: bool | None = None) -> dict[str, Any]:
+    def load_checkpoint(
+        self, path: Any, map_location: Any = None, weights_only: bool | None = None
+    ) -> dict[str, Any]:
         # A checkpoint is data, never code.
         return torch.load(path, map_location=map_location or "cpu", weights_only=True)
 

@@ -35,7 +35,9 @@ class EncoderCTCModule(L.LightningModule):
             self._tokenizer = TextTokenizer(self.cfg.tokenizer.path)
         return self._tokenizer
 
-    def forward(self, feats: torch.Tensor, feat_lens: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def forward(
+        self, feats: torch.Tensor, feat_lens: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         x = self.cmvn(feats)
         if self.training and self.cfg.model.use_specaug:
             x = self.specaug(x, feat_lens)
@@ -53,7 +55,13 @@ class EncoderCTCModule(L.LightningModule):
     def validation_step(self, batch: dict[str, Any], batch_idx: int) -> None:
         logp, lens = self(batch["feats"], batch["feat_lens"])
         bs = len(batch["ids"])
-        self.log("val/loss", self.ctc.loss(logp, lens, batch["targets"]), prog_bar=True, batch_size=bs, sync_dist=True)
+        self.log(
+            "val/loss",
+            self.ctc.loss(logp, lens, batch["targets"]),
+            prog_bar=True,
+            batch_size=bs,
+            sync_dist=True,
+        )
         hyps = [self.tokenizer.decode(t) for t in self.ctc.greedy(logp, lens)]
         from laura.metrics.wer import error_rate
 
@@ -70,8 +78,13 @@ class EncoderCTCModule(L.LightningModule):
         """``encoder.*`` and ``cmvn.*`` tensors, what LauraGPTModule.load_encoder reads."""
         from safetensors.torch import save_file
 
-        state = {f"encoder.{k}": v.detach().cpu().contiguous() for k, v in self.encoder.state_dict().items()}
-        state.update({f"cmvn.{k}": v.detach().cpu().contiguous() for k, v in self.cmvn.state_dict().items()})
+        state = {
+            f"encoder.{k}": v.detach().cpu().contiguous()
+            for k, v in self.encoder.state_dict().items()
+        }
+        state.update(
+            {f"cmvn.{k}": v.detach().cpu().contiguous() for k, v in self.cmvn.state_dict().items()}
+        )
         path = Path(path)
         tmp = path.with_name(path.name + ".tmp")
         save_file(state, str(tmp))

@@ -100,7 +100,9 @@ def generate(
     return GenerationOutput(tokens=tokens, hit_max=hit_max.tolist())
 
 
-def _pick(logits: torch.Tensor, cfg: GenerationConfig, generator: torch.Generator | None) -> torch.Tensor:
+def _pick(
+    logits: torch.Tensor, cfg: GenerationConfig, generator: torch.Generator | None
+) -> torch.Tensor:
     if cfg.temperature <= 0:
         return logits.argmax(-1)
     logits = logits / cfg.temperature

@@ -13,7 +13,6 @@ A batch (made by ``laura.data``) is a dict:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -62,7 +61,9 @@ class LauraGPT(nn.Module):
         self.adaptor = nn.Linear(cfg.encoder.d_model, self.lm.hidden_size)
 
     # --- pieces -----------------------------------------------------------------------------
-    def encode_audio(self, feats: torch.Tensor, feat_lens: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def encode_audio(
+        self, feats: torch.Tensor, feat_lens: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         """(N, T, F) LFR features -> (N, T, D) embeddings at the LM width."""
         x = self.cmvn(feats)
         if self.training and self.cfg.use_specaug:
@@ -171,5 +172,3 @@ def move_batch(batch: dict[str, Any], device: torch.device) -> dict[str, Any]:
         return x
 
     return {k: mv(v) for k, v in batch.items()}
-
-

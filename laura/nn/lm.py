@@ -69,7 +69,9 @@ def read_pretrained_text_vocab(path: str | Path) -> int:
     """Embedding rows of a local HF checkpoint, read from its config.json."""
     config_file = Path(path) / "config.json"
     if not config_file.is_file():
-        raise FileNotFoundError(f"{config_file}: no config.json (lm.pretrained must be a local HF dir)")
+        raise FileNotFoundError(
+            f"{config_file}: no config.json (lm.pretrained must be a local HF dir)"
+        )
     data = json.loads(config_file.read_text())
     if "vocab_size" not in data:
         raise ValueError(f"{config_file}: has no 'vocab_size'")

@@ -128,7 +128,10 @@ _POSSESSIVES = [
     ("our", "我们的"),
     ("their", "他们的"),
 ]
-_PRONOUN_FOR = {"my": "i", "our": "we"}  # possessor -> pronoun, to avoid "i called my"-style clashes
+_PRONOUN_FOR = {
+    "my": "i",
+    "our": "we",
+}  # possessor -> pronoun, to avoid "i called my"-style clashes
 
 # relatives take any possessive ("his older sister" / 他的姐姐)
 RELATIVES = _rows("""
@@ -397,7 +400,10 @@ car | 汽车
 house | 房子
 shelf | 架子
 """)
-_REL_OK = {"on": {"table", "bed", "chair", "sofa", "desk", "shelf", "box", "car"}, "in": {"box", "car", "house"}}
+_REL_OK = {
+    "on": {"table", "bed", "chair", "sofa", "desk", "shelf", "box", "car"},
+    "in": {"box", "car", "house"},
+}
 
 
 @dataclass(frozen=True)
@@ -536,8 +542,14 @@ friday | 星期五
 saturday | 星期六
 sunday | 星期天
 """)
-MONTHS = "january february march april may june july august september october november december".split()
-_DAYPARTS = [("in the morning", "早上", (6, 11)), ("in the afternoon", "下午", (1, 5)), ("in the evening", "晚上", (6, 10))]
+MONTHS = (
+    "january february march april may june july august september october november december".split()
+)
+_DAYPARTS = [
+    ("in the morning", "早上", (6, 11)),
+    ("in the afternoon", "下午", (1, 5)),
+    ("in the evening", "晚上", (6, 10)),
+]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -586,7 +598,9 @@ def count_np(rng: random.Random, noun: Noun, n: int | None = None, p_adj: float 
     return en, zh_number(n, counting=True) + noun.cl + adj_zh + noun.zh
 
 
-def definite_np(rng: random.Random, noun: Noun, plural: bool | None = None, p_adj: float = 0.5) -> EZ:
+def definite_np(
+    rng: random.Random, noun: Noun, plural: bool | None = None, p_adj: float = 0.5
+) -> EZ:
     """ "the red cup" / "my new bike" / "these apples" with the Chinese equivalent."""
     if plural is None:
         plural = rng.random() < 0.3
@@ -623,7 +637,9 @@ def bare_np(rng: random.Random, kind: str) -> EZ:
     return n.pl, n.zh
 
 
-def person_np(rng: random.Random, as_object: bool = False, plural_ok: bool = True) -> tuple[str, str, str]:
+def person_np(
+    rng: random.Random, as_object: bool = False, plural_ok: bool = True
+) -> tuple[str, str, str]:
     """A person: (english, chinese, agreement class)."""
     r = rng.random()
     if r < 0.3:
@@ -745,7 +761,10 @@ def clock_phrase(rng: random.Random, with_daypart: bool = True) -> EZ:
 
 
 def _dated_clock(rng: random.Random, tense: str) -> EZ:
-    day_en, day_zh = _pick(rng, [("yesterday", "昨天")] if tense == "past" else [("tomorrow", "明天"), ("today", "今天")])
+    day_en, day_zh = _pick(
+        rng,
+        [("yesterday", "昨天")] if tense == "past" else [("tomorrow", "明天"), ("today", "今天")],
+    )
     c_en, c_zh = clock_phrase(rng)
     return f"{day_en} at {c_en}", day_zh + c_zh
 
@@ -782,7 +801,11 @@ def t_svo(rng: random.Random) -> EZ | None:
         t_en, t_zh = time_phrase(rng, tense) if rng.random() < 0.8 else ("", "")
         # "often ... every day" is odd: adverbs of frequency only with a part of the day or no time
         every = t_en.startswith("every")
-        freq = _pick(rng, _FREQ) if tense == "hab" and not neg and not every and rng.random() < 0.35 else None
+        freq = (
+            _pick(rng, _FREQ)
+            if tense == "hab" and not neg and not every and rng.random() < 0.35
+            else None
+        )
     vp = verb_phrase(verb, person, tense, neg, o_en)
     if freq is not None:
         vp = freq[0] + " " + vp
@@ -815,7 +838,11 @@ def t_motion(rng: random.Random) -> EZ | None:
     tr = _pick(rng, TRANSPORT) if rng.random() < 0.5 else ("", "")
     t_en, t_zh = time_phrase(rng, tense) if rng.random() < 0.8 else ("", "")
     en = _join(s_en, verb_phrase(go, person, tense, neg), tr[0], t_en)
-    pre = {"hab": "不" if neg else "", "past": "没有" if neg else "", "fut": "不会" if neg else "会"}[tense]
+    pre = {
+        "hab": "不" if neg else "",
+        "past": "没有" if neg else "",
+        "fut": "不会" if neg else "会",
+    }[tense]
     return en, s_zh + t_zh + pre + tr[1] + verb_zh(go, tense, neg)
 
 
@@ -828,7 +855,10 @@ def t_exist(rng: random.Random) -> EZ | None:
     if r < 0.15:
         return f"there are no {noun.pl} {place.loc}", place.zh_in + "没有" + noun.zh
     if r < 0.3:
-        return f"how many {noun.pl} are there {place.loc}", place.zh_in + "有多少" + noun.cl + noun.zh
+        return (
+            f"how many {noun.pl} are there {place.loc}",
+            place.zh_in + "有多少" + noun.cl + noun.zh,
+        )
     np_en, np_zh = count_np(rng, noun)
     be = "is" if np_en.startswith(("a ", "an ")) else "are"
     return f"there {be} {np_en} {place.loc}", place.zh_in + "有" + np_zh
@@ -852,9 +882,15 @@ def t_location(rng: random.Random) -> EZ | None:
         return None
     tense = "past" if rng.random() < 0.25 else "hab"
     be = _be(person, tense)
-    t_en, t_zh = (("yesterday", "昨天") if tense == "past" else ("now", "现在")) if rng.random() < 0.3 else ("", "")
+    t_en, t_zh = (
+        (("yesterday", "昨天") if tense == "past" else ("now", "现在"))
+        if rng.random() < 0.3
+        else ("", "")
+    )
     neg = rng.random() < 0.15
-    return _join(en, be, "not" if neg else "", rel_en, "the", lm_en, t_en), zh + t_zh + ("不" if neg else "") + "在" + lm_zh + rel_zh
+    return _join(en, be, "not" if neg else "", rel_en, "the", lm_en, t_en), zh + t_zh + (
+        "不" if neg else ""
+    ) + "在" + lm_zh + rel_zh
 
 
 _STATES = _rows("""
@@ -885,7 +921,9 @@ def t_state(rng: random.Random) -> EZ | None:
     d_en, d_zh = _pick(rng, _DEGREES)
     tense = rng.choice(["hab", "past", "fut"])
     t_en, t_zh = {
-        "hab": _pick(rng, [("today", "今天"), ("now", "现在"), ("this morning", "今天早上"), ("", "")]),
+        "hab": _pick(
+            rng, [("today", "今天"), ("now", "现在"), ("this morning", "今天早上"), ("", "")]
+        ),
         "past": _pick(rng, _PAST_TIMES),
         "fut": _pick(rng, _FUTURE_TIMES),
     }[tense]
@@ -924,7 +962,9 @@ slow | 慢 | vehicle animal
 
 def t_property(rng: random.Random) -> EZ | None:
     """ "this apple is very sweet" / 这个苹果很甜."""
-    en, zh, person, noun = _thing_subject(rng, ["food", "animal", "object", "clothes", "vehicle", "read"])
+    en, zh, person, noun = _thing_subject(
+        rng, ["food", "animal", "object", "clothes", "vehicle", "read"]
+    )
     props = [p for p in _PROPERTIES if p[2] & noun.tags]
     p_en, p_zh, _ = _pick(rng, props)
     d_en, d_zh = _pick(rng, _DEGREES)
@@ -971,9 +1011,15 @@ def t_compare(rng: random.Random) -> EZ | None:
         return None
     r = rng.random()
     if r < 0.2:
-        return f"{a_en} {_be(person, 'hab')} much {c_en} than {b_en}", a_zh + "比" + b_zh + c_zh + "得多"
+        return (
+            f"{a_en} {_be(person, 'hab')} much {c_en} than {b_en}",
+            a_zh + "比" + b_zh + c_zh + "得多",
+        )
     if r < 0.35:
-        return f"{a_en} {_be(person, 'hab')} a little {c_en} than {b_en}", a_zh + "比" + b_zh + c_zh + "一点"
+        return (
+            f"{a_en} {_be(person, 'hab')} a little {c_en} than {b_en}",
+            a_zh + "比" + b_zh + c_zh + "一点",
+        )
     return f"{a_en} {_be(person, 'hab')} {c_en} than {b_en}", a_zh + "比" + b_zh + c_zh
 
 
@@ -996,16 +1042,22 @@ def t_question(rng: random.Random) -> EZ | None:
         return f"did {s_en} {base} {t_en}", s_zh + t_zh + verb_zh(verb, "past", False, o_zh) + "吗"
     if r < 0.55:
         t_en, t_zh = _pick(rng, _FUTURE_TIMES)
-        return f"will {s_en} {base} {t_en}", s_zh + t_zh + "会" + verb_zh(verb, "fut", False, o_zh) + "吗"
+        return f"will {s_en} {base} {t_en}", s_zh + t_zh + "会" + verb_zh(
+            verb, "fut", False, o_zh
+        ) + "吗"
     if r < 0.7:
         return f"can you {base}", "你能" + verb_zh(verb, "fut", False, o_zh) + "吗"
     if r < 0.8:
-        return f"who {verb.forms[2]} {verb.rest.replace('{o}', o_en)}".strip(), "谁" + verb_zh(verb, "past", False, o_zh)
+        return f"who {verb.forms[2]} {verb.rest.replace('{o}', o_en)}".strip(), "谁" + verb_zh(
+            verb, "past", False, o_zh
+        )
     if r < 0.9:
         be = _be(person, "prog")
         return f"what {be} {s_en} doing now", s_zh + "现在在做什么"
     do = "does" if person == "3s" else "do"
-    return f"where {do} {s_en} usually {base}", s_zh + "通常在哪里" + verb_zh(verb, "hab", False, o_zh)
+    return f"where {do} {s_en} usually {base}", s_zh + "通常在哪里" + verb_zh(
+        verb, "hab", False, o_zh
+    )
 
 
 def t_like(rng: random.Random) -> EZ | None:
@@ -1020,17 +1072,23 @@ def t_like(rng: random.Random) -> EZ | None:
             o_en = _join(act.forms[3], act.rest)
             o_zh = verb_zh(act, "hab", False)
         else:
-            o_en, o_zh = bare_np(rng, rng.choice(["animal", "fruit", "food", "clothes", "m:drink", "m:dish"]))
+            o_en, o_zh = bare_np(
+                rng, rng.choice(["animal", "fruit", "food", "clothes", "m:drink", "m:dish"])
+            )
         much = not neg and rng.random() < 0.3
-        head = ("does not like" if third else "do not like") if neg else ("likes" if third else "like")
-        return _join(s_en, head, o_en, "very much" if much else ""), s_zh + ("不" if neg else "") + (
-            "非常" if much else ""
-        ) + "喜欢" + o_zh
+        head = (
+            ("does not like" if third else "do not like") if neg else ("likes" if third else "like")
+        )
+        return _join(s_en, head, o_en, "very much" if much else ""), s_zh + (
+            "不" if neg else ""
+        ) + ("非常" if much else "") + "喜欢" + o_zh
     if r < 0.55:
         act = _pick(rng, ACTIVITIES)
         t_en, t_zh = _pick(rng, _FUTURE_TIMES) if rng.random() < 0.5 else ("", "")
         want = ("wants" if third else "want") if rng.random() < 0.7 else "wanted"
-        return _join(s_en, want, "to", act.forms[0], act.rest, t_en), s_zh + t_zh + "想" + verb_zh(act, "hab", False)
+        return _join(s_en, want, "to", act.forms[0], act.rest, t_en), s_zh + t_zh + "想" + verb_zh(
+            act, "hab", False
+        )
     if r < 0.7:
         kind = rng.choice(["food", "object", "clothes", "m:drink", "m:clothes", "pet", "vehicle"])
         o_en, o_zh = object_np(rng, kind)
@@ -1041,14 +1099,16 @@ def t_like(rng: random.Random) -> EZ | None:
         kind = rng.choice(["pet", "object", "clothes", "vehicle", "animal"])
         noun = _pick(rng, _NOUN_BY_TAG[kind])
         if rng.random() < 0.2:
-            return _join(s_en, "does not have any" if third else "do not have any", noun.pl), s_zh + "没有" + noun.zh
+            return _join(
+                s_en, "does not have any" if third else "do not have any", noun.pl
+            ), s_zh + "没有" + noun.zh
         o_en, o_zh = count_np(rng, noun)
         return _join(s_en, "has" if third else "have", o_en), s_zh + "有" + o_zh
     act = _pick(rng, ACTIVITIES)
     neg = rng.random() < 0.25
-    return _join(s_en, "cannot" if neg else "can", act.forms[0], act.rest), s_zh + ("不会" if neg else "会") + verb_zh(
-        act, "hab", False
-    )
+    return _join(s_en, "cannot" if neg else "can", act.forms[0], act.rest), s_zh + (
+        "不会" if neg else "会"
+    ) + verb_zh(act, "hab", False)
 
 
 _WEATHER_ADJ = _rows("""
@@ -1082,7 +1142,9 @@ def t_weather(rng: random.Random) -> EZ | None:
     if r < 0.45:  # sunny / cloudy
         w_en, w_zh = _pick(rng, [("sunny", "晴天"), ("cloudy", "阴天")])
         be = {"hab": "is", "past": "was", "fut": "will be"}[tense]
-        return _join("it", be, w_en, in_city, t_en), city_zh + t_zh + ("会" if tense == "fut" else "") + "是" + w_zh
+        return _join("it", be, w_en, in_city, t_en), city_zh + t_zh + (
+            "会" if tense == "fut" else ""
+        ) + "是" + w_zh
     if r < 0.65:  # temperature
         n = rng.randint(0, 39)
         minus = n < 10 and rng.random() < 0.4
@@ -1092,11 +1154,15 @@ def t_weather(rng: random.Random) -> EZ | None:
         en = _join("the temperature", in_city, be, deg_en, t_en)
         return en, city_zh + t_zh + "的气温" + ("会" if tense == "fut" else "") + "是" + deg_zh
     a_en, a_zh = _pick(rng, _WEATHER_ADJ)
-    d_en, d_zh = _pick(rng, [("very", "很"), ("a little", "有点"), ("not", "不"), ("extremely", "非常")])
+    d_en, d_zh = _pick(
+        rng, [("very", "很"), ("a little", "有点"), ("not", "不"), ("extremely", "非常")]
+    )
     if a_zh == "风大":  # 风很大, not 很风大
         d_zh, a_zh = "风" + d_zh, "大"
     be = {"hab": "is", "past": "was", "fut": "will be"}[tense]
-    return _join("it", be, d_en, a_en, in_city, t_en), city_zh + t_zh + ("会" if tense == "fut" else "") + d_zh + a_zh
+    return _join("it", be, d_en, a_en, in_city, t_en), city_zh + t_zh + (
+        "会" if tense == "fut" else ""
+    ) + d_zh + a_zh
 
 
 _EVENTS = _rows("""
@@ -1112,7 +1178,14 @@ the bank | 银行 | opens closes
 the library | 图书馆 | opens closes
 the restaurant | 饭店 | opens closes
 """)
-_EVENT_VERBS = {"leaves": "出发", "arrives": "到达", "starts": "开始", "ends": "结束", "opens": "开门", "closes": "关门"}
+_EVENT_VERBS = {
+    "leaves": "出发",
+    "arrives": "到达",
+    "starts": "开始",
+    "ends": "结束",
+    "opens": "开门",
+    "closes": "关门",
+}
 
 
 def t_schedule(rng: random.Random) -> EZ | None:
@@ -1122,9 +1195,13 @@ def t_schedule(rng: random.Random) -> EZ | None:
     if rng.random() < 0.2:
         return f"what time does {e_en} {v[:-1]}", e_zh + "几点" + _EVENT_VERBS[v]
     c_en, c_zh = clock_phrase(rng)
-    day = _pick(rng, [("", ""), ("", ""), ("tomorrow", "明天"), ("today", "今天"), ("every day", "每天")])
+    day = _pick(
+        rng, [("", ""), ("", ""), ("tomorrow", "明天"), ("today", "今天"), ("every day", "每天")]
+    )
     if day[0] == "tomorrow":
-        return _join(e_en, "will", v[:-1], "at", c_en, day[0]), e_zh + day[1] + c_zh + _EVENT_VERBS[v]
+        return _join(e_en, "will", v[:-1], "at", c_en, day[0]), e_zh + day[1] + c_zh + _EVENT_VERBS[
+            v
+        ]
     return _join(e_en, v, "at", c_en, day[0]), e_zh + day[1] + c_zh + _EVENT_VERBS[v]
 
 
@@ -1137,10 +1214,16 @@ def t_numbers(rng: random.Random) -> EZ | None:
         n = rng.randint(2, 95)
         if rng.random() < 0.2:
             return f"how old is {d_en} {rel_en}", d_zh + rel_zh + "多大了"
-        return f"{d_en} {rel_en} is {en_number(n)} years old", d_zh + rel_zh + zh_number(n, counting=True) + "岁"
+        return f"{d_en} {rel_en} is {en_number(n)} years old", d_zh + rel_zh + zh_number(
+            n, counting=True
+        ) + "岁"
     if r < 0.38:
         noun = _pick(rng, _NOUN_BY_TAG[rng.choice(["object", "clothes", "food"])])
-        n = rng.randint(1, 99) if rng.random() < 0.7 else rng.randint(1, 9) * 100 + rng.choice([0, 0, 10, 20, 50, 80])
+        n = (
+            rng.randint(1, 99)
+            if rng.random() < 0.7
+            else rng.randint(1, 9) * 100 + rng.choice([0, 0, 10, 20, 50, 80])
+        )
         price_en = en_number(n) + " yuan"
         price_zh = zh_number(n, counting=True) + "块钱"
         if rng.random() < 0.5:
@@ -1152,7 +1235,9 @@ def t_numbers(rng: random.Random) -> EZ | None:
         return f"these {noun.pl} cost {price_en}", "这些" + noun.zh + price_zh
     if r < 0.52:
         d_en, d_zh = _pick(rng, _POSSESSIVES)
-        what_en, what_zh, k = _pick(rng, [("phone number", "电话号码", (7, 8)), ("room number", "房间号", (3, 4))])
+        what_en, what_zh, k = _pick(
+            rng, [("phone number", "电话号码", (7, 8)), ("room number", "房间号", (3, 4))]
+        )
         digits = [rng.randint(0, 9) for _ in range(rng.randint(*k))]
         return (
             f"{d_en} {what_en} is " + " ".join(_EN_ONES[d] for d in digits),
@@ -1189,7 +1274,9 @@ def t_numbers(rng: random.Random) -> EZ | None:
         w_en, w_zh = _pick(rng, WEEKDAYS)
         return f"{e_en} is on {w_en}", e_zh + "在" + w_zh
     day_en, day_zh = _pick(rng, WEEKDAYS)
-    when = _pick(rng, [("today is", "今天是"), ("yesterday was", "昨天是"), ("tomorrow is", "明天是")])
+    when = _pick(
+        rng, [("today is", "今天是"), ("yesterday was", "昨天是"), ("tomorrow is", "明天是")]
+    )
     if rng.random() < 0.5:
         c_en, c_zh = clock_phrase(rng)
         return f"{when[0]} {day_en} and it is {c_en}", when[1] + day_zh + "现在是" + c_zh
@@ -1205,10 +1292,19 @@ def t_because(rng: random.Random) -> EZ | None:
         verb = _pick(rng, ACTIVITIES)
         o_en = o_zh = ""
     else:
-        verb = _pick(rng, [v for v in TRANSITIVE if "person" not in v.objs and "place" not in v.objs])
+        verb = _pick(
+            rng, [v for v in TRANSITIVE if "person" not in v.objs and "place" not in v.objs]
+        )
         o_en, o_zh = object_np(rng, _pick(rng, verb.objs))
     neg = rng.random() < 0.2
-    en = _join(p.en, verb_phrase(verb, p.person, tense, neg, o_en), "because", p.en, _be(p.person, tense), adj_en)
+    en = _join(
+        p.en,
+        verb_phrase(verb, p.person, tense, neg, o_en),
+        "because",
+        p.en,
+        _be(p.person, tense),
+        adj_en,
+    )
     pre = ("没有" if tense == "past" else "不") if neg else ""
     zh = p.zh + pre + verb_zh(verb, tense, neg, o_zh) + "因为" + p.zh + "很" + adj_zh
     return en, zh
@@ -1235,8 +1331,12 @@ def t_conj(rng: random.Random) -> EZ | None:
     neg2 = conj_en == "but"
     pre1 = "会" if tense == "fut" else ""
     pre2 = {"hab": "不", "past": "没有", "fut": "不会"}[tense] if neg2 else pre1
-    en = _join(s1_en, verb_phrase(a1, p1, tense, False), conj_en, s2_en, verb_phrase(a2, p2, tense, neg2))
-    zh = s1_zh + pre1 + verb_zh(a1, tense, False) + conj_zh + s2_zh + pre2 + verb_zh(a2, tense, neg2)
+    en = _join(
+        s1_en, verb_phrase(a1, p1, tense, False), conj_en, s2_en, verb_phrase(a2, p2, tense, neg2)
+    )
+    zh = (
+        s1_zh + pre1 + verb_zh(a1, tense, False) + conj_zh + s2_zh + pre2 + verb_zh(a2, tense, neg2)
+    )
     return en, zh
 
 
@@ -1247,7 +1347,9 @@ def t_request(rng: random.Random) -> EZ | None:
         p = _pick(rng, PLACES)
         if rng.random() < 0.5:
             act = _pick(rng, ACTIVITIES)
-            return f"let us {act.forms[0]} {act.rest}".strip(), "我们" + verb_zh(act, "hab", False) + "吧"
+            return f"let us {act.forms[0]} {act.rest}".strip(), "我们" + verb_zh(
+                act, "hab", False
+            ) + "吧"
         return f"let us go to {p.dest}", "我们去" + p.zh + "吧"
     if r < 0.45:
         kind = rng.choice(["m:drink", "m:dish", "food", "object"])

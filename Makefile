@@ -1,0 +1,35 @@
+# Two commands on a fresh machine: `make test` and `make demo` (each creates the environment).
+VENV ?= .venv
+BIN := $(VENV)/bin
+PYTEST_ARGS ?=
+
+.PHONY: setup test test-fast lint demo bench clean-demo help
+
+help:
+	@echo "make test   - create .venv if needed, lint (ruff) and run the whole test suite"
+	@echo "make demo   - create .venv if needed, run the mini recipe end to end (egs/mini/lauragpt)"
+	@echo "make bench  - run the benchmarks in bench/ (tables + JSON in bench/results)"
+
+$(VENV)/.installed: pyproject.toml tools/setup.sh
+	VENV=$(VENV) bash tools/setup.sh
+
+setup: $(VENV)/.installed
+
+lint: setup
+	$(BIN)/ruff check laura tests bench
+	$(BIN)/ruff format --check laura tests bench
+
+test: setup lint
+	$(BIN)/pytest -q $(PYTEST_ARGS)
+
+test-fast: setup
+	$(BIN)/pytest -q -m "not slow" $(PYTEST_ARGS)
+
+demo: setup
+	cd egs/mini/lauragpt && PATH=$(abspath $(BIN)):$$PATH ./run.sh
+
+bench: setup
+	@for b in bench/bench_*.py; do $(BIN)/python $$b || exit 1; done
+
+clean-demo:
+	rm -rf egs/mini/lauragpt/data egs/mini/lauragpt/exp

@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# The mini LauraGPT recipe, offline on a CPU (what `make demo` runs).
+#
+#   stage 1: synthesise the mini corpus (espeak-ng voices, en + zh)      -> data/mini
+#   stage 2: validate the data dirs and write manifests                 -> data/mini/asr/*/manifest.jsonl
+#   stage 3: train the BPE text tokenizer on the training transcripts   -> exp/bpe
+#   stage 4: CTC pre-training of the Conformer encoder                  -> exp/encoder_ctc
+#   stage 5: LauraGPT ASR, encoder initialised from stage 4             -> exp/lauragpt_asr
+#   stage 6: decode the held-out test split (unseen sentences + voices) -> exp/*/decode_test
+#   stage 7: score (WER for English, CER for Mandarin) and print the table -> RESULTS.md tables
+#
+# Usage: ./run.sh [--stage N] [--stop-stage N] [--size demo|test] [--asr-steps N] ...
+set -euo pipefail
+cd "$(dirname "$0")"
+
+stage=1
+stop_stage=7
+size=demo              # mini corpus size (demo | test)
+seed=0
+nj=2                   # parallel jobs for data generation
+bpe_size=600
+ctc_steps=2000         # CTC pre-training steps of the encoder
+asr_steps=1500         # LauraGPT ASR steps
+encoder_init=true      # false: train the joint model from scratch (the ablation)
+tag=""                 # suffix for the experiment names
+extra_args=""          # more key=value overrides for the LauraGPT training
+
+. ../../TEMPLATE/utils/parse_options.sh
+
+ROOT=$(cd ../../.. && pwd)
+data=data/mini
+exp=exp
+export PYTHONUNBUFFERED=1
+
+log() { echo -e "\n[$(date +%H:%M:%S)] $*"; }
+
+if [ $stage -le 1 ] && [ $stop_stage -ge 1 ]; then
+  log "stage 1: mini corpus (size=$size, seed=$seed)"
+  laura mini-corpus --out $data --size $size --seed $seed --num-workers $nj
+fi
+
+if [ $stage -le 2 ] && [ $stop_stage -ge 2 ]; then
+  log "stage 2: validate data dirs"
+  laura validate-data $data/asr/train $data/asr/dev $data/asr/test
+fi
+
+if [ $stage -le 3 ] && [ $stop_stage -ge 3 ]; then
+  log "stage 3: BPE tokenizer ($bpe_size)"
+  laura train-tokenizer --text $data/asr/train/text --vocab-size $bpe_size --out $exp/bpe
+fi
+
+common="tokenizer.path=$exp/bpe data.train=[$data/asr/train] data.valid=[$data/asr/dev] seed=$seed"
+
+if [ $stage -le 4 ] && [ $stop_stage -ge 4 ] && [ "$encoder_init" = true ]; then
+  log "stage 4: CTC pre-training of the encoder ($ctc_steps steps)"
+  laura train -c $ROOT/recipes/encoder-ctc-mini.yaml $common \
+    exp_dir=$exp/encoder_ctc trainer.max_steps=$ctc_steps
+fi
+
+asr_exp=$exp/lauragpt_asr${tag}
+if [ $stage -le 5 ] && [ $stop_stage -ge 5 ]; then
+  if [ "$encoder_init" = true ]; then init="encoder_init=$exp/encoder_ctc/encoder.safetensors"; else init="encoder_init=null"; fi
+  log "stage 5: LauraGPT ASR ($asr_steps steps, $init)"
+  # shellcheck disable=SC2086
+  laura train -c $ROOT/recipes/lauragpt-mini.yaml $common $init \
+    exp_dir=$asr_exp trainer.max_steps=$asr_steps $extra_args
+fi
+
+if [ $stage -le 6 ] && [ $stop_stage -ge 6 ]; then
+  log "stage 6: decode the test split"
+  laura decode --exp $asr_exp --data $data/asr/test --out $asr_exp/decode_test
+fi
+
+if [ $stage -le 7 ] && [ $stop_stage -ge 7 ]; then
+  log "stage 7: score (WER for English, CER for Mandarin)"
+  python local/score_by_lang.py --decode $asr_exp/decode_test --data $data/asr/test \
+    --out $asr_exp/decode_test/score.json | tee $asr_exp/decode_test/RESULTS.md
+fi

@@ -1,0 +1,144 @@
+"""espeak-ng -> 16 kHz mono 16-bit wav, one utterance at a time (run in worker processes).
+
+espeak-ng is deterministic for fixed arguments, and so is everything here (resampling, trimming,
+padding, gain), so the same job always yields byte-identical wav files.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+from xml.sax.saxutils import escape
+
+import numpy as np
+import soundfile as sf
+
+__all__ = [
+    "SAMPLE_RATE",
+    "SynthJob",
+    "SynthResult",
+    "espeak_command",
+    "espeak_version",
+    "render",
+    "synthesize",
+]
+
+SAMPLE_RATE = 16000
+ESPEAK_RATE = 22050  # what espeak-ng writes with --stdout
+# espeak-ng limits (soft-clips) its own output near full scale at the default amplitude (100) for
+# loud variants (iven, Jacky, antonio ...): a low amplitude keeps the waveform clean; we rescale.
+ESPEAK_AMPLITUDE = 30
+_UP, _DOWN = 320, 441
+assert ESPEAK_RATE * _UP == SAMPLE_RATE * _DOWN
+MAX_SECONDS = 11.5  # longer renderings are re-spoken faster (tests allow 12 s)
+_TRIM_REL = 0.005  # silence threshold, relative to the utterance peak
+
+
+@dataclass(frozen=True)
+class SynthJob:
+    """Everything needed to render one utterance (picklable, fully determines the output)."""
+
+    uttid: str
+    path: str  # where to write the wav
+    text: str
+    voice: str  # espeak-ng -v, e.g. "en-gb+m3"
+    speed: int
+    pitch: int
+    pitch_range: int  # percent, via SSML <prosody range>
+    peak: float  # target peak amplitude of the written wav
+    lead: float  # seconds of silence kept before the speech
+    trail: float  # ... and after
+
+
+@dataclass(frozen=True)
+class SynthResult:
+    uttid: str
+    path: str
+    num_samples: int
+    sha256: str  # of the wav file's bytes
+    speed: int  # the speed actually used (raised if the first rendering was too long)
+
+
+def espeak_command(text: str, voice: str, speed: int, pitch: int, pitch_range: int) -> list[str]:
+    """The espeak-ng command line for one utterance (wav on stdout)."""
+    ssml = f'<speak><prosody range="{pitch_range}%">{escape(text)}</prosody></speak>'
+    return [
+        "espeak-ng",
+        "-m",  # SSML: the only way to set the pitch range from the command line
+        "-v",
+        voice,
+        "-s",
+        str(speed),
+        "-p",
+        str(pitch),
+        "-a",
+        str(ESPEAK_AMPLITUDE),
+        "--stdout",
+        ssml,
+    ]
+
+
+def espeak_version() -> str:
+    """e.g. "1.51"; raises a helpful error if espeak-ng is missing."""
+    if shutil.which("espeak-ng") is None:
+        raise RuntimeError(
+            "espeak-ng not found: install it (Debian/Ubuntu: apt-get install espeak-ng)"
+        )
+    out = subprocess.run(
+        ["espeak-ng", "--version"], capture_output=True, text=True, check=True
+    ).stdout
+    # "eSpeak NG text-to-speech: 1.51  Data at: ..."
+    return out.split(":", 1)[1].split()[0] if ":" in out else out.strip()
+
+
+def synthesize(text: str, voice: str, speed: int, pitch: int, pitch_range: int) -> np.ndarray:
+    """Run espeak-ng; return float32 samples at 16 kHz (untrimmed)."""
+    from scipy.signal import resample_poly  # lazy: keeps `import laura.data.mini` light
+
+    proc = subprocess.run(
+        espeak_command(text, voice, speed, pitch, pitch_range), capture_output=True, check=False
+    )
+    if proc.returncode != 0 or len(proc.stdout) <= 44:
+        raise RuntimeError(
+            f"espeak-ng failed for voice {voice!r}: {proc.stderr.decode(errors='replace')}"
+        )
+    x, sr = sf.read(io.BytesIO(proc.stdout), dtype="float32")
+    if sr != ESPEAK_RATE:
+        raise RuntimeError(f"unexpected espeak-ng sample rate {sr}")
+    # 16000 / 22050 = 320 / 441 (160 / 441 would be right for 44.1 kHz, not for espeak-ng)
+    return resample_poly(x, _UP, _DOWN).astype(np.float32)
+
+
+def _trim(x: np.ndarray) -> np.ndarray:
+    loud = np.flatnonzero(np.abs(x) > _TRIM_REL * float(np.abs(x).max()))
+    return x[loud[0] : loud[-1] + 1] if loud.size else x
+
+
+def render(job: SynthJob) -> SynthResult:
+    """Synthesise, trim, pad with a little silence, scale to the target peak, write 16-bit wav."""
+    speed = job.speed
+    while True:
+        x = _trim(synthesize(job.text, job.voice, speed, job.pitch, job.pitch_range))
+        if (
+            len(x) + (job.lead + job.trail) * SAMPLE_RATE <= MAX_SECONDS * SAMPLE_RATE
+            or speed >= 400
+        ):
+            break
+        speed = int(speed * 1.2)  # slow variant + slow speed + long sentence: speak faster
+    peak = float(np.abs(x).max())
+    if peak > 0:
+        x = x * (job.peak / peak)
+    lead = np.zeros(int(round(job.lead * SAMPLE_RATE)), np.float32)
+    trail = np.zeros(int(round(job.trail * SAMPLE_RATE)), np.float32)
+    y = np.concatenate([lead, x.astype(np.float32), trail])
+    buf = io.BytesIO()
+    sf.write(buf, y, SAMPLE_RATE, subtype="PCM_16", format="WAV")
+    data = buf.getvalue()
+    path = Path(job.path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    return SynthResult(job.uttid, job.path, len(y), hashlib.sha256(data).hexdigest(), speed)
