@@ -69,6 +69,31 @@ def cmd_tokenizer(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_prepare(args: argparse.Namespace) -> int:
+    from laura.data.corpora import corpora, prepare
+
+    if args.list or not args.corpus:
+        print(f"{'corpus':<14}{'tasks':<12}default splits")
+        for name, c in corpora().items():
+            print(f"{name:<14}{','.join(c.tasks):<12}{' '.join(c.splits)}")
+        return 0
+    if not args.src or not args.out:
+        raise ValueError("laura prepare CORPUS needs --src and --out")
+    opts: dict[str, str] = {}
+    for item in args.opt:
+        if "=" not in item:
+            raise ValueError(f"--opt {item!r} is not key=value")
+        k, v = item.split("=", 1)
+        opts[k] = v
+    splits = args.splits.split(",") if args.splits else None
+    dirs = prepare(
+        args.corpus, args.src, args.out, splits=splits, num_workers=args.num_workers, **opts
+    )
+    for split, d in dirs.items():
+        print(f"{split}: {d}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(
         prog="laura", description="LauraGPT toolkit: train, decode, score, inspect."
@@ -117,6 +142,22 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser(
         "mini-corpus", help="synthesise the offline mini corpus (espeak-ng, sox)", add_help=False
     )
+
+    p = sub.add_parser(
+        "prepare", help="prepare a real corpus (as distributed) into Kaldi-style data dirs"
+    )
+    p.add_argument("corpus", nargs="?", help="corpus name (see --list)")
+    p.add_argument("--src", help="where the corpus was extracted")
+    p.add_argument("--out", help="output dir: one data dir per split")
+    p.add_argument(
+        "--splits", default=None, help="comma-separated splits (default: the corpus's own)"
+    )
+    p.add_argument("--num-workers", type=int, default=2)
+    p.add_argument(
+        "--opt", action="append", default=[], help="corpus option key=value (repeatable)"
+    )
+    p.add_argument("--list", action="store_true", help="list the corpora laura can prepare")
+    p.set_defaults(func=cmd_prepare)
 
     p = sub.add_parser("train-tokenizer", help="train a BPE text tokenizer on Kaldi text files")
     p.add_argument("--text", nargs="+", required=True, help="Kaldi text files (uttid transcript)")

@@ -160,7 +160,9 @@ def train(dcfg: DictConfig, callbacks: list[Any] | None = None) -> Path:
         enable_progress_bar=t.enable_progress_bar,
         deterministic=t.deterministic,
         default_root_dir=str(exp),
-        logger=CSVLogger(str(exp), name="logs"),  # logs/version_N: a resumed run never overwrites
+        logger=CSVLogger(
+            str(exp), name="logs", flush_logs_every_n_steps=t.log_every_n_steps
+        ),  # logs/version_N: a resume never overwrites
         callbacks=[
             ModelCheckpoint(
                 dirpath=str(ckpt_dir),

@@ -67,7 +67,17 @@ def test_cli_info_prints_total_without_allocating():
 
 
 @pytest.mark.parametrize(
-    "cmd", ["train", "decode", "score", "info", "validate-data", "mini-corpus", "train-tokenizer"]
+    "cmd",
+    [
+        "train",
+        "decode",
+        "score",
+        "info",
+        "validate-data",
+        "mini-corpus",
+        "train-tokenizer",
+        "prepare",
+    ],
 )
 def test_every_command_has_help(cmd):
     res = subprocess.run(
@@ -94,3 +104,29 @@ def test_cli_reports_config_errors_cleanly(tmp_path):
     assert res.returncode == 2
     assert "unknown config key 'optim.lrr'" in res.stderr
     assert "Traceback" not in res.stderr
+
+
+def test_prepare_lists_every_table6_corpus():
+    from laura.data.corpora import corpora
+
+    names = set(corpora())
+    table6 = {
+        "librispeech",
+        "aishell1",
+        "aishell2",
+        "slurp",
+        "bstc",
+        "covost2",
+        "meld",
+        "clotho",
+        "libritts",
+        "se_mixture",
+    }
+    assert table6 <= names, table6 - names
+    out = subprocess.run(
+        [sys.executable, "-m", "laura.cli", "prepare", "--list"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert "librispeech" in out and "SER" in out

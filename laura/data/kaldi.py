@@ -62,7 +62,7 @@ __all__ = [
 
 CORE_FILES = ("wav.scp", "text", "utt2spk", "spk2utt", "segments")
 # Per-utterance tables picked up automatically as extras (fnmatch patterns on the file name).
-EXTRA_TABLE_PATTERNS = ("text.*", "utt2*", "*.scp", "caption", "caption.*", "prompt", "prompt.*")
+EXTRA_TABLE_PATTERNS = ("text.*", "utt2*", "*.scp", "caption*", "prompt*")
 # Never extras: tables keyed by speaker/recording, Kaldi feature archives (we compute features
 # ourselves), and editor/backup leftovers.
 _NOT_EXTRA = ("cmvn.scp", "feats.scp", "*.bak", "*~", "*.orig", "*.tmp", ".*")

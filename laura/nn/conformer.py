@@ -195,7 +195,6 @@ class ConformerEncoder(nn.Module):
         self.input_norm = nn.LayerNorm(cfg.d_model)
         self.dropout = nn.Dropout(cfg.dropout)
         # Positions are computed on the fly (no buffer): nothing to initialise on the meta device.
-        self.xscale = math.sqrt(cfg.d_model)
         self.blocks = nn.ModuleList(ConformerBlock(cfg) for _ in range(cfg.n_blocks))
         self.final_norm = nn.LayerNorm(cfg.d_model)
 
@@ -215,7 +214,9 @@ class ConformerEncoder(nn.Module):
         x = self.dropout(self.input_norm(self.input_proj(x)))
         if self.cfg.pos_enc == "sinusoidal":
             pe = sinusoidal_positions(t, self.cfg.d_model, device=x.device).to(x.dtype)
-            x = x * self.xscale + pe
+            # No x * sqrt(d) here: the input is layer-normed already, and scaling it up would
+            # bury the blocks' residual updates (CTC training plateaued for hundreds of steps).
+            x = x + pe
         x = self.dropout(x)
 
         for block in self.blocks:

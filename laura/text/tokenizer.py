@@ -58,20 +58,30 @@ class TextTokenizer:
         return self._tok.decode(ids, skip_special_tokens=True).strip()
 
 
-def train_bpe(texts: Iterable[str], vocab_size: int, out_dir: str | Path) -> TextTokenizer:
+def train_bpe(
+    texts: Iterable[str], vocab_size: int, out_dir: str | Path, split_cjk: bool = True
+) -> TextTokenizer:
     """Train a SentencePiece-style BPE (Metaspace, unicode characters as the base alphabet).
 
-    Unicode characters rather than bytes as the base keep each Chinese character a token of its
-    own; ``<unk>`` covers characters never seen in training.
+    Unicode characters rather than bytes as the base alphabet, and (``split_cjk``) every CJK
+    character pre-split into a word of its own, so Chinese is modelled by character (as
+    Mandarin ASR systems do) while English gets subwords; ``<unk>`` covers unseen characters.
     """
-    from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, trainers
+    from tokenizers import Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers, trainers
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     tok = Tokenizer(models.BPE(unk_token="<unk>"))
     tok.normalizer = normalizers.NFKC()
-    tok.pre_tokenizer = pre_tokenizers.Metaspace()
-    tok.decoder = decoders.Metaspace()
+    metaspace = pre_tokenizers.Metaspace(prepend_scheme="first")
+    if split_cjk:
+        cjk = Regex(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+        tok.pre_tokenizer = pre_tokenizers.Sequence(
+            [pre_tokenizers.Split(cjk, "isolated"), metaspace]
+        )
+    else:
+        tok.pre_tokenizer = metaspace
+    tok.decoder = decoders.Metaspace(prepend_scheme="first")
     trainer = trainers.BpeTrainer(
         vocab_size=vocab_size, special_tokens=["<unk>"], limit_alphabet=4000, show_progress=False
     )

@@ -55,7 +55,7 @@ __all__ = [
 ]
 
 # Bump when anything that changes the output changes (grammar, voices, synthesis, layout).
-GENERATOR_VERSION = "1"
+GENERATOR_VERSION = "2"  # 2: noise floor instead of digital silence
 LANGS = ("en", "zh")
 SPLITS = ("train", "dev", "test")
 _SPLIT_CODE = {"train": "tr", "dev": "dv", "test": "te"}

@@ -1,0 +1,129 @@
+"""Helpers shared by the corpus preparation modules."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+
+from laura.data.errors import DataError
+from laura.data.kaldi import Segment, write_data_dir
+
+SAMPLE_RATE = 16000
+
+# The paper's nine SER classes (A.2); at MELD test time like and happiness count as joy.
+SER_CLASSES: tuple[str, ...] = (
+    "anger", "disgust", "neutral", "like", "sadness", "surprise", "happiness", "joy", "fear",
+)  # fmt: skip
+
+
+def require(path: Path, what: str) -> Path:
+    """``path`` must exist; the error says which part of the corpus layout is missing."""
+    if not path.exists():
+        raise DataError(
+            f"{path}: not found ({what}); is the corpus extracted in its original layout?"
+        )
+    return path
+
+
+@dataclass
+class Utt:
+    """One utterance of a data dir being written."""
+
+    id: str
+    wav: str  # audio path (absolute), or the recording id when `segment` is set
+    speaker: str
+    text: str | None = None
+    segment: Segment | None = None
+    extras: dict[str, str] = field(default_factory=dict)  # table name -> value (e.g. "utt2lang")
+
+
+def write_split(
+    out_dir: Path, utts: Sequence[Utt], recordings: dict[str, str] | None = None
+) -> Path:
+    """Write a Kaldi data dir from ``utts`` (ids must be unique; files come out sorted).
+
+    With segments, ``recordings`` maps recording id -> audio path for ``wav.scp``.
+    """
+    if not utts:
+        raise DataError(f"{out_dir}: no utterances to write")
+    ids = [u.id for u in utts]
+    if len(set(ids)) != len(ids):
+        dup = sorted({i for i in ids if ids.count(i) > 1})[:5]
+        raise DataError(f"{out_dir}: duplicate utterance ids {dup}")
+    has_seg = any(u.segment is not None for u in utts)
+    if has_seg and recordings is None:
+        raise DataError(f"{out_dir}: segments need the recordings table")
+    wav = recordings if has_seg else {u.id: u.wav for u in utts}
+    text = {u.id: u.text for u in utts if u.text is not None} or None
+    extras: dict[str, dict[str, str]] = {}
+    for u in utts:
+        for name, value in u.extras.items():
+            extras.setdefault(name, {})[u.id] = value
+    return write_data_dir(
+        out_dir,
+        wav=wav,
+        text=text,
+        utt2spk={u.id: u.speaker for u in utts},
+        segments={u.id: u.segment for u in utts} if has_seg else None,
+        extras=extras,
+    )
+
+
+def to_wav16k(
+    src: str | Path, dst: str | Path, start: float | None = None, end: float | None = None
+) -> Path:
+    """Decode any soundfile-readable file (wav, flac, ogg, mp3), mix to mono, resample to 16 kHz
+    and write 16-bit PCM atomically; skipped when ``dst`` is already newer than ``src``."""
+    src, dst = Path(src), Path(dst)
+    if dst.is_file() and dst.stat().st_mtime >= src.stat().st_mtime:
+        return dst
+    try:
+        info = sf.info(str(src))
+        first = int(round((start or 0.0) * info.samplerate))
+        last = None if end is None else int(round(end * info.samplerate))
+        wav, sr = sf.read(str(src), start=first, stop=last, dtype="float32", always_2d=True)
+    except (sf.LibsndfileError, RuntimeError) as err:
+        raise DataError(f"{src}: cannot decode audio ({err})") from err
+    x = wav.mean(axis=1)
+    if sr != SAMPLE_RATE:
+        from math import gcd
+
+        from scipy.signal import resample_poly
+
+        g = gcd(SAMPLE_RATE, sr)
+        x = resample_poly(x, SAMPLE_RATE // g, sr // g).astype(np.float32)
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    tmp = dst.with_name(f".{dst.name}.{os.getpid()}.tmp.wav")
+    sf.write(str(tmp), np.clip(x, -1.0, 1.0), SAMPLE_RATE, subtype="PCM_16")
+    os.replace(tmp, dst)
+    return dst
+
+
+def _convert(job: tuple[str, str, float | None, float | None]) -> str:
+    return str(to_wav16k(*job))
+
+
+def convert_all(
+    jobs: Iterable[tuple[str | Path, str | Path, float | None, float | None]],
+    num_workers: int = 2,
+    desc: str = "convert",
+) -> list[Path]:
+    """Run ``to_wav16k`` over (src, dst, start, end) jobs in parallel, with a progress bar."""
+    from tqdm import tqdm
+
+    todo = [(str(s), str(d), a, b) for s, d, a, b in jobs]
+    if num_workers <= 1 or len(todo) < 8:
+        return [Path(_convert(j)) for j in tqdm(todo, desc=desc, leave=False)]
+    with ProcessPoolExecutor(num_workers) as pool:
+        return [
+            Path(p)
+            for p in tqdm(
+                pool.map(_convert, todo, chunksize=16), total=len(todo), desc=desc, leave=False
+            )
+        ]

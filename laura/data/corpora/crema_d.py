@@ -1,0 +1,120 @@
+"""CREMA-D (Crowd-sourced Emotional Multimodal Actors Dataset, Cao et al. 2014): SER training
+data.
+
+Source: the CREMA-D repository (github.com/CheyneyComputerScience/CREMA-D, audio in git LFS)::
+
+    <src>/                              <- the repository root (or AudioWAV itself)
+    ├── AudioWAV/1001_DFA_ANG_XX.wav    7442 files, 16 kHz mono 16-bit
+    ├── VideoDemographics.csv           (not needed)
+    └── ...
+
+File name = ``<actor>_<sentence>_<emotion>_<level>``: actor 1001-1091; sentence one of 12
+codes (IEO "It's eleven o'clock", TIE "That is exactly what happened", IOM "I'm on my way to
+the meeting", IWW "I wonder what this is about", TAI "The airplane is almost full", MTI "Maybe
+tomorrow it will be cold", IWL "I would like a new alarm clock", ITH "I think I have a
+doctor's appointment", DFA "Don't forget a jacket", ITS "I think I've seen this before", TSI
+"The surface is slick", WSI "We'll stop in a couple of minutes"); emotion ANG DIS FEA HAP NEU
+SAD (the *intended* emotion -- the crowd ratings in processedResults/ are not used); level
+LO MD HI XX. Mapping in ``ser_labels``.
+
+Splits (no official ones; speaker-disjoint): the 91 actors sorted, every 10th from the 9th on
+(index % 10 == 8) is ``dev``, from the 10th on (index % 10 == 9) ``test``, the rest ``train``
+(73/9/9 actors).
+
+Audio: the 16 kHz mono originals are used in place; files that are empty or unreadable (the
+README lists e.g. 1076_MTI_SAD_XX) are skipped and listed in ``<split>/skipped.tsv``. Tables:
+``wav.scp``, ``text`` (the sentence), ``utt2spk`` (actor id), ``utt2emotion``,
+``utt2emotion_orig`` (ANG, ...), ``utt2intensity`` (LO/MD/HI/XX), ``utt2lang``.
+Utterance id = the file stem (it starts with the actor id). Tasks: SER.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from pathlib import Path
+
+from laura.data.corpora import register_corpus
+from laura.data.corpora.common import Utt
+from laura.data.corpora.ser_labels import (
+    builders,
+    choose_splits,
+    emotion_extras,
+    unify,
+    write_splits,
+)
+from laura.data.errors import DataError
+
+SPLITS = ("train", "dev", "test")
+SENTENCES = {
+    "IEO": "It's eleven o'clock",
+    "TIE": "That is exactly what happened",
+    "IOM": "I'm on my way to the meeting",
+    "IWW": "I wonder what this is about",
+    "TAI": "The airplane is almost full",
+    "MTI": "Maybe tomorrow it will be cold",
+    "IWL": "I would like a new alarm clock",
+    "ITH": "I think I have a doctor's appointment",
+    "DFA": "Don't forget a jacket",
+    "ITS": "I think I've seen this before",
+    "TSI": "The surface is slick",
+    "WSI": "We'll stop in a couple of minutes",
+}
+_NAME = re.compile(r"^(\d{4})_([A-Z]{3})_([A-Z]{3})_([A-Z]{2})$")
+
+
+def actor_splits(actors: Sequence[str]) -> dict[str, str]:
+    out = {}
+    for i, a in enumerate(sorted(set(actors))):
+        out[a] = "dev" if i % 10 == 8 else "test" if i % 10 == 9 else "train"
+    return out
+
+
+@register_corpus(
+    "crema_d",
+    tasks=("SER",),
+    splits=SPLITS,
+    description="CREMA-D, 91 actors x 12 sentences x 6 emotions (16 kHz)",
+)
+def prepare(
+    src: Path,
+    out: Path,
+    *,
+    splits: Sequence[str] | None = None,
+    num_workers: int = 2,
+    **opts: object,
+) -> dict[str, Path]:
+    """Write ``out/<split>`` for CREMA-D; see the module doc for layout, splits and tables."""
+    if opts:
+        raise TypeError(f"crema_d: unknown option(s) {sorted(opts)}")
+    src, out = Path(src), Path(out)
+    audio_dir = src if src.name == "AudioWAV" else src / "AudioWAV"
+    if not audio_dir.is_dir():
+        raise DataError(
+            f"{audio_dir}: not found (CREMA-D audio folder); is the corpus extracted in its "
+            "original layout (AudioWAV/1001_DFA_ANG_XX.wav)?"
+        )
+    wavs = sorted(p for p in audio_dir.glob("*.wav") if not p.name.startswith("."))
+    if not wavs:
+        raise DataError(f"{audio_dir}: no .wav files (git-lfs pull not run?)")
+    wanted = choose_splits(splits, SPLITS, "crema_d")
+    parts = builders(wanted)
+    parsed = [(w, _NAME.match(w.stem)) for w in wavs]
+    split_of = actor_splits([m.group(1) for _, m in parsed if m is not None])
+    for wav, m in parsed:
+        if m is None:
+            if "train" in parts:
+                parts["train"].skips.add(wav, "file name is not AAAA_SSS_EEE_LL.wav")
+            continue
+        actor, sent, orig, level = m.groups()
+        split = split_of[actor]
+        if split not in parts:
+            continue
+        emo = unify("crema_d", orig)
+        if emo is None or sent not in SENTENCES:
+            parts[split].skips.add(wav, f"unknown emotion {orig!r} or sentence {sent!r}")
+            continue
+        extras = emotion_extras(orig, emo)
+        extras["utt2intensity"] = level
+        parts[split].add(Utt(wav.stem, "", actor, text=SENTENCES[sent], extras=extras), wav)
+    return write_splits(parts, out, corpus="crema_d", num_workers=num_workers)

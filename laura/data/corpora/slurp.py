@@ -1,0 +1,267 @@
+"""SLURP (Bastianelli et al., EMNLP 2020; pswietojanski/slurp + Zenodo record 4274930), for SLU.
+
+Expected layout (a clone of the SLURP repository with its ``scripts/download_audio.sh`` archives
+extracted into ``audio/``; ``src`` is the repository root)::
+
+    <src>/
+      dataset/slurp/
+        train.jsonl devel.jsonl test.jsonl   # one JSON object per line (a "SLURP entry")
+        train_synthetic.jsonl                # text of the synthetic (TTS) training recordings
+        metadata.json                        # per entry: recordings -> {"usrid": "FO-488", ...}
+      audio/
+        slurp_real/audio-<n>[-headset].flac  # 16 kHz mono FLAC (slurp_real.tar.gz)
+        slurp_synth/*.flac                   # (slurp_synth.tar.gz)
+
+An entry has ``slurp_id``, ``sentence`` ("wake me up at eight o'clock"), ``sentence_annotation``
+("wake me up at [time : eight] o'clock"), ``intent`` (``<scenario>_<action>``, e.g.
+``alarm_set``), ``scenario``, ``action``, ``tokens``, ``entities`` ([{"span": [token ids],
+"type": ...}]) and ``recordings`` ([{"file", "wer", "ent_wer", "status"}]). Every recording is
+one utterance (``-headset`` files are the close-talk microphone, the others far-field).
+
+Splits (data dir names = the SLURP file names): ``train`` (real recordings, plus the synthetic
+ones of ``train_synthetic.jsonl`` unless ``synthetic=False``, as the ESPnet and SpeechBrain
+recipes do), ``devel`` and ``test``. ``close_talk_only=True`` keeps the ``-headset`` files only.
+
+Tables: ``wav.scp`` (the original FLAC files: 16 kHz mono, checked on a sample of each audio
+directory; if they are not, every file is converted under ``out/wav/<split>/``), ``text`` (the
+``sentence`` as distributed: lower case, whitespace collapsed), ``utt2intent`` (``intent``),
+``utt2slots`` (``type=value ; type=value`` from ``sentence_annotation``, in sentence order; an
+empty value when the entry has no entity), ``utt2scenario``, ``utt2action``, ``utt2slurp_id``
+(to group recordings of one entry, as SLURP's scoring does) and ``utt2lang`` (``en``).
+
+Speakers: the jsonl files carry no speaker; ``metadata.json`` gives each real recording a user
+id (``usrid``, ``<F|M|UNK><E|O>-<nnn>``), used as the speaker id. Without ``metadata.json`` (or for
+a recording it does not list) the speaker is derived from the recording session,
+``sess<n>`` from ``audio-<n>[-headset].flac`` (close-talk and far-field files share it), with a
+warning. Synthetic recordings get the speaker ``synth``. Utterance ids are
+``<speaker>-<file stem>``. A recording listed by two entries (it happens) is kept once; missing
+audio files are skipped; both are counted.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+from tqdm import tqdm
+
+from laura.data.corpora import register_corpus
+from laura.data.corpora.clotho import convert_skip_bad, is_16k_mono
+from laura.data.corpora.common import Utt, require
+from laura.data.corpora.librispeech import clean_text, report_skipped, write_split_clean
+from laura.data.errors import DataError
+
+log = logging.getLogger(__name__)
+
+SPLITS = ("train", "devel", "test")
+_SLOT = re.compile(r"\[([^\[\]:]+):([^\[\]]*)\]")  # "[type : value]"; the value may hold ":"
+_PROBE = 16  # audio files checked per directory for 16 kHz mono
+
+
+@register_corpus(
+    "slurp",
+    tasks=("SLU",),
+    splits=SPLITS,
+    description="SLURP: 72k real + 69k synthetic English voice-assistant commands, 16 kHz FLAC",
+)
+def prepare(
+    src: Path,
+    out: Path,
+    *,
+    splits: Sequence[str] | None = None,
+    num_workers: int = 2,
+    synthetic: bool = True,
+    close_talk_only: bool = False,
+) -> dict[str, Path]:
+    """Write one Kaldi data dir per SLURP split under ``out``; return split -> dir."""
+    src, out = Path(src), Path(out)
+    require(src, "the SLURP directory")
+    wanted = list(splits) if splits is not None else list(SPLITS)
+    bad = [s for s in wanted if s not in SPLITS]
+    if bad:
+        raise DataError(f"slurp: unknown split(s) {bad}; known: {', '.join(SPLITS)}")
+    text_dir = _text_dir(src)
+    real_dir = _audio_dir(src, "slurp_real")
+    speakers = _read_metadata(text_dir / "metadata.json")
+
+    written: dict[str, Path] = {}
+    for split in wanted:
+        jsonl = require(text_dir / f"{split}.jsonl", f"SLURP {split} annotations")
+        sources = [(jsonl, real_dir, False)]
+        if split == "train" and synthetic:
+            syn = require(
+                text_dir / "train_synthetic.jsonl",
+                "SLURP synthetic training annotations; pass synthetic=False to leave them out",
+            )
+            syn_dir = _audio_dir(src, "slurp_synth", " (or pass synthetic=False)")
+            sources.append((syn, syn_dir, True))
+        utts: list[Utt] = []
+        seen: set[str] = set()
+        for path, audio_dir, is_synth in sources:
+            utts += _read_jsonl(path, audio_dir, is_synth, speakers, seen, close_talk_only)
+        if not utts:
+            raise DataError(f"{jsonl}: no utterance with audio in {real_dir}")
+        utts = _ensure_16k(utts, out / "wav" / split, num_workers, split)
+        written[split] = write_split_clean(out / split, utts)
+        log.info("slurp %s: %d utterances -> %s", split, len(utts), written[split])
+    return written
+
+
+def _text_dir(src: Path) -> Path:
+    for cand in (src / "dataset" / "slurp", src / "slurp", src):
+        if (cand / "devel.jsonl").is_file() or (cand / "train.jsonl").is_file():
+            return cand
+    return require(src / "dataset" / "slurp" / "train.jsonl", "SLURP annotations").parent
+
+
+def _audio_dir(src: Path, name: str, hint: str = "") -> Path:
+    for cand in (src / "audio" / name, src / name, src.parent / "audio" / name):
+        if cand.is_dir():
+            return cand
+    return require(src / "audio" / name, f"SLURP audio ({name}.tar.gz extracted){hint}")
+
+
+def _read_metadata(path: Path) -> dict[str, str] | None:
+    """metadata.json: recording file name -> usrid (None when the file is absent)."""
+    if not path.is_file():
+        log.warning("%s not found: speakers are derived from the recording sessions", path)
+        return None
+    try:
+        records = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as err:
+        raise DataError(f"{path}: not valid JSON ({err})") from err
+    out: dict[str, str] = {}
+    for key, rec in records.items():
+        recs = rec.get("recordings") if isinstance(rec, dict) else None
+        if not isinstance(recs, dict):
+            raise DataError(f"{path}: entry {key}: expected a 'recordings' object")
+        for name, info in recs.items():
+            usrid = str(info.get("usrid", "")).strip() if isinstance(info, dict) else ""
+            if usrid and not any(c.isspace() for c in usrid):
+                out[name] = usrid
+    return out
+
+
+def _iter_jsonl(path: Path) -> Iterator[tuple[int, dict]]:
+    with open(path, encoding="utf-8") as f:
+        for lineno, line in enumerate(f, 1):
+            if not line.strip():
+                continue
+            try:
+                obj = json.loads(line)
+            except json.JSONDecodeError as err:
+                raise DataError(f"{path}:{lineno}: not valid JSON ({err})") from err
+            if not isinstance(obj, dict):
+                raise DataError(f"{path}:{lineno}: expected a JSON object")
+            yield lineno, obj
+
+
+def parse_slots(annotation: str) -> list[tuple[str, str]]:
+    """``"wake me up at [time : eight] o'clock"`` -> ``[("time", "eight")]``."""
+    return [(clean_text(t), clean_text(v)) for t, v in _SLOT.findall(annotation)]
+
+
+def slots_from_entities(entry: dict) -> list[tuple[str, str]]:
+    """Fallback without ``sentence_annotation``: entity spans over ``tokens`` surfaces."""
+    surface = {t.get("id"): t.get("surface", "") for t in entry.get("tokens", [])}
+    out = []
+    for ent in entry.get("entities", []):
+        words = [surface.get(i, "") for i in ent.get("span", [])]
+        out.append((str(ent.get("type", "")), clean_text(" ".join(words))))
+    return out
+
+
+def format_slots(slots: Sequence[tuple[str, str]]) -> str:
+    return " ; ".join(f"{t}={v}" for t, v in slots)
+
+
+def _read_jsonl(
+    path: Path,
+    audio_dir: Path,
+    is_synth: bool,
+    speakers: dict[str, str] | None,
+    seen: set[str],
+    close_talk_only: bool,
+) -> list[Utt]:
+    utts: list[Utt] = []
+    missing: list[str] = []
+    dup: list[str] = []
+    derived: list[str] = []
+    for lineno, e in tqdm(_iter_jsonl(path), desc=f"slurp {path.name}", leave=False):
+        try:
+            sentence = clean_text(e["sentence"])
+            intent, recordings = str(e["intent"]), e["recordings"]
+        except (KeyError, TypeError) as err:
+            raise DataError(f"{path}:{lineno}: missing field {err}") from err
+        if not sentence or not intent:
+            raise DataError(f"{path}:{lineno}: empty sentence or intent")
+        scenario = str(e.get("scenario") or intent.split("_", 1)[0])
+        action = str(e.get("action") or intent.split("_", 1)[-1])
+        ann = e.get("sentence_annotation")
+        slots = parse_slots(ann) if isinstance(ann, str) else slots_from_entities(e)
+        for rec in recordings:
+            name = str(rec.get("file", "")) if isinstance(rec, dict) else ""
+            if not name:
+                raise DataError(f"{path}:{lineno}: recording without 'file'")
+            stem = name[: -len(".flac")] if name.endswith(".flac") else Path(name).stem
+            if close_talk_only and not is_synth and not stem.endswith("-headset"):
+                continue
+            if name in seen:
+                dup.append(name)
+                continue
+            seen.add(name)
+            flac = audio_dir / name
+            if not flac.is_file():
+                missing.append(name)
+                continue
+            if is_synth:
+                spk = "synth"
+            elif speakers is not None and name in speakers:
+                spk = speakers[name]
+            else:
+                session = stem.removeprefix("audio-").removesuffix("-headset")
+                spk = f"sess{session}"
+                derived.append(name)
+            extras = {
+                "utt2intent": intent,
+                "utt2slots": format_slots(slots),
+                "utt2scenario": scenario,
+                "utt2action": action,
+                "utt2slurp_id": str(e.get("slurp_id", "")),
+                "utt2lang": "en",
+            }
+            utts.append(Utt(f"{spk}-{stem}", str(flac.resolve()), spk, sentence, extras=extras))
+    report_skipped(f"slurp {path.name}", f"recordings missing from {audio_dir}", missing)
+    report_skipped(f"slurp {path.name}", "recordings listed a second time", dup)
+    if speakers is not None and derived:
+        log.warning(
+            "slurp %s: %d recordings not in metadata.json: speaker derived from the session",
+            path.name,
+            len(derived),
+        )
+    return utts
+
+
+def _ensure_16k(utts: list[Utt], wav_dir: Path, num_workers: int, split: str) -> list[Utt]:
+    """Keep the FLAC files if a sample of each directory is 16 kHz mono, else convert all."""
+    by_dir: dict[Path, list[Utt]] = {}
+    for u in utts:
+        by_dir.setdefault(Path(u.wav).parent, []).append(u)
+    out: list[Utt] = []
+    for d, group in by_dir.items():
+        step = max(1, len(group) // _PROBE)
+        if all(is_16k_mono(Path(u.wav)) for u in group[::step][:_PROBE]):
+            out += group
+            continue
+        log.warning("slurp %s: %s is not 16 kHz mono; converting to %s", split, d, wav_dir)
+        jobs = [(u.wav, str((wav_dir / f"{u.id}.wav").resolve()), None, None) for u in group]
+        failed = convert_skip_bad(jobs, num_workers, f"slurp {split}")
+        report_skipped(f"slurp {split}", "recordings whose audio cannot be decoded", failed)
+        for u, (_, dst, _, _) in zip(group, jobs):
+            if u.wav not in failed:
+                u.wav = dst
+                out.append(u)
+    return out

@@ -1,0 +1,53 @@
+"""Training resumes from the last checkpoint: steps continue, logs are not overwritten."""
+
+import csv
+from pathlib import Path
+
+import torch
+
+from laura.config import load_config
+from laura.train import train
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _cfg(data, bpe, exp, steps):
+    return load_config(
+        ROOT / "recipes/lauragpt-mini.yaml",
+        [
+            f"data.train=[{data}]",
+            "data.valid=[]",
+            f"tokenizer.path={bpe}",
+            f"exp_dir={exp}",
+            "encoder_init=null",
+            f"trainer.max_steps={steps}",
+            "trainer.enable_progress_bar=false",
+            "trainer.log_every_n_steps=1",
+            "trainer.checkpoint_every_n_steps=2",
+            "data.num_workers=0",
+            "model.encoder.n_blocks=1",
+            "model.lm.num_layers=1",
+            "data.max_seconds=8",
+        ],
+    )
+
+
+def _steps(csv_path: Path) -> list[int]:
+    return [int(r["step"]) for r in csv.DictReader(csv_path.open()) if r.get("train/loss")]
+
+
+def test_rerun_resumes_from_last_checkpoint(tiny_asr_dir, tiny_bpe, tmp_path):
+    exp = tmp_path / "exp"
+    train(_cfg(tiny_asr_dir, tiny_bpe, exp, 4))
+    ck = torch.load(exp / "checkpoints/last.ckpt", map_location="cpu", weights_only=True)
+    assert ck["global_step"] == 4
+    train(_cfg(tiny_asr_dir, tiny_bpe, exp, 7))
+    first, second = (
+        _steps(exp / "logs/version_0/metrics.csv"),
+        _steps(exp / "logs/version_1/metrics.csv"),
+    )
+    assert first == [0, 1, 2, 3]
+    assert second == [4, 5, 6]  # continued, not restarted
+    ck = torch.load(exp / "checkpoints/last.ckpt", map_location="cpu", weights_only=True)
+    assert ck["global_step"] == 7
+    assert "LauraDataModule" in ck  # the sampler position travels with the checkpoint
