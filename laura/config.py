@@ -19,10 +19,25 @@ from laura.nn.lauragpt import LauraGPTConfig
 
 
 @dataclass
+class SourceConfig:
+    """One task's data: Kaldi-style dirs and a repeat factor (the paper's Table 5, e.g. SLURP x10)."""
+
+    task: str = "ASR"
+    train: list[str] = field(default_factory=list)
+    valid: list[str] = field(default_factory=list)
+    repeat: int = 1
+
+
+@dataclass
 class DataConfig:
+    # Single-task shorthand; `sources` (multi-task) replaces it when given.
     train: list[str] = field(default_factory=list)  # Kaldi-style data dirs
     valid: list[str] = field(default_factory=list)
     task: str = "ASR"
+    sources: list[SourceConfig] = field(default_factory=list)
+    tasks: list[str] | None = None  # train only these tasks' sources (a stage's subset)
+    token_dir: str = "codec_tokens"  # codec tokens of audio targets: <data dir>/<token_dir>/<field>
+    prompt_prob: float = 0.0  # share of TTS examples given a same-speaker prompt (zero-shot)
     max_seconds: float = 60.0  # padded seconds of audio per batch
     max_batch_size: int = 64
     num_buckets: int = 10
@@ -90,6 +105,7 @@ class ExperimentConfig:
     tokenizer: TokenizerConfig = field(default_factory=TokenizerConfig)
     model: LauraGPTConfig = field(default_factory=LauraGPTConfig)
     cmvn: str | None = None  # stats file; computed from the training data when missing
+    init_from: str | None = None  # weights of an earlier stage (model.safetensors), not a resume
     encoder_init: str | None = None  # encoder weights (safetensors) from CTC pre-training
     optim: OptimConfig = field(default_factory=OptimConfig)
     trainer: TrainerConfig = field(default_factory=TrainerConfig)
@@ -111,6 +127,28 @@ def _explain(err: OmegaConfBaseException, source: str) -> ConfigError:
     return ConfigError(f"{source}: bad value for '{key}': {msg}")
 
 
+def _check_key(cfg: DictConfig, key: str, item: str) -> None:
+    """Walk ``key`` through the schema so a typo is reported as the key it is."""
+    from omegaconf import ListConfig
+
+    node: Any = cfg
+    parts = key.split(".")
+    for i, part in enumerate(parts):
+        where = ".".join(parts[: i + 1])
+        if isinstance(node, ListConfig):
+            if not part.isdigit() or int(part) >= len(node):
+                raise ConfigError(
+                    f"override {item!r}: '{where}' is not an element of a {len(node)}-element list"
+                )
+            node = node[int(part)]
+        elif isinstance(node, DictConfig):
+            if part not in node:
+                raise ConfigError(f"override {item!r}: unknown config key '{where}'")
+            node = node._get_node(part)
+        else:
+            raise ConfigError(f"override {item!r}: '{'.'.join(parts[:i])}' is a value, not a group")
+
+
 def load_config(path: str | Path | None = None, overrides: list[str] | None = None) -> DictConfig:
     """Schema <- YAML file <- ``key=value`` overrides, each key checked against the schema."""
     cfg = OmegaConf.structured(ExperimentConfig)
@@ -125,13 +163,35 @@ def load_config(path: str | Path | None = None, overrides: list[str] | None = No
     for item in overrides or []:
         if "=" not in item:
             raise ConfigError(f"override {item!r} is not of the form key=value")
+        key, value = item.split("=", 1)
+        _check_key(cfg, key.strip(), item)
         try:
-            cfg = OmegaConf.merge(cfg, OmegaConf.from_dotlist([item]))
+            parsed = OmegaConf.from_dotlist([f"v={value}"])["v"]  # OmegaConf's value grammar
+            OmegaConf.update(cfg, key.strip(), parsed, merge=True)
         except OmegaConfBaseException as err:
             raise _explain(err, f"override {item!r}") from None
+        except (TypeError, IndexError, ValueError) as err:
+            raise ConfigError(f"override {item!r}: {err}") from None
     if cfg.kind not in KINDS:
         raise ConfigError(f"kind={cfg.kind!r} is not one of {KINDS}")
     return cfg
+
+
+def data_sources(data: DataConfig) -> list[SourceConfig]:
+    """The sources a run trains on: ``data.sources`` or the single-task shorthand, filtered
+    by ``data.tasks`` (the task subset of a training stage)."""
+    sources = list(data.sources) or [
+        SourceConfig(task=data.task, train=list(data.train), valid=list(data.valid))
+    ]
+    if data.tasks is not None:
+        unknown = set(data.tasks) - {s.task for s in sources}
+        if unknown:
+            raise ConfigError(f"data.tasks names {sorted(unknown)}, which no data source provides")
+        sources = [s for s in sources if s.task in data.tasks]
+    for s in sources:
+        if s.repeat < 1:
+            raise ConfigError(f"data source {s.task}: repeat must be >= 1, got {s.repeat}")
+    return sources
 
 
 def to_object(cfg: DictConfig) -> ExperimentConfig:

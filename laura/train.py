@@ -16,7 +16,7 @@ from typing import Any
 import torch
 from omegaconf import DictConfig
 
-from laura.config import ExperimentConfig, save_config, to_container, to_object
+from laura.config import ExperimentConfig, data_sources, save_config, to_container, to_object
 
 
 def resolve_vocab(cfg: ExperimentConfig, tokenizer: Any) -> None:
@@ -85,6 +85,7 @@ def train(dcfg: DictConfig, callbacks: list[Any] | None = None) -> Path:
 
     from laura.data.datamodule import LauraDataModule
     from laura.data.prepare import load_records
+    from laura.data.tasks import get_task
     from laura.models.common import AtomicCheckpointIO, plot_curves
     from laura.nn.frontend import GlobalCMVN
     from laura.text.tokenizer import TextTokenizer
@@ -99,11 +100,19 @@ def train(dcfg: DictConfig, callbacks: list[Any] | None = None) -> Path:
     exp.mkdir(parents=True, exist_ok=True)
     tokenizer = TextTokenizer(cfg.tokenizer.path)
     resolve_vocab(cfg, tokenizer)
-    if not cfg.data.train:
-        raise ValueError("data.train is empty: give at least one training data dir")
+    sources = data_sources(cfg.data)
+    if not sources or not any(src.train for src in sources):
+        raise ValueError("no training data: set data.train (or data.sources[*].train)")
+    for src in sources:
+        if src.task not in cfg.model.tasks:
+            raise ValueError(
+                f"data source task {src.task} is not among model.tasks {cfg.model.tasks}"
+            )
 
     # Every data dir is checked before anything is trained.
-    def records(dirs: list[str], split: str) -> list[dict[str, Any]]:
+    def records(task: str, dirs: list[str], split: str) -> list[dict[str, Any]]:
+        spec = get_task(task)
+        tag = split if len(sources) == 1 else f"{task}_{split}"
         out: list[dict[str, Any]] = []
         for i, d in enumerate(dirs):
             out += load_records(
@@ -111,12 +120,19 @@ def train(dcfg: DictConfig, callbacks: list[Any] | None = None) -> Path:
                 validate=cfg.data.validate,
                 check_audio=cfg.data.check_audio,
                 skip_invalid=cfg.data.skip_invalid,
-                skipped_list=exp / f"skipped_{split}{i}.txt",
+                skipped_list=exp / f"skipped_{tag}{i}.txt",
+                require_text=spec.needs_text,
             )
         return out
 
-    train_recs = records(list(cfg.data.train), "train")
-    valid_recs = records(list(cfg.data.valid), "valid")
+    recs = [
+        (records(s.task, list(s.train), "train"), records(s.task, list(s.valid), "valid"))
+        for s in sources
+    ]
+    # CMVN describes encoder inputs: utterances of tasks that read audio.
+    train_recs = [
+        r for s, (tr, _) in zip(sources, recs) if "audio" in get_task(s.task).inputs for r in tr
+    ]
 
     cmvn_path = Path(cfg.cmvn) if cfg.cmvn else exp / "cmvn.json"
     if cmvn_path.is_file():
@@ -135,9 +151,18 @@ def train(dcfg: DictConfig, callbacks: list[Any] | None = None) -> Path:
     target.load_state_dict(cmvn.state_dict())
     if cfg.kind == "lauragpt" and cfg.encoder_init:
         module.load_encoder(cfg.encoder_init)
+    if cfg.init_from:
+        load_weights(module, cfg.init_from)
 
+    audio_offset = module.model.vocab.audio_offset if cfg.kind == "lauragpt" else 0
     dm = LauraDataModule(
-        cfg.data, cfg.model.frontend, tokenizer, train_recs, valid_recs, seed=cfg.seed
+        cfg.data,
+        cfg.model.frontend,
+        tokenizer,
+        sources,
+        recs,
+        seed=cfg.seed,
+        audio_offset=audio_offset,
     )
     t = cfg.trainer
     ckpt_dir = exp / "checkpoints"
@@ -189,6 +214,21 @@ def train(dcfg: DictConfig, callbacks: list[Any] | None = None) -> Path:
             module.export_encoder(exp / "encoder.safetensors")
         plot_curves(sorted((exp / "logs").glob("version_*/metrics.csv")), exp / "curves.png")
     return exp
+
+
+def load_weights(module: torch.nn.Module, path: str | Path) -> None:
+    """Start from an earlier stage's weights (safetensors, or a checkpoint read weights-only)."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: init_from weights not found")
+    if path.suffix == ".ckpt":
+        module.load_state_dict(
+            torch.load(path, map_location="cpu", weights_only=True)["state_dict"]
+        )
+    else:
+        from safetensors.torch import load_model
+
+        load_model(module, str(path))
 
 
 def export_weights(module: torch.nn.Module, path: Path) -> None:

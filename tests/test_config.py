@@ -130,3 +130,33 @@ def test_prepare_lists_every_table6_corpus():
         check=True,
     ).stdout
     assert "librispeech" in out and "SER" in out
+
+
+def test_data_sources_and_stage_subsets():
+    from laura.config import data_sources
+
+    cfg = to_object(
+        load_config(
+            ROOT / "recipes/lauragpt-mini.yaml",
+            [
+                "data.sources=[{task: ASR, train: [a]}, {task: SLU, train: [b], repeat: 10}, {task: TTS, train: [c]}]"
+            ],
+        )
+    )
+    assert [(s.task, s.repeat) for s in data_sources(cfg.data)] == [
+        ("ASR", 1),
+        ("SLU", 10),
+        ("TTS", 1),
+    ]
+    cfg.data.tasks = ["SLU", "TTS"]  # the paper's stage 2 trains the small tasks only
+    assert [s.task for s in data_sources(cfg.data)] == ["SLU", "TTS"]
+    cfg.data.tasks = ["SE"]
+    with pytest.raises(ConfigError, match="SE"):
+        data_sources(cfg.data)
+    single = to_object(load_config(ROOT / "recipes/lauragpt-mini.yaml"))
+    assert [s.task for s in data_sources(single.data)] == ["ASR"]
+    with pytest.raises(ConfigError, match="unknown config key 'data.sources.0.repeet'"):
+        load_config(
+            ROOT / "recipes/lauragpt-mini.yaml",
+            ["data.sources=[{task: ASR}]", "data.sources.0.repeet=2"],
+        )

@@ -1,55 +1,136 @@
-"""One LightningDataModule for every task: records + a TaskSpec + the bucketed sampler."""
+"""One LightningDataModule for every task and for their mixture.
+
+Sources (one per task and its data dirs) become ``TaskDataset``s; training concatenates them with
+per-source repeat factors under one duration-bucketed, rank-aware sampler; validation keeps one
+loader per source so every task reports its own loss. The per-task DataModules at the bottom
+are the same class with one source.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import lightning as L
 import torch
 
-from laura.config import DataConfig
+from laura.config import DataConfig, SourceConfig
 from laura.data.dataset import TaskDataset, collate
 from laura.data.samplers import DynamicBucketSampler
-from laura.data.tasks import Tokenizer, get_task
+from laura.data.tasks import TaskSpec, Tokenizer, get_task
 from laura.nn.frontend import FrontendConfig
 
 
+class MultiTokenSource:
+    """Codec tokens looked up across the token caches of several data dirs."""
+
+    def __init__(self, caches: Sequence[Any]) -> None:
+        self.caches = list(caches)
+
+    def __getitem__(self, uid: str) -> torch.Tensor:
+        for c in self.caches:
+            if uid in c:
+                return c[uid]
+        raise KeyError(
+            f"no codec tokens for utterance {uid!r} in {[str(c.path) for c in self.caches]}"
+        )
+
+
+def open_token_source(
+    task: TaskSpec, dirs: Sequence[str], token_dir: str
+) -> MultiTokenSource | None:
+    """The token caches of an audio-output task's data dirs (filled by the token extraction stage)."""
+    if task.output_kind != "audio":
+        return None
+    from laura.data.token_cache import TokenCache
+
+    return MultiTokenSource([TokenCache(Path(d) / token_dir / task.target, n_q=1) for d in dirs])
+
+
+class RepeatedConcat(torch.utils.data.Dataset):
+    """Datasets side by side, each repeated an integer number of times per epoch."""
+
+    def __init__(self, datasets: Sequence[TaskDataset], repeats: Sequence[int]) -> None:
+        self.datasets = list(datasets)
+        self.index = [
+            (d, i)
+            for d, (ds, r) in enumerate(zip(datasets, repeats))
+            for _ in range(r)
+            for i in range(len(ds))
+        ]
+
+    def __len__(self) -> int:
+        return len(self.index)
+
+    def __getitem__(self, k: int) -> dict[str, Any]:
+        d, i = self.index[k]
+        return self.datasets[d][i]
+
+    def durations(self) -> list[float]:
+        per = [ds.durations() for ds in self.datasets]
+        return [per[d][i] for d, i in self.index]
+
+
 class LauraDataModule(L.LightningDataModule):
+    """``records``: for each source, (train records, valid records), in ``sources`` order."""
+
     def __init__(
         self,
         cfg: DataConfig,
         frontend: FrontendConfig,
         tokenizer: Tokenizer,
-        train_records: Sequence[dict[str, Any]],
-        valid_records: Sequence[dict[str, Any]] = (),
+        sources: Sequence[SourceConfig],
+        records: Sequence[tuple[list[dict[str, Any]], list[dict[str, Any]]]],
         seed: int = 0,
+        audio_offset: int = 0,
     ) -> None:
         super().__init__()
+        if len(sources) != len(records):
+            raise ValueError("one (train, valid) record pair per source")
         self.cfg = cfg
         self.frontend = frontend
         self.tokenizer = tokenizer
-        self.task = get_task(cfg.task)
-        self.train_records = list(train_records)
-        self.valid_records = list(valid_records)
+        self.sources = list(sources)
+        self.records = list(records)
         self.seed = seed
+        self.audio_offset = audio_offset
         self._train_sampler: DynamicBucketSampler | None = None
         self._resume: dict[str, Any] | None = None
+
+    @property
+    def tasks(self) -> list[str]:
+        return [s.task for s in self.sources]
 
     def _rank(self) -> tuple[int, int]:
         t = self.trainer
         return (t.global_rank, t.world_size) if t is not None else (0, 1)
 
+    def _dataset(
+        self, source: SourceConfig, records: list[dict[str, Any]], dirs: list[str], train: bool
+    ) -> TaskDataset:
+        task = get_task(source.task)
+        return TaskDataset(
+            records, task, self.tokenizer, self.frontend, train=train,
+            speed_factors=self.cfg.speed_perturb if train else (1.0,),
+            tokens=open_token_source(task, dirs, self.cfg.token_dir),
+            audio_offset=self.audio_offset, prompt_prob=self.cfg.prompt_prob,
+        )  # fmt: skip
+
+    def train_dataset(self) -> RepeatedConcat:
+        sets = [
+            self._dataset(s, tr, list(s.train), True)
+            for s, (tr, _) in zip(self.sources, self.records)
+        ]
+        return RepeatedConcat(sets, [s.repeat for s in self.sources])
+
     def train_dataloader(self) -> torch.utils.data.DataLoader:
-        ds = TaskDataset(
-            self.train_records, self.task, self.tokenizer, self.frontend, train=True,
-            speed_factors=self.cfg.speed_perturb,
-        )
+        ds = self.train_dataset()
         rank, world = self._rank()
         sampler = DynamicBucketSampler(
             ds.durations(), self.cfg.max_seconds, self.cfg.max_batch_size, self.cfg.num_buckets,
             shuffle=True, seed=self.seed, rank=rank, world_size=world,
-        )
+        )  # fmt: skip
         if self.trainer is not None:
             sampler.set_epoch(self.trainer.current_epoch)
         if self._resume is not None:
@@ -59,22 +140,30 @@ class LauraDataModule(L.LightningDataModule):
         self._train_sampler = sampler
         return self._loader(ds, sampler)
 
-    def val_dataloader(self) -> torch.utils.data.DataLoader | list:
-        if not self.valid_records:
-            return []
-        ds = TaskDataset(self.valid_records, self.task, self.tokenizer, self.frontend, train=False)
+    def val_dataloader(self) -> list[torch.utils.data.DataLoader]:
+        loaders = []
         rank, world = self._rank()
-        sampler = DynamicBucketSampler(
-            ds.durations(), self.cfg.max_seconds, self.cfg.max_batch_size, self.cfg.num_buckets,
-            shuffle=False, rank=rank, world_size=world,
-        )
-        return self._loader(ds, sampler)
+        for s, (_, va) in zip(self.sources, self.records):
+            if not va:
+                continue
+            ds = self._dataset(s, va, list(s.valid), False)
+            sampler = DynamicBucketSampler(
+                ds.durations(), self.cfg.max_seconds, self.cfg.max_batch_size, self.cfg.num_buckets,
+                shuffle=False, rank=rank, world_size=world,
+            )  # fmt: skip
+            loaders.append(self._loader(ds, sampler))
+        return loaders
 
-    def _loader(self, ds: TaskDataset, sampler: DynamicBucketSampler) -> torch.utils.data.DataLoader:
+    def val_tasks(self) -> list[str]:
+        return [s.task for s, (_, va) in zip(self.sources, self.records) if va]
+
+    def _loader(
+        self, ds: torch.utils.data.Dataset, sampler: DynamicBucketSampler
+    ) -> torch.utils.data.DataLoader:
         return torch.utils.data.DataLoader(
             ds, batch_sampler=sampler, collate_fn=collate, num_workers=self.cfg.num_workers,
             persistent_workers=False, pin_memory=False,
-        )
+        )  # fmt: skip
 
     # Mid-epoch position, saved in checkpoints by Lightning.
     def state_dict(self) -> dict[str, Any]:
@@ -85,3 +174,36 @@ class LauraDataModule(L.LightningDataModule):
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self._resume = state or None
+
+
+def _single(task: str) -> type[LauraDataModule]:
+    """A per-task DataModule: the shared one with a single source of this task."""
+
+    class _TaskDataModule(LauraDataModule):
+        TASK = task
+
+        def __init__(
+            self,
+            cfg: DataConfig,
+            frontend: FrontendConfig,
+            tokenizer: Tokenizer,
+            train_dirs: Sequence[str],
+            records: tuple[list[dict[str, Any]], list[dict[str, Any]]],
+            valid_dirs: Sequence[str] = (),
+            seed: int = 0,
+            audio_offset: int = 0,
+        ) -> None:
+            source = SourceConfig(task=task, train=list(train_dirs), valid=list(valid_dirs))
+            super().__init__(cfg, frontend, tokenizer, [source], [records], seed, audio_offset)
+
+    _TaskDataModule.__name__ = _TaskDataModule.__qualname__ = f"{task}DataModule"
+    return _TaskDataModule
+
+
+ASRDataModule = _single("ASR")
+S2TTDataModule = _single("S2TT")
+SLUDataModule = _single("SLU")
+SERDataModule = _single("SER")
+AACDataModule = _single("AAC")
+SEDataModule = _single("SE")
+TTSDataModule = _single("TTS")

@@ -11,7 +11,7 @@ import numpy as np
 import soundfile as sf
 import torch
 
-from laura.data.tasks import TaskSpec, Tokenizer
+from laura.data.tasks import TaskSpec, Tokenizer, TokenSource
 from laura.nn.frontend import FrontendConfig, WavFrontend
 
 
@@ -47,6 +47,9 @@ class TaskDataset(torch.utils.data.Dataset):
         frontend: FrontendConfig,
         train: bool = False,
         speed_factors: Sequence[float] = (1.0,),
+        tokens: TokenSource | None = None,
+        audio_offset: int = 0,
+        prompt_prob: float = 0.0,
     ) -> None:
         self.records = list(records)
         self.task = task
@@ -55,6 +58,9 @@ class TaskDataset(torch.utils.data.Dataset):
         self.sample_rate = frontend.sample_rate
         self.train = train
         self.speed_factors = tuple(speed_factors)
+        self.tokens = tokens
+        self.audio_offset = audio_offset
+        self.prompt_prob = prompt_prob
 
     def __len__(self) -> int:
         return len(self.records)
@@ -64,7 +70,8 @@ class TaskDataset(torch.utils.data.Dataset):
 
     def __getitem__(self, i: int) -> dict[str, Any]:
         rec = self.records[i]
-        ex = self.task.make_example(rec, self.tokenizer)
+        use_prompt = self.prompt_prob > 0 and (not self.train or random.random() < self.prompt_prob)
+        ex = self.task.make_example(rec, self.tokenizer, self.tokens, self.audio_offset, use_prompt)
         feats = []
         for a in ex["audio"]:
             wav, sr = read_audio(a["path"], a.get("start"), a.get("end"))
@@ -81,6 +88,7 @@ class TaskDataset(torch.utils.data.Dataset):
             "feats": feats,
             "inputs": ex["inputs"],
             "target": ex["target"],
+            "prefix": ex["prefix"],
             "output_kind": self.task.output_kind,
             "ref": ex["ref"],
             "lang": rec.get("lang"),
@@ -101,6 +109,7 @@ def collate(items: Sequence[dict[str, Any]]) -> dict[str, Any]:
         "inputs": inputs,
         "targets": [it["target"] for it in items],
         "output_kinds": [it["output_kind"] for it in items],
+        "output_prefix": [it.get("prefix") for it in items],
         "refs": [it["ref"] for it in items],
         "langs": [it.get("lang") for it in items],
         "feats": None,

@@ -52,7 +52,9 @@ class EncoderCTCModule(L.LightningModule):
         self.log("lr", self.optimizers().param_groups[0]["lr"], batch_size=bs)
         return loss
 
-    def validation_step(self, batch: dict[str, Any], batch_idx: int) -> None:
+    def validation_step(
+        self, batch: dict[str, Any], batch_idx: int, dataloader_idx: int = 0
+    ) -> None:
         logp, lens = self(batch["feats"], batch["feat_lens"])
         bs = len(batch["ids"])
         self.log(
@@ -61,11 +63,13 @@ class EncoderCTCModule(L.LightningModule):
             prog_bar=True,
             batch_size=bs,
             sync_dist=True,
+            add_dataloader_idx=False,
         )
         hyps = [self.tokenizer.decode(t) for t in self.ctc.greedy(logp, lens)]
         from laura.metrics.wer import error_rate
 
-        self.log("val/wer", error_rate(batch["refs"], hyps)["rate"], batch_size=bs, sync_dist=True)
+        wer = error_rate(batch["refs"], hyps)["rate"]
+        self.log("val/wer", wer, batch_size=bs, sync_dist=True, add_dataloader_idx=False)
         if batch_idx == 0 and self.global_rank == 0:
             for ref, hyp in list(zip(batch["refs"], hyps))[: self.cfg.decode.n_log_examples]:
                 print(f"  ref: {ref}\n  hyp: {hyp}")

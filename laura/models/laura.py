@@ -73,20 +73,30 @@ class LauraGPTModule(L.LightningModule):
         h, lens = self.model.encoder(x, batch["feat_lens"])
         return self.ctc.loss(self.ctc(h), lens, batch["targets"])
 
-    def validation_step(self, batch: dict[str, Any], batch_idx: int) -> None:
+    def validation_step(
+        self, batch: dict[str, Any], batch_idx: int, dataloader_idx: int = 0
+    ) -> None:
         out = self.model(batch)
         bs = len(batch["ids"])
-        self.log("val/loss", out["loss"], prog_bar=True, batch_size=bs, sync_dist=True)
-        self.log("val/acc", out["acc"], batch_size=bs, sync_dist=True)
+        task = batch["tasks"][0]
+        # One validation loader per task; a single-task run keeps the short names.
+        multi = (
+            len(getattr(self.trainer.datamodule, "sources", [None])) > 1 if self._trainer else False
+        )
+        pre = f"val/{task}/" if multi else "val/"
+        kw = {"batch_size": bs, "sync_dist": True, "add_dataloader_idx": False}
+        self.log(pre + "loss", out["loss"], prog_bar=not multi, **kw)
+        self.log(pre + "acc", out["acc"], **kw)
         if set(batch["output_kinds"]) == {"text"}:
-            hyps = self.decode_text(batch)
             from laura.metrics.wer import error_rate
 
-            er = error_rate(batch["refs"], hyps)
-            self.log("val/wer", er["rate"], batch_size=bs, sync_dist=True)
+            hyps = self.decode_text(batch)
+            self.log(pre + "wer", error_rate(batch["refs"], hyps)["rate"], **kw)
+            exact = sum(h.strip() == r.strip() for h, r in zip(hyps, batch["refs"])) / bs
+            self.log(pre + "exact", exact, **kw)
             if batch_idx == 0 and self.global_rank == 0 and self.cfg.decode.n_log_examples:
                 for ref, hyp in list(zip(batch["refs"], hyps))[: self.cfg.decode.n_log_examples]:
-                    print(f"  ref: {ref}\n  hyp: {hyp}")
+                    print(f"  [{task}] ref: {ref}\n  [{task}] hyp: {hyp}")
 
     def decode_text(self, batch: dict[str, Any]) -> list[str]:
         d = self.cfg.decode

@@ -3,7 +3,7 @@
 #
 #   stage 1: synthesise the mini corpus (espeak-ng voices, en + zh)      -> data/mini
 #   stage 2: validate the data dirs and write manifests                 -> data/mini/asr/*/manifest.jsonl
-#   stage 3: train the BPE text tokenizer on the training transcripts   -> exp/bpe
+#   stage 3: BPE tokenizers on the training transcripts                 -> exp/bpe, exp/bpe_ctc
 #   stage 4: CTC pre-training of the Conformer encoder                  -> exp/encoder_ctc
 #   stage 5: LauraGPT ASR, encoder initialised from stage 4             -> exp/lauragpt_asr
 #   stage 6: decode the held-out test split (unseen sentences + voices) -> exp/*/decode_test
@@ -16,11 +16,13 @@ cd "$(dirname "$0")"
 stage=1
 stop_stage=7
 size=demo              # mini corpus size (demo | test)
+tasks=asr,s2tt,slu,ser,aac,se,tts  # mini corpus tasks to build (this recipe trains asr so far)
 seed=0
 nj=2                   # parallel jobs for data generation
-bpe_size=1000
-ctc_steps=2000         # CTC pre-training steps of the encoder
-asr_steps=1500         # LauraGPT ASR steps
+bpe_size=1000          # LauraGPT text vocabulary (English words and subwords + Chinese characters)
+ctc_bpe_size=500       # CTC targets: mostly letters and characters (word-sized units train CTC far slower)
+ctc_steps=1500         # CTC pre-training steps of the encoder
+asr_steps=1000         # LauraGPT ASR steps
 encoder_init=true      # false: train the joint model from scratch (the ablation)
 tag=""                 # suffix for the experiment names
 extra_args=""          # more key=value overrides for the LauraGPT training
@@ -36,7 +38,7 @@ log() { echo -e "\n[$(date +%H:%M:%S)] $*"; }
 
 if [ $stage -le 1 ] && [ $stop_stage -ge 1 ]; then
   log "stage 1: mini corpus (size=$size, seed=$seed)"
-  laura mini-corpus --out $data --size $size --seed $seed --num-workers $nj
+  laura mini-corpus --out $data --size $size --seed $seed --num-workers $nj --tasks $tasks
 fi
 
 if [ $stage -le 2 ] && [ $stop_stage -ge 2 ]; then
@@ -45,15 +47,16 @@ if [ $stage -le 2 ] && [ $stop_stage -ge 2 ]; then
 fi
 
 if [ $stage -le 3 ] && [ $stop_stage -ge 3 ]; then
-  log "stage 3: BPE tokenizer ($bpe_size)"
+  log "stage 3: BPE tokenizers ($bpe_size for the LM, $ctc_bpe_size for CTC pre-training)"
   laura train-tokenizer --text $data/asr/train/text --vocab-size $bpe_size --out $exp/bpe
+  laura train-tokenizer --text $data/asr/train/text --vocab-size $ctc_bpe_size --out $exp/bpe_ctc
 fi
 
 common="tokenizer.path=$exp/bpe data.train=[$data/asr/train] data.valid=[$data/asr/dev] seed=$seed"
 
 if [ $stage -le 4 ] && [ $stop_stage -ge 4 ] && [ "$encoder_init" = true ]; then
   log "stage 4: CTC pre-training of the encoder ($ctc_steps steps)"
-  laura train -c $ROOT/recipes/encoder-ctc-mini.yaml $common \
+  laura train -c $ROOT/recipes/encoder-ctc-mini.yaml $common tokenizer.path=$exp/bpe_ctc \
     exp_dir=$exp/encoder_ctc trainer.max_steps=$ctc_steps
 fi
 
@@ -74,5 +77,6 @@ fi
 if [ $stage -le 7 ] && [ $stop_stage -ge 7 ]; then
   log "stage 7: score (WER for English, CER for Mandarin)"
   python local/score_by_lang.py --decode $asr_exp/decode_test --data $data/asr/test \
+    --speakers $data/speakers.tsv --label "lauragpt_asr${tag}" \
     --out $asr_exp/decode_test/score.json | tee $asr_exp/decode_test/RESULTS.md
 fi

@@ -1,4 +1,6 @@
-"""The offline mini corpus: espeak-ng speech from a bilingual parallel grammar, in Kaldi layout.
+"""The offline mini corpus: the seven LauraGPT tasks (ASR, S2TT, SLU, SER, AAC, SE, TTS) made
+offline from espeak-ng speech (a bilingual parallel grammar, SLURP-like commands, emotional
+prosody), numpy sound scenes and sox noise, in Kaldi layout.
 
 Entry point: :func:`laura.data.mini.generate.make_mini_corpus` (also re-exported here, imported
 lazily so ``python -m laura.data.mini.generate`` and light imports stay clean).
@@ -9,9 +11,11 @@ from typing import Any
 __all__ = [
     "GENERATOR_VERSION",
     "SIZES",
+    "TASKS",
     "TASK_BUILDERS",
     "BuildContext",
     "Utterance",
+    "default_tasks",
     "make_mini_corpus",
     "register_task",
     "verify_corpus",

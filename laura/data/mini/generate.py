@@ -1,17 +1,20 @@
-"""Build the offline mini corpus: ``make_mini_corpus(out, size, seed, langs)``.
+"""Build the offline mini corpus: ``make_mini_corpus(out, size, seed, langs, tasks=...)``.
 
 Layout (Kaldi-style, like a real corpus)::
 
     OUT/manifest.json            what was asked for, counts, durations, speakers, checksum
     OUT/checksums.sha256         sha256 of every file (``cd OUT && sha256sum -c checksums.sha256``)
     OUT/speakers.tsv             one row per speaker (voice, variant, prosody, held-out?)
-    OUT/wav/<spk>/<uttid>.wav    16 kHz mono 16-bit
-    OUT/<task>/{train,dev,test}/ wav.scp text utt2spk spk2utt utt2lang utt2dur spk2gender ...
+    OUT/wav/<spk>/<uttid>.wav    16 kHz mono 16-bit (ASR speech; other tasks: OUT/wav/<task>/)
+    OUT/<task>/{train,dev,test}/ wav.scp utt2spk spk2utt utt2dur [text ...] + the task's tables
 
-Tasks are produced by *task builders* registered in :data:`TASK_BUILDERS` (only ``"asr"`` for now;
-later S2TT, SLU, SER, AAC, SE, TTS builders plug in with :func:`register_task`). A builder gets a
-:class:`BuildContext` (seeded RNG streams, the speakers, a parallel synthesiser, a data-dir
-writer, and the products of earlier builders) and returns its manifest section.
+Tasks are produced by *task builders* registered in :data:`TASK_BUILDERS`: ``asr``, ``s2tt``,
+``tts`` (:mod:`.asr`, one set of utterances), ``slu`` (:mod:`.slu`), ``ser`` (:mod:`.ser`),
+``aac`` (:mod:`.aac`) and ``se`` (:mod:`.se`). A builder gets a :class:`BuildContext` (seeded
+RNG streams, the speakers, a parallel map and synthesiser, data-dir writers, and the products of
+earlier builders) and returns its manifest section. Audio of the newer tasks lives under
+``OUT/wav/<task>/``; ASR speech (shared by s2tt, tts and, as clean speech, se) under
+``OUT/wav/<spk>/``.
 
 Everything is written to a temporary sibling directory that is renamed into place at the end, so
 an interrupted run never leaves a half corpus that looks complete.
@@ -22,196 +25,65 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import multiprocessing as mp
 import os
-import random
 import shutil
 import sys
 import time
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from laura.data.kaldi import atomic_write_text, write_table
-from laura.data.mini import grammar
-from laura.data.mini.synth import SAMPLE_RATE, SynthJob, SynthResult, espeak_version, render
-from laura.data.mini.voices import Speaker, plan_speakers, sample_prosody
+from laura.data.kaldi import atomic_write_text
+from laura.data.mini import aac, asr, se, ser, slu  # noqa: F401 - registers the task builders
+from laura.data.mini.core import (
+    GENERATOR_VERSION,
+    LANGS,
+    SIZES,
+    SPLITS,
+    TASK_BUILDERS,
+    TASK_LANGS,
+    TASKS,
+    AacSize,
+    AsrSize,
+    BuildContext,
+    SerSize,
+    SeSize,
+    SluSize,
+    SpeakerSize,
+    Utterance,
+    register_task,
+)
+from laura.data.mini.synth import SAMPLE_RATE, espeak_version
+from laura.data.mini.voices import Speaker, plan_speakers
 
 __all__ = [
     "GENERATOR_VERSION",
     "LANGS",
     "SPLITS",
     "SIZES",
+    "TASKS",
+    "AacSize",
     "AsrSize",
+    "SeSize",
+    "SerSize",
+    "SluSize",
     "SpeakerSize",
     "Utterance",
     "BuildContext",
     "TASK_BUILDERS",
     "register_task",
+    "default_tasks",
     "make_mini_corpus",
     "verify_corpus",
     "main",
 ]
 
-# Bump when anything that changes the output changes (grammar, voices, synthesis, layout).
-GENERATOR_VERSION = "2"  # 2: noise floor instead of digital silence
-LANGS = ("en", "zh")
-SPLITS = ("train", "dev", "test")
-_SPLIT_CODE = {"train": "tr", "dev": "dv", "test": "te"}
 MANIFEST = "manifest.json"
 CHECKSUMS = "checksums.sha256"
 
 
-@dataclass(frozen=True)
-class SpeakerSize:
-    """How many speakers per language: ``seen`` appear in train/dev/test, held-out only in test."""
-
-    seen: dict[str, int]
-    heldout_variants: dict[str, int]  # variants reserved for test (never in any training speaker)
-    heldout_accents: int = 2  # accents combined with each held-out variant (en has 8, zh 1)
-
-
-@dataclass(frozen=True)
-class AsrSize:
-    """Utterances per language and split."""
-
-    train: int
-    dev: int
-    test: int
-    test_heldout_frac: float = 0.5  # share of test utterances spoken by held-out speakers
-
-
-# The size table: tune here. Each size has a "speakers" entry plus one entry per task.
-SIZES: dict[str, dict[str, Any]] = {
-    "test": {
-        "speakers": SpeakerSize(seen={"en": 6, "zh": 4}, heldout_variants={"en": 1, "zh": 1}),
-        "asr": AsrSize(train=24, dev=8, test=8),
-    },
-    "demo": {
-        "speakers": SpeakerSize(seen={"en": 48, "zh": 32}, heldout_variants={"en": 3, "zh": 3}),
-        "asr": AsrSize(train=3000, dev=150, test=150),
-    },
-}
-
-
-@dataclass(frozen=True)
-class Utterance:
-    """One synthesised utterance, as task builders see it."""
-
-    uttid: str
-    spk: str
-    lang: str
-    split: str
-    text_en: str
-    text_zh: str
-    wav: str  # path relative to the corpus root (posix)
-    duration: float  # seconds
-
-    @property
-    def text(self) -> str:
-        """The transcript (in the spoken language)."""
-        return self.text_en if self.lang == "en" else self.text_zh
-
-
-@dataclass
-class BuildContext:
-    """What a task builder gets: where to write, seeded randomness, speakers and helpers."""
-
-    root: Path  # final corpus location: paths written into wav.scp point here
-    work: Path  # where files are written during the build (renamed to root at the end)
-    seed: int
-    size: str
-    langs: tuple[str, ...]
-    num_workers: int = 2
-    progress: bool = True
-    speakers: list[Speaker] = field(default_factory=list)
-    products: dict[str, Any] = field(default_factory=dict)  # builder name -> what it made
-    file_hashes: dict[str, str] = field(default_factory=dict)  # relpath -> sha256, known already
-
-    def rng(self, *keys: str) -> random.Random:
-        """An independent RNG stream per purpose: adding a task never perturbs another's data."""
-        return random.Random(":".join([str(self.seed), *keys]))
-
-    def spec(self, key: str) -> Any:
-        """This size's entry for ``key`` (a task name or "speakers")."""
-        return SIZES[self.size][key]
-
-    def speaker(self, spk: str) -> Speaker:
-        return self._spk_index()[spk]
-
-    def _spk_index(self) -> dict[str, Speaker]:
-        return {s.spk: s for s in self.speakers}
-
-    def synthesize(self, jobs: Sequence[SynthJob], desc: str = "synth") -> list[SynthResult]:
-        """Render jobs in parallel (order preserved) and remember the wav hashes."""
-        import scipy.signal  # noqa: F401 - import once here so forked workers inherit it
-
-        if self.num_workers <= 1:
-            results = [render(j) for j in _progress(jobs, len(jobs), desc, self.progress)]
-        else:
-            with mp.get_context("fork").Pool(self.num_workers) as pool:
-                it = pool.imap(render, jobs, chunksize=4)
-                results = list(_progress(it, len(jobs), desc, self.progress))
-        for r in results:
-            self.file_hashes[Path(r.path).relative_to(self.work).as_posix()] = r.sha256
-        return results
-
-    def write_data_dir(
-        self,
-        task: str,
-        split: str,
-        utts: Sequence[Utterance],
-        extra: dict[str, dict[str, str]] | None = None,
-    ) -> Path:
-        """Write a Kaldi-style data dir ``<task>/<split>`` (files sorted by key, byte order)."""
-        d = self.work / task / split
-        d.mkdir(parents=True, exist_ok=True)
-        spk2utt: dict[str, list[str]] = {}
-        for u in sorted(utts, key=lambda u: u.uttid.encode()):
-            spk2utt.setdefault(u.spk, []).append(u.uttid)
-        idx = self._spk_index()
-        tables: dict[str, dict[str, str]] = {
-            "wav.scp": {u.uttid: (self.root / u.wav).as_posix() for u in utts},
-            "text": {u.uttid: u.text for u in utts},
-            "text.en": {u.uttid: u.text_en for u in utts},
-            "text.zh": {u.uttid: u.text_zh for u in utts},
-            "utt2spk": {u.uttid: u.spk for u in utts},
-            "utt2lang": {u.uttid: u.lang for u in utts},
-            "utt2dur": {u.uttid: f"{u.duration:.3f}" for u in utts},
-            "spk2utt": {s: " ".join(us) for s, us in spk2utt.items()},
-            "spk2gender": {s: idx[s].gender for s in spk2utt},
-        }
-        tables.update(extra or {})
-        for name, table in tables.items():
-            write_table(d / name, table)  # byte-order sorted, atomic
-        return d
-
-
-TaskBuilder = Callable[[BuildContext], dict[str, Any]]
-TASK_BUILDERS: dict[str, TaskBuilder] = {}  # insertion order = build order
-
-
-def register_task(name: str) -> Callable[[TaskBuilder], TaskBuilder]:
-    """Decorator: register a task builder that writes ``OUT/<name>/{train,dev,test}``."""
-
-    def deco(fn: TaskBuilder) -> TaskBuilder:
-        TASK_BUILDERS[name] = fn
-        return fn
-
-    return deco
-
-
 # ---------------------------------------------------------------------------------------------
 # helpers
-def _progress(it: Iterable, total: int, desc: str, enabled: bool) -> Iterable:
-    if not enabled:
-        return it
-    from tqdm import tqdm
-
-    return tqdm(it, total=total, desc=desc, unit="utt", dynamic_ncols=True)
-
-
 def _sha256_file(path: Path) -> str:
     h = hashlib.sha256()
     with path.open("rb") as f:
@@ -221,9 +93,10 @@ def _sha256_file(path: Path) -> str:
 
 
 def _location_independent(rel: str) -> bool:
-    # wav.scp holds absolute paths: keep it out of the corpus checksum so that the same request
-    # built in two places gives the same checksum (it is still listed in checksums.sha256).
-    return not rel.endswith("wav.scp")
+    # *.scp (wav.scp, clean.scp) hold absolute paths: keep them out of the corpus checksum so that
+    # the same request built in two places gives the same checksum (they are still listed in
+    # checksums.sha256).
+    return not rel.endswith(".scp")
 
 
 def _corpus_checksum(entries: dict[str, str]) -> str:
@@ -246,8 +119,20 @@ def _request(
     }
 
 
+def default_tasks(langs: Iterable[str]) -> tuple[str, ...]:
+    """Every registered task that ``langs`` can make (SLU and SER need English)."""
+    langs = set(langs)
+    return tuple(t for t in _ordered(TASK_BUILDERS) if set(TASK_LANGS.get(t, ())) <= langs)
+
+
+def _ordered(tasks: Iterable[str]) -> list[str]:
+    """Tasks in build order: the canonical ``TASKS`` first, then others as registered."""
+    order = list(dict.fromkeys([*TASKS, *TASK_BUILDERS]))
+    return sorted(set(tasks), key=order.index)
+
+
 def _normalise_request(
-    size: str, langs: Iterable[str], tasks: Iterable[str]
+    size: str, langs: Iterable[str], tasks: Iterable[str] | None
 ) -> tuple[tuple[str, ...], tuple[str, ...]]:
     if size not in SIZES:
         raise ValueError(f"unknown size {size!r}; choose from {sorted(SIZES)}")
@@ -255,12 +140,19 @@ def _normalise_request(
     bad = set(langs) - set(LANGS)
     if bad or not langs:
         raise ValueError(f"langs must be a non-empty subset of {LANGS}, got {langs}")
+    # canonical order, so ("zh", "en") and ("en", "zh") are the same request
+    langs = tuple(x for x in LANGS if x in langs)
+    if tasks is None:
+        return langs, default_tasks(langs)
     tasks = tuple(tasks)
     bad = set(tasks) - set(TASK_BUILDERS)
     if bad or not tasks:
-        raise ValueError(f"unknown tasks {sorted(bad)}; registered: {list(TASK_BUILDERS)}")
-    # canonical order, so ("zh", "en") and ("en", "zh") are the same request
-    return tuple(x for x in LANGS if x in langs), tuple(t for t in TASK_BUILDERS if t in tasks)
+        raise ValueError(f"unknown tasks {sorted(bad)}; registered: {_ordered(TASK_BUILDERS)}")
+    for t in tasks:
+        missing = set(TASK_LANGS.get(t, ())) - set(langs)
+        if missing:
+            raise ValueError(f"task {t} needs langs {sorted(missing)} (got {list(langs)})")
+    return langs, tuple(_ordered(tasks))
 
 
 def _read_checksums(root: Path) -> dict[str, str]:
@@ -297,11 +189,11 @@ def _existing(root: Path, request: dict[str, Any]) -> dict[str, Any] | None:
 
 
 def _relocate(root: Path, manifest: dict[str, Any]) -> dict[str, Any]:
-    """The corpus was moved: rewrite the absolute paths in wav.scp files (cheap, no resynthesis)."""
+    """The corpus was moved: rewrite the absolute paths in *.scp files (cheap, no resynthesis)."""
     old = Path(manifest["root"])
     entries = _read_checksums(root)
     for rel in entries:
-        if rel.endswith("wav.scp"):
+        if rel.endswith(".scp"):
             p = root / rel
             lines = []
             for line in p.read_text(encoding="utf-8").splitlines():
@@ -316,88 +208,6 @@ def _relocate(root: Path, manifest: dict[str, Any]) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------------------------------------
-# the ASR builder
-@register_task("asr")
-def build_asr(ctx: BuildContext) -> dict[str, Any]:
-    """Speech + transcript for each language; text.en / text.zh hold the parallel translations.
-
-    Sentences of test and dev are never used in train (neither their English nor their Chinese
-    text); part of test is spoken by held-out speakers.
-    """
-    spec: AsrSize = ctx.spec("asr")
-    counts = {"train": spec.train, "dev": spec.dev, "test": spec.test}
-    # one stream of unique sentence pairs, cut into (split, lang) blocks: test first so that the
-    # test sentences depend least on the other sizes
-    order = [(split, lang) for split in ("test", "dev", "train") for lang in ctx.langs]
-    pairs = grammar.unique_pairs(ctx.rng("asr", "sentences"), sum(counts[s] for s, _ in order))
-    blocks: dict[tuple[str, str], list[grammar.Pair]] = {}
-    pos = 0
-    for split, lang in order:
-        blocks[split, lang] = pairs[pos : pos + counts[split]]
-        pos += counts[split]
-
-    jobs: list[SynthJob] = []
-    meta: list[tuple[str, str, str, grammar.Pair]] = []  # spk, lang, split, pair
-    for lang in ctx.langs:
-        seen = [s for s in ctx.speakers if s.lang == lang and not s.heldout]
-        held = [s for s in ctx.speakers if s.lang == lang and s.heldout]
-        for split in SPLITS:
-            n = counts[split]
-            n_held = round(n * spec.test_heldout_frac) if split == "test" and held else 0
-            spks = [held[i % len(held)] for i in range(n_held)]
-            spks += [seen[i % len(seen)] for i in range(n - n_held)]
-            rng = ctx.rng("asr", "assign", lang, split)
-            rng.shuffle(spks)
-            for i, (spk, pair) in enumerate(zip(spks, blocks[split, lang], strict=True)):
-                uttid = f"{spk.spk}-{_SPLIT_CODE[split]}{i:05d}"
-                pros = sample_prosody(rng, spk)
-                text = pair.en if lang == "en" else pair.zh
-                path = ctx.work / "wav" / spk.spk / f"{uttid}.wav"
-                jobs.append(
-                    SynthJob(
-                        uttid,
-                        str(path),
-                        text,
-                        spk.voice,
-                        pros.speed,
-                        pros.pitch,
-                        pros.pitch_range,
-                        pros.peak,
-                        pros.lead,
-                        pros.trail,
-                    )  # fmt: skip
-                )
-                meta.append((spk.spk, lang, split, pair))
-
-    results = ctx.synthesize(jobs, desc="asr")
-    by_split: dict[str, list[Utterance]] = {s: [] for s in SPLITS}
-    for job, res, (spk, lang, split, pair) in zip(jobs, results, meta, strict=True):
-        rel = Path(res.path).relative_to(ctx.work).as_posix()
-        by_split[split].append(
-            Utterance(
-                job.uttid, spk, lang, split, pair.en, pair.zh, rel, res.num_samples / SAMPLE_RATE
-            )
-        )
-    section: dict[str, Any] = {"splits": {}}
-    for split, utts in by_split.items():
-        ctx.write_data_dir("asr", split, utts)
-        spks = sorted({u.spk for u in utts})
-        dur = sum(u.duration for u in utts)
-        section["splits"][split] = {
-            "utterances": len(utts),
-            "per_lang": {lang: sum(u.lang == lang for u in utts) for lang in ctx.langs},
-            "duration_sec": round(dur, 2),
-            "hours": round(dur / 3600, 4),
-            "speakers": spks,
-            "heldout_speakers": [s for s in spks if ctx.speaker(s).heldout],
-        }
-    train_spk = set(section["splits"]["train"]["speakers"])
-    assert not any(ctx.speaker(s).heldout for s in train_spk)
-    ctx.products["asr"] = by_split
-    return section
-
-
-# ---------------------------------------------------------------------------------------------
 # the entry points
 def make_mini_corpus(
     out: str | Path,
@@ -406,14 +216,15 @@ def make_mini_corpus(
     langs: tuple[str, ...] = ("en", "zh"),
     num_workers: int = 2,
     force: bool = False,
-    tasks: tuple[str, ...] = ("asr",),
+    tasks: Sequence[str] | None = None,
     progress: bool = True,
 ) -> dict:
     """Generate (or reuse) the mini corpus at ``out``; return its manifest.
 
-    If ``out`` already holds a complete corpus for the same (generator version, seed, size, langs,
-    tasks), nothing is rebuilt unless ``force``. A non-empty ``out`` that is not a mini corpus is
-    never overwritten.
+    ``tasks``: any subset of :data:`TASKS` (default: every task the ``langs`` allow; SLU and
+    SER need English). If ``out`` already holds a complete corpus for the same (generator
+    version, seed, size, langs, tasks), nothing is rebuilt unless ``force``. A non-empty ``out``
+    that is not a mini corpus is never overwritten.
     """
     langs, tasks = _normalise_request(size, langs, tasks)
     root = Path(out).expanduser().resolve()
@@ -422,7 +233,8 @@ def make_mini_corpus(
         if manifest.get("root") != root.as_posix():
             manifest = _relocate(root, manifest)
         print(
-            f"mini corpus {root} is up to date ({size}, seed {seed}, {'+'.join(langs)}): skipping"
+            f"mini corpus {root} is up to date ({size}, seed {seed}, {'+'.join(langs)}, "
+            f"tasks {','.join(tasks)}): skipping"
         )
         return manifest
     if root.exists() and (
@@ -441,7 +253,11 @@ def make_mini_corpus(
         ctx.speakers = plan_speakers(
             ctx.rng("speakers"), langs, sp.seen, sp.heldout_variants, sp.heldout_accents
         )
-        sections = {task: TASK_BUILDERS[task](ctx) for task in tasks}
+        sections = {}
+        for task in tasks:
+            t_task = time.time()
+            sections[task] = TASK_BUILDERS[task](ctx)
+            sections[task]["build_seconds"] = round(time.time() - t_task, 1)
         _write_speakers_tsv(work / "speakers.tsv", ctx.speakers)
 
         entries = {}
@@ -450,9 +266,7 @@ def make_mini_corpus(
                 rel = p.relative_to(work).as_posix()
                 entries[rel] = ctx.file_hashes.get(rel) or _sha256_file(p)
         _write_checksums(work, entries)
-        total = sum(
-            s["duration_sec"] for sec in sections.values() for s in sec.get("splits", {}).values()
-        )
+        total = sum(ctx.durations.values())  # every audio file once (tasks share audio)
         manifest = {
             "generator": "laura.data.mini",
             "request": request,
@@ -465,6 +279,7 @@ def make_mini_corpus(
                 for task, sec in sections.items()
                 for split, s in sec.get("splits", {}).items()
             },
+            "audio_files": len(ctx.durations),
             "total_duration_sec": round(total, 2),
             "total_hours": round(total / 3600, 4),
             "tasks_info": sections,
@@ -528,21 +343,29 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--langs", default=",".join(LANGS), help="comma-separated, e.g. en,zh")
     ap.add_argument(
-        "--tasks", default="asr", help=f"comma-separated; registered: {','.join(TASK_BUILDERS)}"
+        "--tasks",
+        default=None,
+        help=f"comma-separated subset of {','.join(TASK_BUILDERS)} (default: all that --langs allow)",
     )
     ap.add_argument("--num-workers", type=int, default=2)
     ap.add_argument("--force", action="store_true", help="rebuild even if up to date")
     ap.add_argument("--verify", action="store_true", help="re-hash all files afterwards")
     ap.add_argument("--no-progress", action="store_true")
     args = ap.parse_args(argv)
+    langs = tuple(x for x in args.langs.split(",") if x)
+    tasks = None if args.tasks is None else tuple(x for x in args.tasks.split(",") if x)
+    try:
+        _normalise_request(args.size, langs, tasks)
+    except ValueError as e:
+        ap.error(str(e))
     m = make_mini_corpus(
         args.out,
         size=args.size,
         seed=args.seed,
-        langs=tuple(x for x in args.langs.split(",") if x),
+        langs=langs,
         num_workers=args.num_workers,
         force=args.force,
-        tasks=tuple(x for x in args.tasks.split(",") if x),
+        tasks=tasks,
         progress=not args.no_progress,
     )
     counts = ", ".join(f"{k} {v}" for k, v in m["counts"].items())

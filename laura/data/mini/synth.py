@@ -25,6 +25,7 @@ __all__ = [
     "espeak_version",
     "render",
     "synthesize",
+    "write_wav",
 ]
 
 SAMPLE_RATE = 16000
@@ -52,6 +53,8 @@ class SynthJob:
     peak: float  # target peak amplitude of the written wav
     lead: float  # seconds of silence kept before the speech
     trail: float  # ... and after
+    word_gap: int = 0  # espeak -g: extra pause between words, in units of 10 ms
+    drive: float = 0.0  # > 0: tanh overdrive of that gain (a harsh, pressed voice)
 
 
 @dataclass(frozen=True)
@@ -63,9 +66,12 @@ class SynthResult:
     speed: int  # the speed actually used (raised if the first rendering was too long)
 
 
-def espeak_command(text: str, voice: str, speed: int, pitch: int, pitch_range: int) -> list[str]:
+def espeak_command(
+    text: str, voice: str, speed: int, pitch: int, pitch_range: int, word_gap: int = 0
+) -> list[str]:
     """The espeak-ng command line for one utterance (wav on stdout)."""
     ssml = f'<speak><prosody range="{pitch_range}%">{escape(text)}</prosody></speak>'
+    gap = ["-g", str(word_gap)] if word_gap else []
     return [
         "espeak-ng",
         "-m",  # SSML: the only way to set the pitch range from the command line
@@ -77,6 +83,7 @@ def espeak_command(text: str, voice: str, speed: int, pitch: int, pitch_range: i
         str(pitch),
         "-a",
         str(ESPEAK_AMPLITUDE),
+        *gap,
         "--stdout",
         ssml,
     ]
@@ -95,12 +102,16 @@ def espeak_version() -> str:
     return out.split(":", 1)[1].split()[0] if ":" in out else out.strip()
 
 
-def synthesize(text: str, voice: str, speed: int, pitch: int, pitch_range: int) -> np.ndarray:
+def synthesize(
+    text: str, voice: str, speed: int, pitch: int, pitch_range: int, word_gap: int = 0
+) -> np.ndarray:
     """Run espeak-ng; return float32 samples at 16 kHz (untrimmed)."""
     from scipy.signal import resample_poly  # lazy: keeps `import laura.data.mini` light
 
     proc = subprocess.run(
-        espeak_command(text, voice, speed, pitch, pitch_range), capture_output=True, check=False
+        espeak_command(text, voice, speed, pitch, pitch_range, word_gap),
+        capture_output=True,
+        check=False,
     )
     if proc.returncode != 0 or len(proc.stdout) <= 44:
         raise RuntimeError(
@@ -135,7 +146,7 @@ def render(job: SynthJob) -> SynthResult:
     """Synthesise, trim, pad with a little silence, scale to the target peak, write 16-bit wav."""
     speed = job.speed
     while True:
-        x = _trim(synthesize(job.text, job.voice, speed, job.pitch, job.pitch_range))
+        x = _trim(synthesize(job.text, job.voice, speed, job.pitch, job.pitch_range, job.word_gap))
         if (
             len(x) + (job.lead + job.trail) * SAMPLE_RATE <= MAX_SECONDS * SAMPLE_RATE
             or speed >= 400
@@ -143,16 +154,24 @@ def render(job: SynthJob) -> SynthResult:
             break
         speed = int(speed * 1.2)  # slow variant + slow speed + long sentence: speak faster
     peak = float(np.abs(x).max())
+    if peak > 0 and job.drive > 0:
+        x = (np.tanh(job.drive * x / peak) / np.tanh(job.drive)).astype(np.float32)
+        peak = float(np.abs(x).max())
     if peak > 0:
         x = x * (job.peak / peak)
     lead = np.zeros(int(round(job.lead * SAMPLE_RATE)), np.float32)
     trail = np.zeros(int(round(job.trail * SAMPLE_RATE)), np.float32)
     y = np.concatenate([lead, x.astype(np.float32), trail])
     y = add_noise_floor(y, job.uttid)
+    return SynthResult(job.uttid, job.path, len(y), write_wav(job.path, y), speed)
+
+
+def write_wav(path: str | Path, y: np.ndarray) -> str:
+    """Write 16 kHz mono 16-bit wav (creating folders); return the sha256 of the file's bytes."""
     buf = io.BytesIO()
     sf.write(buf, y, SAMPLE_RATE, subtype="PCM_16", format="WAV")
     data = buf.getvalue()
-    path = Path(job.path)
+    path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(data)
-    return SynthResult(job.uttid, job.path, len(y), hashlib.sha256(data).hexdigest(), speed)
+    return hashlib.sha256(data).hexdigest()

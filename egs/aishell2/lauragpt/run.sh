@@ -1,0 +1,6 @@
+#!/usr/bin/env bash
+# LauraGPT ASR on aishell2 (paper Table 6). Options: see ../../TEMPLATE/lauragpt.sh.
+set -euo pipefail
+cd "$(dirname "$0")"
+../../TEMPLATE/lauragpt.sh --task ASR --config ../../../recipes/lauragpt-2b.yaml \
+  --train-sets "train" --valid-set "dev_ios" --test-sets "test_ios test_android test_mic" --score-lang zh "$@"

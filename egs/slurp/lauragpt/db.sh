@@ -1,0 +1,2 @@
+# Where the corpus was extracted, in its original layout (edit or export before running).
+export SLURP=${SLURP:-/data/corpora/slurp}
