@@ -51,3 +51,30 @@ def test_librispeech_recipe_data_stages(tmp_path):
     data = work / "egs/librispeech/lauragpt/data"
     assert (data / "train-clean-100/wav.scp").is_file() and (data / "dev-clean/text").is_file()
     assert "OK" in res.stdout
+
+
+@pytest.mark.slow
+def test_mini_recipe_runs_every_stage_on_the_test_corpus(tmp_path):
+    """`make demo`'s recipe, all stages, at test size and a few steps: nothing breaks between stages."""
+    work = tmp_path / "repo"
+    shutil.copytree(ROOT / "egs/TEMPLATE", work / "egs/TEMPLATE")
+    shutil.copytree(
+        ROOT / "egs/mini/lauragpt",
+        work / "egs/mini/lauragpt",
+        ignore=shutil.ignore_patterns("data", "exp"),
+    )
+    shutil.copytree(ROOT / "recipes", work / "recipes")
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
+    res = subprocess.run(
+        [str(work / "egs/mini/lauragpt/run.sh"), "--size", "test", "--tasks", "asr", "--bpe-size", "120",
+         "--ctc-bpe-size", "100", "--ctc-steps", "6", "--asr-steps", "6",
+         "--extra-args", "trainer.val_check_interval=3 trainer.enable_progress_bar=false"],
+        capture_output=True, text=True, env=env, timeout=900,
+    )  # fmt: skip
+    assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
+    exp = work / "egs/mini/lauragpt/exp"
+    assert (exp / "encoder_ctc/encoder.safetensors").is_file()
+    assert (exp / "lauragpt_asr/model.safetensors").is_file()
+    table = (exp / "lauragpt_asr/decode_test/RESULTS.md").read_text()
+    assert "| en | all voices | WER |" in table and "| zh | all voices | CER |" in table
+    assert "held-out voices" in table
