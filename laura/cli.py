@@ -6,6 +6,7 @@ import argparse
 import json
 import os
 import sys
+from pathlib import Path
 
 
 def _add_config(p: argparse.ArgumentParser) -> None:
@@ -94,6 +95,16 @@ def cmd_prepare(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_manifest(args: argparse.Namespace) -> int:
+    from laura.data.manifest import data_dir_to_manifest
+
+    for d in args.dirs:
+        out = Path(d) / "manifest.jsonl"
+        n = data_dir_to_manifest(d, out)
+        print(f"{out}: {n} utterances")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(
         prog="laura", description="LauraGPT toolkit: train, decode, score, inspect."
@@ -158,6 +169,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--list", action="store_true", help="list the corpora laura can prepare")
     p.set_defaults(func=cmd_prepare)
+
+    p = sub.add_parser(
+        "make-manifest",
+        help="write <dir>/manifest.jsonl (one JSON record per utterance, with durations)",
+    )
+    p.add_argument("dirs", nargs="+", help="Kaldi-style data dirs")
+    p.set_defaults(func=cmd_manifest)
 
     p = sub.add_parser("train-tokenizer", help="train a BPE text tokenizer on Kaldi text files")
     p.add_argument("--text", nargs="+", required=True, help="Kaldi text files (uttid transcript)")

@@ -63,7 +63,9 @@ def decode(
     module, cfg = load_trained(exp_dir, weights, overrides)
     task = get_task(cfg.data.task)
     if task.output_kind != "text":
-        raise NotImplementedError(f"decoding {task.name} (audio output) needs the codec and vocoder")
+        raise NotImplementedError(
+            f"decoding {task.name} (audio output) needs the codec and vocoder"
+        )
     records = load_records(data_dir, check_audio=True, require_text=task.needs_text)
     ds = TaskDataset(records, task, module.tokenizer, cfg.model.frontend, train=False)
     sampler = DynamicBucketSampler(

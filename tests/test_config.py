@@ -77,6 +77,7 @@ def test_cli_info_prints_total_without_allocating():
         "mini-corpus",
         "train-tokenizer",
         "prepare",
+        "make-manifest",
     ],
 )
 def test_every_command_has_help(cmd):

@@ -4,7 +4,7 @@
 # (--name value).
 #
 #   stage 1: data preparation: local/data.sh (corpus as distributed -> Kaldi dirs in data/)
-#   stage 2: validation of every data dir (all problems, with file and line)
+#   stage 2: validation of every data dir (all problems, with file and line), manifests
 #   stage 3: codec tokens of audio targets (SE, TTS) into <dir>/codec_tokens/<field>
 #   stage 4: training (laura train -c $config + overrides) -> exp/$exp_name
 #   stage 5: decoding of the test sets -> exp/$exp_name/decode_<set>
@@ -42,6 +42,7 @@ if [ $stage -le 2 ] && [ $stop_stage -ge 2 ]; then
   log "stage 2: validate data dirs"
   for s in $train_sets $valid_set $test_sets; do
     laura validate-data --header-only "data/$s"
+    laura make-manifest "data/$s"
   done
 fi
 

@@ -44,6 +44,7 @@ fi
 if [ $stage -le 2 ] && [ $stop_stage -ge 2 ]; then
   log "stage 2: validate data dirs"
   laura validate-data $data/asr/train $data/asr/dev $data/asr/test
+  laura make-manifest $data/asr/train $data/asr/dev $data/asr/test
 fi
 
 if [ $stage -le 3 ] && [ $stop_stage -ge 3 ]; then
