@@ -32,4 +32,4 @@ bench: setup
 	@for b in bench/bench_*.py; do $(BIN)/python $$b || exit 1; done
 
 clean-demo:
-	rm -rf egs/mini/lauragpt/data egs/mini/lauragpt/exp
+	rm -rf egs/mini/lauragpt/data egs/mini/lauragpt/exp egs/mini/codec/exp

@@ -105,6 +105,52 @@ def cmd_manifest(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_codec_tokens(args: argparse.Namespace) -> int:
+    from laura.codec_tools import extract_tokens
+
+    for d in args.data:
+        out = extract_tokens(
+            args.codec, d, field=args.field, n_q=args.n_q, token_dir=args.token_dir
+        )
+        print(f"{out}: tokens ({args.n_q} groups)")
+    return 0
+
+
+def cmd_codec_eval(args: argparse.Namespace) -> int:
+    from laura.codec_tools import evaluate_codec, format_codec_table, open_codec, write_json
+
+    codec = open_codec(args.codec)
+    speakers = None
+    if args.speakers:
+        # speakers.tsv of the mini corpus: spk ... heldout (1 = voice never seen in training)
+        lines = Path(args.speakers).read_text().splitlines()
+        head = lines[0].split("\t")
+        if "heldout" not in head:
+            raise ValueError(f"{args.speakers}: no 'heldout' column")
+        col = head.index("heldout")
+        speakers = {r.split("\t")[0] for r in lines[1:] if r.split("\t")[col] == "1"}
+    n_qs = [int(x) for x in args.n_q.split(",")]
+    result = evaluate_codec(codec, args.data, n_qs, max_utts=args.max_utts, speakers=speakers)
+    result.update(codec=str(args.codec), data=str(args.data), heldout_only=bool(args.speakers))
+    title = f"codec {args.codec} on {args.data}" + (" (held-out voices)" if speakers else "")
+    print(format_codec_table(result, title))
+    if args.out:
+        write_json(result, args.out)
+    return 0
+
+
+def cmd_codec_convert(args: argparse.Namespace) -> int:
+    from laura.nn.codec import save_codec
+    from laura.nn.codec.funcodec import load_funcodec
+
+    codec = load_funcodec(args.funcodec)
+    out = save_codec(codec, args.out, {"converted_from": str(Path(args.funcodec).resolve())})
+    n = sum(p.numel() for p in codec.parameters())
+    print(f"{out}: laura codec ({n / 1e6:.2f}M parameters, {codec.cfg.n_q} x {codec.cfg.codebook_size} RVQ, "
+          f"{codec.cfg.frame_rate:g} Hz)")  # fmt: skip
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(
         prog="laura", description="LauraGPT toolkit: train, decode, score, inspect."
@@ -182,6 +228,38 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--vocab-size", type=int, default=1000)
     p.add_argument("--out", required=True, help="output dir (tokenizer.json)")
     p.set_defaults(func=cmd_tokenizer)
+
+    p = sub.add_parser(
+        "codec-tokens",
+        help="encode data dirs to codec tokens (the token cache that SE/TTS training reads)",
+        description="Writes <data>/<token-dir>/<field>/ (safetensors shards); resumable.",
+    )
+    p.add_argument("--codec", required=True, help="laura codec dir, or a FunCodec model dir")
+    p.add_argument("--data", nargs="+", required=True, help="Kaldi-style data dirs")
+    p.add_argument(
+        "--field", default="audio", help="audio (wav.scp) or clean (clean.scp, SE targets)"
+    )
+    p.add_argument(
+        "--n-q", type=int, default=32, help="quantizer groups to keep (1 = LM targets only)"
+    )
+    p.add_argument("--token-dir", default="codec_tokens")
+    p.set_defaults(func=cmd_codec_tokens)
+
+    p = sub.add_parser("codec-eval", help="PESQ / STOI / mel distance of codec reconstructions")
+    p.add_argument("--codec", required=True, help="laura codec dir, or a FunCodec model dir")
+    p.add_argument("--data", required=True, help="Kaldi-style data dir")
+    p.add_argument("--n-q", default="1,8,32", help="comma-separated numbers of quantizers")
+    p.add_argument("--max-utts", type=int, default=0, help="evaluate a spread-out subset (0 = all)")
+    p.add_argument("--speakers", default=None, help="speakers.tsv: score held-out voices only")
+    p.add_argument("--out", default=None, help="write the result as JSON")
+    p.set_defaults(func=cmd_codec_eval)
+
+    p = sub.add_parser("codec-convert", help="convert a FunCodec model dir into a laura codec dir")
+    p.add_argument(
+        "--funcodec", required=True, help="dir with FunCodec's config.yaml and model.pth"
+    )
+    p.add_argument("--out", required=True, help="output laura codec dir")
+    p.set_defaults(func=cmd_codec_convert)
     return ap
 
 

@@ -15,6 +15,7 @@ from typing import Any
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
+from laura.nn.codec.codec import CodecConfig
 from laura.nn.lauragpt import LauraGPTConfig
 
 
@@ -112,7 +113,58 @@ class ExperimentConfig:
     decode: DecodeConfig = field(default_factory=DecodeConfig)
 
 
-KINDS = ("lauragpt", "encoder_ctc")
+@dataclass
+class CodecDataConfig:
+    train: list[str] = field(default_factory=list)  # Kaldi-style data dirs (wav.scp is enough)
+    valid: list[str] = field(default_factory=list)
+    segment_seconds: float = 2.56  # FunCodec: 40,960-sample segments
+    batch_size: int = 16
+    num_workers: int = 1
+    n_valid: int = 8  # utterances decoded for the dev metrics at each validation
+    validate: bool = True
+    check_audio: bool = True
+
+
+@dataclass
+class CodecLossConfig:
+    """Loss weights (FunCodec's: recon 1, multi-spectral 1, adversarial 1/9, feature 100/9)."""
+
+    time_l1: float = 1.0
+    spectral: float = 1.0
+    power_spec: bool = True  # add the power-spectrum loss to the mel losses
+    mel_log_floor: float = 1e-2
+    commit: float = 1.0
+    adversarial: float = 1 / 9  # 0 = no discriminator at all
+    feature: float = 100 / 9
+    disc_filters: int = 32
+    disc_start_step: int = 0  # generator-only warm-up before the GAN losses switch on
+
+
+@dataclass
+class CodecExperimentConfig:
+    kind: str = "codec"
+    exp_dir: str = "exp/codec"
+    seed: int = 0
+    data: CodecDataConfig = field(default_factory=CodecDataConfig)
+    codec: CodecConfig = field(default_factory=CodecConfig)
+    loss: CodecLossConfig = field(default_factory=CodecLossConfig)
+    optim: OptimConfig = field(
+        default_factory=lambda: OptimConfig(
+            lr=3e-4, warmup_steps=0, weight_decay=0.0, betas=[0.5, 0.9], schedule="constant"
+        )
+    )
+    trainer: TrainerConfig = field(default_factory=TrainerConfig)
+    eval_n_q: list[int] = field(default_factory=lambda: [1, 8, 32])  # dev PESQ/STOI per n_q
+    init_from: str | None = None  # a codec dir (codec.json + model.safetensors) to start from
+
+
+# kind -> schema: only these are ever built from a config.
+SCHEMAS: dict[str, type] = {
+    "lauragpt": ExperimentConfig,
+    "encoder_ctc": ExperimentConfig,
+    "codec": CodecExperimentConfig,
+}
+KINDS = tuple(SCHEMAS)
 
 
 class ConfigError(ValueError):
@@ -150,14 +202,26 @@ def _check_key(cfg: DictConfig, key: str, item: str) -> None:
 
 
 def load_config(path: str | Path | None = None, overrides: list[str] | None = None) -> DictConfig:
-    """Schema <- YAML file <- ``key=value`` overrides, each key checked against the schema."""
-    cfg = OmegaConf.structured(ExperimentConfig)
+    """Schema <- YAML file <- ``key=value`` overrides, each key checked against the schema.
+
+    The schema is chosen by ``kind`` (from an override, else the file, else lauragpt)."""
+    raw = None
     if path is not None:
         path = Path(path)
         if not path.is_file():
             raise FileNotFoundError(f"{path}: config file not found")
         try:
-            cfg = OmegaConf.merge(cfg, OmegaConf.load(path))
+            raw = OmegaConf.load(path)
+        except OmegaConfBaseException as err:
+            raise _explain(err, str(path)) from None
+    kind = next((o.split("=", 1)[1].strip() for o in overrides or [] if o.split("=", 1)[0].strip() == "kind"),
+                None) or (raw.get("kind") if isinstance(raw, DictConfig) else None) or "lauragpt"  # fmt: skip
+    if kind not in SCHEMAS:
+        raise ConfigError(f"kind={kind!r} is not one of {KINDS}")
+    cfg = OmegaConf.structured(SCHEMAS[kind])
+    if raw is not None:
+        try:
+            cfg = OmegaConf.merge(cfg, raw)
         except OmegaConfBaseException as err:
             raise _explain(err, str(path)) from None
     for item in overrides or []:
@@ -194,12 +258,13 @@ def data_sources(data: DataConfig) -> list[SourceConfig]:
     return sources
 
 
-def to_object(cfg: DictConfig) -> ExperimentConfig:
+def to_object(cfg: DictConfig) -> Any:
+    """The config as its dataclass (ExperimentConfig, or CodecExperimentConfig for kind=codec)."""
     try:
         obj = OmegaConf.to_object(cfg)
     except OmegaConfBaseException as err:
         raise _explain(err, "config") from None
-    assert isinstance(obj, ExperimentConfig)
+    assert isinstance(obj, tuple(SCHEMAS.values()))
     return obj
 
 
@@ -210,8 +275,9 @@ def to_container(cfg: DictConfig | ExperimentConfig) -> dict[str, Any]:
     return OmegaConf.to_container(cfg, resolve=True)  # type: ignore[return-value]
 
 
-def from_container(data: dict[str, Any]) -> ExperimentConfig:
-    return to_object(OmegaConf.merge(OmegaConf.structured(ExperimentConfig), data))
+def from_container(data: dict[str, Any]) -> Any:
+    schema = SCHEMAS.get(str(data.get("kind", "lauragpt")), ExperimentConfig)
+    return to_object(OmegaConf.merge(OmegaConf.structured(schema), data))
 
 
 def save_config(cfg: DictConfig | ExperimentConfig, path: str | Path) -> None:

@@ -25,6 +25,31 @@ def _text_vocab(cfg: ExperimentConfig) -> int:
 
 def model_info(config: str, overrides: list[str] | None = None) -> dict[str, Any]:
     cfg = to_object(load_config(config, overrides))
+    if cfg.kind == "codec":
+        from laura.nn.codec import Codec
+        from laura.nn.codec.discriminator import MultiScaleSTFTDiscriminator
+
+        with torch.device("meta"):
+            codec = Codec(cfg.codec)
+            disc = (
+                MultiScaleSTFTDiscriminator(cfg.loss.disc_filters)
+                if cfg.loss.adversarial > 0
+                else None
+            )
+        counts = {
+            name: sum(p.numel() for p in getattr(codec, name).parameters())
+            for name in ("encoder", "decoder")
+        }
+        counts["codebooks"] = (
+            cfg.codec.n_q * cfg.codec.codebook_size * cfg.codec.latent_dim
+        )  # EMA buffers
+        counts["discriminator"] = (
+            sum(p.numel() for p in disc.parameters()) if disc is not None else 0
+        )
+        counts["total"] = counts["encoder"] + counts["decoder"]  # trainable codec parameters
+        c = cfg.codec
+        return {"parameters": counts, "vocab": {"codebooks": c.n_q, "entries": c.codebook_size,
+                                                "frame_rate_hz": c.frame_rate}}  # fmt: skip
     if cfg.kind == "encoder_ctc":
         from laura.nn.conformer import ConformerEncoder
         from laura.nn.ctc import CTCHead

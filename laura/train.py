@@ -80,13 +80,11 @@ def _is_main_process() -> bool:
 def train(dcfg: DictConfig, callbacks: list[Any] | None = None) -> Path:
     """Train as configured; ``callbacks`` are extra Lightning callbacks (hooks for tools and tests)."""
     import lightning as L
-    from lightning.pytorch.callbacks import ModelCheckpoint
-    from lightning.pytorch.loggers import CSVLogger
 
     from laura.data.datamodule import LauraDataModule
     from laura.data.prepare import load_records
     from laura.data.tasks import get_task
-    from laura.models.common import AtomicCheckpointIO, plot_curves
+    from laura.models.common import plot_curves
     from laura.nn.frontend import GlobalCMVN
     from laura.text.tokenizer import TextTokenizer
 
@@ -95,6 +93,8 @@ def train(dcfg: DictConfig, callbacks: list[Any] | None = None) -> Path:
         "ignore", message=".*resuming from a checkpoint that ended before the epoch.*"
     )
     cfg = to_object(dcfg)
+    if cfg.kind == "codec":
+        return train_codec(cfg, callbacks)
     L.seed_everything(cfg.seed, workers=True, verbose=False)
     exp = Path(cfg.exp_dir)
     exp.mkdir(parents=True, exist_ok=True)
@@ -164,18 +164,39 @@ def train(dcfg: DictConfig, callbacks: list[Any] | None = None) -> Path:
         seed=cfg.seed,
         audio_offset=audio_offset,
     )
-    t = cfg.trainer
-    ckpt_dir = exp / "checkpoints"
-    trainer = L.Trainer(
+    trainer = make_trainer(cfg.trainer, exp, callbacks)
+    fit_resumable(trainer, module, dm, exp)
+    if trainer.is_global_zero:
+        export_weights(module, exp / "model.safetensors")
+        if cfg.kind == "encoder_ctc":
+            module.export_encoder(exp / "encoder.safetensors")
+        plot_curves(sorted((exp / "logs").glob("version_*/metrics.csv")), exp / "curves.png")
+    return exp
+
+
+def make_trainer(t: Any, exp: Path, callbacks: list[Any] | None = None, steps_per_batch: int = 1,
+                 manual_optimization: bool = False) -> Any:  # fmt: skip
+    """A Lightning Trainer from a TrainerConfig: CSV logs, last.ckpt every N steps, atomic writes.
+
+    ``steps_per_batch``: Lightning counts each optimizer step (a GAN makes two per batch), so step
+    budgets in the config, which count batches, are scaled by it."""
+    import lightning as L
+    from lightning.pytorch.callbacks import ModelCheckpoint
+    from lightning.pytorch.loggers import CSVLogger
+
+    from laura.models.common import AtomicCheckpointIO
+
+    k = steps_per_batch
+    return L.Trainer(
         accelerator=t.accelerator,
         devices=t.devices,
         num_nodes=t.num_nodes,
         strategy=t.strategy,
         precision=t.precision,
-        max_steps=t.max_steps,
+        max_steps=t.max_steps * k if t.max_steps > 0 else t.max_steps,
         max_epochs=t.max_epochs,
         max_time=t.max_time,
-        gradient_clip_val=t.gradient_clip_val,
+        gradient_clip_val=None if manual_optimization else t.gradient_clip_val,
         accumulate_grad_batches=t.accumulate_grad_batches,
         val_check_interval=t.val_check_interval,
         check_val_every_n_epoch=t.check_val_every_n_epoch,
@@ -190,10 +211,10 @@ def train(dcfg: DictConfig, callbacks: list[Any] | None = None) -> Path:
         ),  # logs/version_N: a resume never overwrites
         callbacks=[
             ModelCheckpoint(
-                dirpath=str(ckpt_dir),
+                dirpath=str(exp / "checkpoints"),
                 save_last=True,
                 save_top_k=0,
-                every_n_train_steps=t.checkpoint_every_n_steps,
+                every_n_train_steps=t.checkpoint_every_n_steps * k,
             ),
             *(callbacks or []),
         ],
@@ -201,17 +222,65 @@ def train(dcfg: DictConfig, callbacks: list[Any] | None = None) -> Path:
         use_distributed_sampler=False,  # the bucketed sampler is rank-aware itself
         enable_model_summary=False,
     )
-    last = ckpt_dir / "last.ckpt"
+
+
+def fit_resumable(trainer: Any, module: Any, datamodule: Any, exp: Path) -> None:
+    """Fit, resuming from ``exp/checkpoints/last.ckpt`` when present (loaded weights-only), and
+    save where we ended there, so a re-run with a larger budget continues."""
+    last = exp / "checkpoints" / "last.ckpt"
     ckpt_path = str(last) if last.is_file() else None
     if ckpt_path:
         print(f"resuming from {ckpt_path}")
-    trainer.fit(module, datamodule=dm, ckpt_path=ckpt_path, weights_only=True)
-    # Save a checkpoint of where we ended, so a re-run with a larger budget resumes.
+    trainer.fit(module, datamodule=datamodule, ckpt_path=ckpt_path, weights_only=True)
     trainer.save_checkpoint(str(last), weights_only=False)
+
+
+def train_codec(cfg: Any, callbacks: list[Any] | None = None) -> Path:
+    """kind=codec: audio-only data dirs -> CodecModule (GAN) -> ``exp_dir/codec`` (codec.json +
+    model.safetensors, what ``laura codec-tokens`` and the vocoder read)."""
+    import lightning as L
+
+    from laura.data.prepare import load_records
+    from laura.data.segments import AudioSegmentDataModule
+    from laura.models.codec import CodecModule
+    from laura.models.common import plot_curves
+    from laura.nn.codec import load_codec, save_codec
+
+    # Checkpoints after the optimizer steps are what a resume wants.
+    warnings.filterwarnings("ignore", message=".*manual optimization and every_n_train_steps.*")
+    L.seed_everything(cfg.seed, workers=True, verbose=False)
+    exp = Path(cfg.exp_dir)
+    exp.mkdir(parents=True, exist_ok=True)
+    d = cfg.data
+    if not d.train:
+        raise ValueError("no training data: set data.train")
+
+    def records(dirs: list[str]) -> list[dict[str, Any]]:
+        out: list[dict[str, Any]] = []
+        for x in dirs:
+            out += load_records(
+                x, validate=d.validate, check_audio=d.check_audio, require_text=False
+            )
+        return out
+
+    train_recs, valid_recs = records(list(d.train)), records(list(d.valid))
+    save_config(cfg, exp / "config.yaml")
+    module = CodecModule(to_container(cfg))
+    if cfg.init_from:
+        module.codec.load_state_dict(load_codec(cfg.init_from).state_dict())
+    seg = int(round(d.segment_seconds * cfg.codec.sample_rate))
+    dm = AudioSegmentDataModule(train_recs, valid_recs, seg, d.batch_size, d.num_workers, d.n_valid,
+                                cfg.codec.sample_rate)  # fmt: skip
+    trainer = make_trainer(
+        cfg.trainer, exp, callbacks, module.n_optimizers, manual_optimization=True
+    )
+    fit_resumable(trainer, module, dm, exp)
     if trainer.is_global_zero:
-        export_weights(module, exp / "model.safetensors")
-        if cfg.kind == "encoder_ctc":
-            module.export_encoder(exp / "encoder.safetensors")
+        save_codec(
+            module.codec.eval(),
+            exp / "codec",
+            {"trained_steps": trainer.global_step // module.n_optimizers},
+        )
         plot_curves(sorted((exp / "logs").glob("version_*/metrics.csv")), exp / "curves.png")
     return exp
 

@@ -14,10 +14,22 @@ RECIPES = sorted((ROOT / "recipes").rglob("*.yaml"))
 @pytest.mark.parametrize("path", RECIPES, ids=lambda p: str(p.relative_to(ROOT)))
 def test_every_shipped_config_loads_and_builds_on_meta(path):
     cfg = to_object(load_config(path))
-    info = model_info(
-        str(path), ["model.lm.vocab_size=1000"] if cfg.model.lm.vocab_size == 0 else []
-    )
+    small_vocab = cfg.kind != "codec" and cfg.model.lm.vocab_size == 0
+    info = model_info(str(path), ["model.lm.vocab_size=1000"] if small_vocab else [])
     assert info["parameters"]["total"] > 0
+
+
+def test_codec_configs_have_their_own_schema(tmp_path):
+    info = model_info(str(ROOT / "recipes/codec-funcodec.yaml"))
+    assert info["parameters"]["total"] == 57_549_987  # FunCodec's released codec
+    assert info["vocab"] == {"codebooks": 32, "entries": 1024, "frame_rate_hz": 25.0}
+    assert info["parameters"]["discriminator"] > 0
+    mini = to_object(load_config(ROOT / "recipes/codec-mini.yaml", ["codec.n_q=8"]))
+    assert mini.kind == "codec" and mini.codec.kind == "freq" and mini.codec.n_q == 8
+    with pytest.raises(ConfigError, match="unknown config key 'codec.n_qq'"):
+        load_config(ROOT / "recipes/codec-mini.yaml", ["codec.n_qq=8"])
+    with pytest.raises(ConfigError, match="kind='wavelet'"):
+        load_config(None, ["kind=wavelet"])
 
 
 def test_paper_config_is_two_billion():
@@ -78,6 +90,9 @@ def test_cli_info_prints_total_without_allocating():
         "train-tokenizer",
         "prepare",
         "make-manifest",
+        "codec-tokens",
+        "codec-eval",
+        "codec-convert",
     ],
 )
 def test_every_command_has_help(cmd):

@@ -26,6 +26,9 @@ if [ ! -f "$VENV/.installed" ] || [ pyproject.toml -nt "$VENV/.installed" ]; the
   "$VENV/bin/pip" install -q --upgrade pip 2>/dev/null || true
   # pip, not uv/poetry: pip takes torch 2.14.1 from the machine's local wheel directory.
   "$VENV/bin/pip" install -q -e '.[dev]' 2>&1 | grep -v "is ignored: it is neither a file nor a directory" || true
+  # Peer implementations for equivalence tests and side-by-side benchmarks. Their normal installs
+  # fail here (pins that do not build), so: --no-deps, plus the few small modules they import.
+  "$VENV/bin/pip" install -q --no-deps funcodec==0.2.0 encodec==0.1.1 einops==0.8.2
   "$VENV/bin/python" -c "import torch, torchaudio, lightning, transformers, laura" \
     || { echo "[setup] the environment does not import; see the pip output above" >&2; exit 1; }
   touch "$VENV/.installed"

@@ -22,7 +22,8 @@ exp_name=""
 train_args=""            # extra key=value overrides for laura train
 decode_args=""           # extra key=value overrides for laura decode
 score_lang=auto          # en | zh | auto (WER for en, CER for zh)
-codec_exp=""             # codec experiment for stage 3 (the codec issue provides it)
+codec=""                 # codec for stage 3: a laura codec dir or a FunCodec model dir
+codec_n_q=32             # token groups stored (the LM reads group 1, the vocoder the sum of all)
 ngpu=1
 
 . "$(dirname "${BASH_SOURCE[0]}")/utils/parse_options.sh"
@@ -49,11 +50,14 @@ fi
 if [ $stage -le 3 ] && [ $stop_stage -ge 3 ]; then
   case $task in
     SE|TTS)
-      if [ -z "$codec_exp" ]; then
-        echo "$0: task $task needs codec tokens: pass --codec-exp (a trained codec experiment)" >&2; exit 1
+      if [ -z "$codec" ]; then
+        echo "$0: task $task needs codec tokens: pass --codec (a laura codec dir or a FunCodec model dir)" >&2; exit 1
       fi
-      log "stage 3: codec tokens ($codec_exp)"
-      echo "$0: codec token extraction arrives with the codec (see docs/recipes.md)" >&2; exit 1 ;;
+      field=audio; [ "$task" = SE ] && field=clean
+      log "stage 3: codec tokens of '$field' ($codec, $codec_n_q groups)"
+      # shellcheck disable=SC2086
+      laura codec-tokens --codec "$codec" --field $field --n-q $codec_n_q \
+        --data $(for s in $train_sets $valid_set $test_sets; do echo data/$s; done) ;;
     *) log "stage 3: no audio targets for $task, nothing to do" ;;
   esac
 fi

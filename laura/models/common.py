@@ -86,7 +86,11 @@ def plot_curves(metrics_csvs: list[Path], out_png: str | Path) -> Path | None:
     """
     import csv
 
-    rows = [r for f in metrics_csvs if Path(f).is_file() for r in csv.DictReader(Path(f).open())]
+    rows: list[dict[str, str]] = []
+    for f in metrics_csvs:
+        if Path(f).is_file():
+            with Path(f).open() as fh:
+                rows += list(csv.DictReader(fh))
     if not rows:
         return None
     series: dict[str, list[tuple[int, float]]] = {}
@@ -106,7 +110,13 @@ def plot_curves(metrics_csvs: list[Path], out_png: str | Path) -> Path | None:
     import matplotlib.pyplot as plt
 
     keys = [k for k in sorted(series) if "loss" in k]
-    others = [k for k in sorted(series) if k not in keys and k != "lr"]
+    # Codec runs log many component losses; the second panel keeps the dev quality metrics.
+    noise = ("lr", "train/n_q", "train/l1", "train/commit", "train/adv", "train/feat", "train/mel")
+    others = [
+        k
+        for k in sorted(series)
+        if k not in keys and k not in noise and not k.startswith("val/mel_")
+    ]
     fig, axes = plt.subplots(1, 2 if others else 1, figsize=(11 if others else 6, 4), squeeze=False)
     for k in keys:
         xs, ys = zip(*series[k])

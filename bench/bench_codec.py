@@ -1,0 +1,74 @@
+"""Codec encode+decode real-time factor: laura's SEANet codec against FunCodec's model of the same
+config (the released 16 kHz, 25 Hz, 32 x 1024 codec; 57.5M parameters; same weights), measured in
+the same run on 10 s of audio. Goal: laura / FunCodec time ratio <= 1.0. The mini (frequency-
+domain) codec is timed too, for scale."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import torch
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(HERE.parent / "tests"))
+from common import report, timeit  # noqa: E402
+from peers import released_funcodec, speechlike  # noqa: E402
+
+from laura.nn.codec import Codec, CodecConfig  # noqa: E402
+from laura.nn.codec.funcodec import config_from_funcodec, from_funcodec_state  # noqa: E402
+
+
+def main() -> None:
+    import yaml
+    from peers import RELEASED
+
+    torch.set_num_threads(2)
+    seconds = 10.0
+    wav = speechlike(int(seconds * 16000), seed=0)
+    peer = released_funcodec().eval()
+    laura_codec = from_funcodec_state(
+        peer.state_dict(), config_from_funcodec(yaml.safe_load(RELEASED))
+    )
+    torch.manual_seed(0)
+    mini = Codec(CodecConfig(kind="freq"))
+    mini.train()
+    with torch.no_grad():
+        mini(speechlike(32000, seed=1))
+    mini.eval()
+
+    def laura_run(codec: Codec):
+        def f() -> None:
+            tokens, scale = codec.encode(wav)
+            codec.decode(tokens, scale, length=wav.shape[-1])
+
+        return f
+
+    def peer_run() -> None:
+        with torch.no_grad():
+            peer.inference_encoding(wav, need_recon=True)
+
+    rows = []
+    with torch.inference_mode():
+        t_peer = timeit(peer_run, repeat=3)
+        t_laura = timeit(laura_run(laura_codec), repeat=3)
+        t_mini = timeit(laura_run(mini), repeat=3)
+    for name, t, params in (
+        ("funcodec encodec (peer)", t_peer, sum(p.numel() for p in peer.parameters())),
+        ("laura seanet (same weights)", t_laura, sum(p.numel() for p in laura_codec.parameters())),
+        ("laura freq (mini codec)", t_mini, sum(p.numel() for p in mini.parameters())),
+    ):
+        rows.append({"model": name, "params_M": params / 1e6, "seconds": t, "rtf": t / seconds,
+                     "ratio_vs_peer": t / t_peer})  # fmt: skip
+    report(
+        "codec_rtf",
+        rows,
+        ["model", "params_M", "seconds", "rtf", "ratio_vs_peer"],
+        notes=f"encode (32 quantizers) + decode of {seconds:g} s at 16 kHz, 2 threads, median of 3; "
+        f"goal: laura seanet / peer <= 1.0 (measured {t_laura / t_peer:.2f})",
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,127 @@
+"""Codec jobs behind the CLI: token extraction into the token cache, reconstruction scoring,
+and FunCodec checkpoint conversion."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from laura.nn.codec import Codec, load_codec
+
+
+def open_codec(path: str | Path) -> Codec:
+    """A laura codec dir (codec.json) or a FunCodec model dir (config.yaml + model.pth)."""
+    p = Path(path)
+    if (p / "codec.json").is_file():
+        return load_codec(p)
+    if (p / "config.yaml").is_file() and (p / "model.pth").is_file():
+        from laura.nn.codec.funcodec import load_funcodec
+
+        return load_funcodec(p)
+    raise FileNotFoundError(f"{p}: neither a laura codec dir (codec.json) nor a FunCodec model dir "
+                            "(config.yaml + model.pth)")  # fmt: skip
+
+
+def _read(path: str, start: float | None, end: float | None, sample_rate: int) -> torch.Tensor:
+    from laura.data.dataset import read_audio
+
+    wav, sr = read_audio(path, start, end)
+    if sr != sample_rate:
+        raise ValueError(f"{path}: {sr} Hz audio, the codec works at {sample_rate} Hz")
+    return torch.from_numpy(wav)
+
+
+def extract_tokens(codec_dir: str | Path, data_dir: str | Path, field: str = "audio", n_q: int = 32,
+                   token_dir: str = "codec_tokens", validate: bool = True) -> Path:  # fmt: skip
+    """Encode the ``field`` audio of every utterance of a data dir into
+    ``<data_dir>/<token_dir>/<field>`` (resumable shards; see laura.data.token_cache).
+
+    Utterances are encoded one at a time: the time-group norm of SEANet normalises over the whole
+    input, so padding a batch would change the tokens."""
+    from laura.data.prepare import load_records
+    from laura.data.token_cache import fill_token_cache
+
+    codec = open_codec(codec_dir)
+    if not 1 <= n_q <= codec.cfg.n_q:
+        raise ValueError(f"--n-q {n_q}: the codec has {codec.cfg.n_q} quantizers")
+    records = load_records(data_dir, validate=validate, require_text=False)
+    missing = [r["id"] for r in records if not r.get(field)]
+    if missing:
+        raise ValueError(
+            f"{data_dir}: {len(missing)} utterances have no '{field}' audio (e.g. {missing[0]})"
+        )
+    segs = {
+        r["id"]: (r.get("start"), r.get("end")) if field == "audio" else (None, None)
+        for r in records
+    }
+    items = [(r["id"], str(r[field])) for r in records]
+    by_path = {p: u for u, p in items}
+
+    def encode(paths: list[str]) -> list[torch.Tensor]:
+        out = []
+        for p in paths:
+            start, end = segs[by_path[p]]
+            tokens, _ = codec.encode(_read(p, start, end, codec.sample_rate)[None], n_q)
+            out.append(tokens[0])
+        return out
+
+    name = str(Path(codec_dir).resolve())
+    return fill_token_cache(Path(data_dir) / token_dir / field, items, encode, n_q=n_q,
+                            frame_rate=codec.cfg.frame_rate, codec=name, field=field)  # fmt: skip
+
+
+def evaluate_codec(codec: Codec, data_dir: str | Path, n_qs: list[int], max_utts: int = 0,
+                   speakers: set[str] | None = None) -> dict[str, Any]:  # fmt: skip
+    """PESQ-wb, STOI and mel distance of reconstructions with 1..N quantizers, per utterance
+    averaged; ``speakers`` restricts to those speakers (e.g. held-out voices)."""
+    from tqdm import tqdm
+
+    from laura.data.prepare import load_records
+    from laura.metrics.audio import mel_distance, nanmean, pesq_wb, stoi
+
+    records = load_records(data_dir, require_text=False)
+    if speakers is not None:
+        records = [r for r in records if r.get("speaker") in speakers]
+    if max_utts:
+        records = records[:: max(1, len(records) // max_utts)][:max_utts]
+    if not records:
+        raise ValueError(f"{data_dir}: no utterances to evaluate")
+    scores: dict[int, dict[str, list[float]]] = {
+        n: {"pesq": [], "stoi": [], "mel": []} for n in n_qs
+    }
+    for r in tqdm(records, desc="codec eval", leave=False):
+        wav = _read(str(r["audio"]), r.get("start"), r.get("end"), codec.sample_rate)
+        tokens, scale = codec.encode(wav[None])
+        for n in n_qs:
+            y = codec.decode(tokens[:, :n], scale, length=len(wav))[0]
+            scores[n]["pesq"].append(pesq_wb(wav, y))
+            scores[n]["stoi"].append(stoi(wav, y))
+            scores[n]["mel"].append(mel_distance(wav, y))
+    return {
+        "n_utts": len(records),
+        "by_n_q": {
+            str(n): {k: round(nanmean(v), 4) for k, v in s.items()} for n, s in scores.items()
+        },
+    }
+
+
+def format_codec_table(result: dict[str, Any], title: str) -> str:
+    rows = [
+        f"| {n} | {s['pesq']:.3f} | {s['stoi']:.3f} | {s['mel']:.3f} |"
+        for n, s in result["by_n_q"].items()
+    ]
+    return "\n".join([f"{title} ({result['n_utts']} utterances)", "",
+                      "| quantizers | PESQ-wb | STOI | mel distance |", "| ---: | ---: | ---: | ---: |",
+                      *rows])  # fmt: skip
+
+
+def write_json(obj: Any, path: str | Path) -> None:
+    p = Path(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    tmp = p.with_name(f".{p.name}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(obj, indent=1))
+    os.replace(tmp, p)

@@ -1,0 +1,145 @@
+"""CodecModule: trains the codec as a GAN with manual optimisation (generator and discriminator
+take turns each step), as EnCodec and FunCodec do.
+
+Generator loss = time L1 + multi-scale mel (+ power spectrum) + commitment
+                 + adversarial (hinge) + feature matching, the last two from step
+                 ``loss.disc_start_step`` on; ``loss.adversarial: 0`` trains without a discriminator.
+Dev metrics at each validation, per number of quantizers in ``eval_n_q``: PESQ-wb, STOI and mel
+distance of the decoded tokens against the original (``val/pesq_q32`` ...).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import lightning as L
+import torch
+import torch.nn.functional as F
+
+from laura.config import CodecExperimentConfig, from_container
+from laura.models.common import lr_lambda
+from laura.nn.codec.codec import Codec
+from laura.nn.codec.discriminator import MultiScaleSTFTDiscriminator
+from laura.nn.codec.losses import (
+    MultiScaleSpectralLoss,
+    discriminator_hinge,
+    feature_matching,
+    generator_hinge,
+)
+
+
+class CodecModule(L.LightningModule):
+    def __init__(self, config: dict[str, Any]) -> None:
+        super().__init__()
+        self.save_hyperparameters({"config": config})
+        self.cfg: CodecExperimentConfig = from_container(config)
+        self.automatic_optimization = False
+        c, lw = self.cfg.codec, self.cfg.loss
+        self.codec = Codec(c)
+        self.spectral = MultiScaleSpectralLoss(
+            c.sample_rate, log_floor=lw.mel_log_floor, power_spec=lw.power_spec
+        )
+        self.discriminator = (
+            MultiScaleSTFTDiscriminator(lw.disc_filters) if lw.adversarial > 0 else None
+        )
+        bad = [n for n in self.cfg.eval_n_q if not 1 <= n <= c.n_q]
+        if bad:
+            raise ValueError(f"eval_n_q {bad} outside 1..{c.n_q} (codec.n_q)")
+
+    # --- optimisation -------------------------------------------------------------------------
+    def configure_optimizers(self) -> Any:
+        o = self.cfg.optim
+        total = max(1, self.cfg.trainer.max_steps)
+        betas = tuple(o.betas)
+        opts = [torch.optim.Adam(self.codec.parameters(), lr=o.lr, betas=betas)]  # type: ignore[arg-type]
+        if self.discriminator is not None:
+            opts.append(torch.optim.Adam(self.discriminator.parameters(), lr=o.lr, betas=betas))  # type: ignore[arg-type]
+        scheds = [torch.optim.lr_scheduler.LambdaLR(opt, lr_lambda(o, total)) for opt in opts]
+        return opts, scheds
+
+    def _clip(self, opt: Any) -> None:
+        clip = self.cfg.trainer.gradient_clip_val
+        if clip and clip > 0:
+            self.clip_gradients(opt, gradient_clip_val=clip, gradient_clip_algorithm="norm")
+
+    @property
+    def n_optimizers(self) -> int:
+        """Lightning counts every optimizer step as a global step: with a discriminator, one batch
+        is two steps (``laura train`` scales the step budget accordingly)."""
+        return 1 if self.discriminator is None else 2
+
+    def _gan_on(self) -> bool:
+        batches = self.global_step // self.n_optimizers
+        return self.discriminator is not None and batches >= self.cfg.loss.disc_start_step
+
+    def training_step(self, batch: dict[str, Any], batch_idx: int) -> None:
+        lw = self.cfg.loss
+        opts = self.optimizers()
+        opts = opts if isinstance(opts, list) else [opts]
+        scheds = self.lr_schedulers()
+        scheds = scheds if isinstance(scheds, list) else [scheds]
+        out = self.codec(batch["wav"])
+        x, y = out["input"], out["recon"]
+        bs = x.shape[0]
+
+        gan = self._gan_on()
+        if self.discriminator is not None:  # trained from the start; G uses it from disc_start_step
+            d_real, _ = self.discriminator(x)
+            d_fake, _ = self.discriminator(y.detach())
+            d_loss = discriminator_hinge(d_real, d_fake)
+            opts[1].zero_grad()
+            self.manual_backward(d_loss)
+            self._clip(opts[1])
+            opts[1].step()
+            self.log("train/d_loss", d_loss, batch_size=bs)
+
+        spec = self.spectral(x, y)
+        l1 = F.l1_loss(y, x)
+        g_loss = (
+            lw.time_l1 * l1
+            + lw.spectral * (spec["mel"] + spec["spec"])
+            + lw.commit * out["commit_loss"]
+        )
+        if gan:
+            assert self.discriminator is not None
+            self.discriminator.requires_grad_(False)
+            logits, fake_feats = self.discriminator(y)
+            with torch.no_grad():
+                _, real_feats = self.discriminator(x)
+            adv, feat = generator_hinge(logits), feature_matching(real_feats, fake_feats)
+            g_loss = g_loss + lw.adversarial * adv + lw.feature * feat
+            self.discriminator.requires_grad_(True)
+            self.log_dict({"train/adv": adv, "train/feat": feat}, batch_size=bs)
+        opts[0].zero_grad()
+        self.manual_backward(g_loss)
+        self._clip(opts[0])
+        opts[0].step()
+        for s in scheds:
+            s.step()
+        self.log_dict({"train/loss": g_loss, "train/mel": spec["mel"], "train/l1": l1,
+                       "train/commit": out["commit_loss"], "train/n_q": float(out["codes"].shape[1]),
+                       "lr": opts[0].param_groups[0]["lr"]}, batch_size=bs)  # fmt: skip
+        self.log("train/mel_loss", spec["mel"], prog_bar=True, batch_size=bs, logger=False)
+
+    # --- dev metrics ---------------------------------------------------------------------------
+    def validation_step(self, batch: dict[str, Any], batch_idx: int) -> None:
+        from laura.metrics.audio import mel_distance, pesq_wb, stoi
+
+        wav = batch["wav"][:, : int(batch["lens"][0])]
+        sr = self.cfg.codec.sample_rate
+        tokens, scale = self.codec.encode(wav)
+        for n in self.cfg.eval_n_q:
+            recon = self.codec.decode(tokens[:, :n], scale, length=wav.shape[-1])
+            ref, deg = wav[0].cpu(), recon[0].cpu()
+            for name, fn in (("pesq", pesq_wb), ("stoi", stoi), ("mel", mel_distance)):
+                v = fn(ref, deg, sr)
+                if not math.isnan(v):
+                    self.log(
+                        f"val/{name}_q{n}",
+                        v,
+                        batch_size=1,
+                        prog_bar=(name == "pesq" and n == max(self.cfg.eval_n_q)),
+                    )
+        full = self.codec.decode(tokens, scale, length=wav.shape[-1])
+        self.log("val/loss", self.spectral(wav, full)["mel"], batch_size=1)

@@ -1,0 +1,232 @@
+"""The codec as the rest of laura sees it: waveform <-> tokens, tokens -> embedding sum, and
+embedding -> waveform (what the one-step vocoder's output goes through).
+
+Shapes: waveforms (B, T) at ``sample_rate``; tokens (B, n_q, F) with F = ceil(T / hop); latents
+and embeddings channels-last (B, F, D). Amplitude: each input is divided by its RMS before
+encoding; ``encode`` returns that scale and ``decode`` multiplies it back (forgetting it is a
+known FunCodec bug, FunCodec#15). Without a scale the output has unit RMS.
+
+A saved codec is a directory: ``codec.json`` (the CodecConfig) and ``model.safetensors``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+
+import torch
+from torch import Tensor, nn
+
+from laura.nn.codec.freq import FreqDecoder, FreqEncoder
+from laura.nn.codec.quantizer import ResidualVectorQuantizer
+from laura.nn.codec.seanet import SEANetDecoder, SEANetEncoder
+
+KINDS = ("seanet", "freq")
+
+
+@dataclass
+class CodecConfig:
+    kind: str = "seanet"  # "seanet" (EnCodec/FunCodec, time domain) | "freq" (STFT, ConvNeXt)
+    sample_rate: int = 16000
+    latent_dim: int = 128
+    rms_normalize: bool = True
+    # Residual vector quantizer (FunCodec release: 32 x 1024, EMA 0.99, k-means init)
+    n_q: int = 32
+    codebook_size: int = 1024
+    ema_decay: float = 0.99
+    kmeans_init: bool = True
+    kmeans_iters: int = 50
+    dead_code_threshold: float = 2.0
+    quantizer_dropout: list[int] = field(default_factory=lambda: [2, 4, 8, 16, 32])
+    # SEANet (kind=seanet); defaults = FunCodec's audio_codec-encodec-zh_en-general-16k-nq32ds640
+    ratios: list[int] = field(default_factory=lambda: [8, 5, 4, 2, 2])
+    n_filters: int = 32
+    n_residual_layers: int = 1
+    lstm_layers: int = 2
+    norm: str = "time_group_norm"
+    causal: bool = False
+    # Frequency-domain variant (kind=freq)
+    n_fft: int = 640
+    stft_hop: int = 160
+    hidden: int = 256
+    encoder_blocks: int = 4
+    decoder_blocks: int = 6
+
+    @property
+    def hop_length(self) -> int:
+        return math.prod(self.ratios) if self.kind == "seanet" else self.stft_hop * 4
+
+    @property
+    def frame_rate(self) -> float:
+        return self.sample_rate / self.hop_length
+
+    def check(self) -> None:
+        if self.kind not in KINDS:
+            raise ValueError(f"codec kind {self.kind!r} is not one of {KINDS}")
+        if self.kind == "freq" and self.n_fft < self.stft_hop:
+            raise ValueError(f"codec n_fft {self.n_fft} is smaller than stft_hop {self.stft_hop}")
+
+
+class Codec(nn.Module):
+    def __init__(self, cfg: CodecConfig) -> None:
+        super().__init__()
+        cfg.check()
+        self.cfg = cfg
+        if cfg.kind == "seanet":
+            kw = dict(dim=cfg.latent_dim, n_filters=cfg.n_filters, n_residual_layers=cfg.n_residual_layers,
+                      lstm_layers=cfg.lstm_layers, norm=cfg.norm, causal=cfg.causal)  # fmt: skip
+            self.encoder: nn.Module = SEANetEncoder(list(cfg.ratios), **kw)
+            self.decoder: nn.Module = SEANetDecoder(list(cfg.ratios), **kw)
+        else:
+            kw = dict(dim=cfg.latent_dim, hidden=cfg.hidden, n_fft=cfg.n_fft, stft_hop=cfg.stft_hop)
+            self.encoder = FreqEncoder(n_blocks=cfg.encoder_blocks, **kw)
+            self.decoder = FreqDecoder(n_blocks=cfg.decoder_blocks, **kw)
+        self.quantizer = ResidualVectorQuantizer(
+            cfg.latent_dim, cfg.n_q, cfg.codebook_size, cfg.ema_decay, cfg.kmeans_init,
+            cfg.kmeans_iters, cfg.dead_code_threshold, cfg.quantizer_dropout,
+        )  # fmt: skip
+
+    @property
+    def hop_length(self) -> int:
+        return self.cfg.hop_length
+
+    @property
+    def sample_rate(self) -> int:
+        return self.cfg.sample_rate
+
+    def num_frames(self, num_samples: int) -> int:
+        return -(-num_samples // self.hop_length)
+
+    # --- pieces -------------------------------------------------------------------------------
+    def _check_wav(self, wav: Tensor) -> Tensor:
+        if wav.dim() == 1:
+            wav = wav[None]
+        if wav.dim() != 2:
+            raise ValueError(f"waveform must be (batch, samples), got {tuple(wav.shape)}")
+        return wav
+
+    def normalize(self, wav: Tensor) -> tuple[Tensor, Tensor | None]:
+        """wav (B, T) -> (wav / rms, rms (B, 1)) when rms_normalize, else (wav, None)."""
+        if not self.cfg.rms_normalize:
+            return wav, None
+        scale = wav.pow(2).mean(dim=-1, keepdim=True).sqrt() + 1e-8
+        return wav / scale, scale
+
+    def latent(self, wav: Tensor) -> Tensor:
+        """Normalised waveform (B, T) -> continuous latent (B, F, D)."""
+        return self.encoder(wav[:, None]).transpose(1, 2)
+
+    def decode_embedding(self, emb: Tensor, scale: Tensor | None = None,
+                         length: int | None = None) -> Tensor:  # fmt: skip
+        """Latent or codebook-sum (B, F, D) -> waveform (B, F * hop), or ``length`` samples."""
+        wav = self.decoder(emb.transpose(1, 2)).squeeze(1)
+        if length is not None:
+            wav = wav[:, :length]
+        return wav * scale if scale is not None else wav
+
+    # --- the token API ------------------------------------------------------------------------
+    @torch.no_grad()
+    def encode(self, wav: Tensor, n_q: int | None = None) -> tuple[Tensor, Tensor | None]:
+        """Waveform (B, T) -> (tokens (B, n_q, ceil(T / hop)), scale (B, 1) or None)."""
+        wav, scale = self.normalize(self._check_wav(wav))
+        return self.quantizer.encode(self.latent(wav), n_q), scale
+
+    @torch.no_grad()
+    def decode(
+        self, tokens: Tensor, scale: Tensor | None = None, length: int | None = None
+    ) -> Tensor:
+        """Tokens (B, n, F) of the first n codebooks -> waveform (B, F * hop) (or ``length``)."""
+        return self.decode_embedding(self.embed(tokens), scale, length)
+
+    def embed(self, tokens: Tensor) -> Tensor:
+        """Sum of the codebook entries of tokens (B, n, F) -> (B, F, D): the vocoder's target."""
+        return self.quantizer.decode(tokens)
+
+    def codebook(self, i: int) -> Tensor:
+        """Entries (codebook_size, D) of codebook i (0 = the group LauraGPT predicts)."""
+        return self.quantizer.codebooks[i].embed
+
+    def forward(self, wav: Tensor, n_q: int | None = None) -> dict[str, Tensor]:
+        """Training pass on normalised audio: reconstruction, codes and commitment loss."""
+        wav, scale = self.normalize(self._check_wav(wav))
+        z = self.latent(wav)
+        q, codes, commit = self.quantizer(z, n_q)
+        recon = self.decode_embedding(q, None, wav.shape[-1])
+        return {"input": wav, "recon": recon, "codes": codes, "commit_loss": commit,
+                "scale": scale if scale is not None else torch.ones_like(wav[:, :1])}  # fmt: skip
+
+
+# --- saving and loading ---------------------------------------------------------------------------
+def config_from_dict(d: dict) -> CodecConfig:
+    known = {f.name for f in fields(CodecConfig)}
+    unknown = sorted(set(d) - known)
+    if unknown:
+        raise ValueError(f"unknown codec config keys {unknown}")
+    return CodecConfig(**d)
+
+
+TRAINING_ONLY = ("embed_avg", "cluster_size")  # EMA statistics: not needed to encode or decode
+
+
+def save_codec(codec: Codec, out_dir: str | Path, extra: dict | None = None,
+               inference_only: bool = False) -> Path:  # fmt: skip
+    """Write ``codec.json`` and ``model.safetensors`` atomically into out_dir.
+
+    ``inference_only``: drop the EMA statistics and store float16 weights (about a quarter of
+    the size; how the shipped mini codec is stored). Loading casts back to float32; such a codec
+    can encode and decode, and training it again restarts the statistics."""
+    from safetensors.torch import save_file
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    state = {}
+    for k, v in codec.state_dict().items():
+        if inference_only and k.rsplit(".", 1)[-1] in TRAINING_ONLY:
+            continue
+        v = v.detach().contiguous()
+        state[k] = v.half() if inference_only and v.is_floating_point() else v
+    tmp = out / f".model.{os.getpid()}.tmp"
+    save_file(
+        state, str(tmp), metadata={"format": "laura-codec", "inference_only": str(inference_only)}
+    )
+    os.replace(tmp, out / "model.safetensors")
+    meta = {"config": asdict(codec.cfg), "inference_only": inference_only, **(extra or {})}
+    tmpj = out / f".codec.{os.getpid()}.tmp"
+    tmpj.write_text(json.dumps(meta, indent=1))
+    os.replace(tmpj, out / "codec.json")
+    return out
+
+
+def load_codec(path: str | Path, device: str | torch.device = "cpu") -> Codec:
+    """Load a codec directory (codec.json + model.safetensors) in eval mode."""
+    from safetensors.torch import load_file
+
+    d = Path(path)
+    cfg_path, weights = d / "codec.json", d / "model.safetensors"
+    for p in (cfg_path, weights):
+        if not p.is_file():
+            raise FileNotFoundError(
+                f"{p}: missing; a codec directory holds codec.json and model.safetensors"
+            )
+    try:
+        meta = json.loads(cfg_path.read_text())
+        cfg = config_from_dict(meta["config"])
+    except (json.JSONDecodeError, KeyError, TypeError, ValueError) as e:
+        raise ValueError(f"{cfg_path}: not a laura codec config ({e})") from e
+    codec = Codec(cfg)
+    state = {
+        k: v.float() if v.is_floating_point() else v for k, v in load_file(str(weights)).items()
+    }
+    missing, unexpected = codec.load_state_dict(state, strict=False)
+    if meta.get("inference_only"):
+        missing = [k for k in missing if k.rsplit(".", 1)[-1] not in TRAINING_ONLY]
+        for cb in codec.quantizer.codebooks:  # statistics consistent with the stored entries
+            cb.cluster_size.fill_(1.0)
+            cb.embed_avg.copy_(cb.embed)
+    if missing or unexpected:
+        raise ValueError(f"{weights}: does not match {cfg_path} (missing {missing[:5]}, "
+                         f"unexpected {unexpected[:5]})")  # fmt: skip
+    return codec.to(device).eval()
