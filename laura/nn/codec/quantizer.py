@@ -37,8 +37,12 @@ def kmeans(x: Tensor, k: int, iters: int) -> tuple[Tensor, Tensor]:
     return means, counts
 
 
+def _distributed() -> bool:
+    return dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1
+
+
 def _all_reduce(*tensors: Tensor) -> None:
-    if dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1:
+    if _distributed():
         for t in tensors:
             dist.all_reduce(t)
 
@@ -74,7 +78,7 @@ class Codebook(nn.Module):
     @torch.no_grad()
     def _init(self, x: Tensor) -> None:
         means, counts = kmeans(x, self.size, self.kmeans_iters)
-        if dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1:
+        if _distributed():
             dist.broadcast(means, 0)
             dist.broadcast(counts, 0)
         self.embed.copy_(means)
@@ -89,7 +93,7 @@ class Codebook(nn.Module):
         dead = self.cluster_size < self.dead_code_threshold
         if self.dead_code_threshold > 0 and bool(dead.any()):
             fresh = _sample(x, self.size)
-            if dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1:
+            if _distributed():
                 dist.broadcast(fresh, 0)
             # Restart the averages too: EnCodec replaces only `embed`, which the EMA step below
             # then overwrites, so its restarts never take effect.
@@ -156,6 +160,10 @@ class ResidualVectorQuantizer(nn.Module):
         n = self._n_q(n_q)
         if self.training and self.dropout_choices and n_q is None:
             n = random.choice(self.dropout_choices)
+            if _distributed():  # every rank must quantize (and all-reduce) the same depth
+                t = torch.tensor([n], device=z.device)
+                dist.broadcast(t, 0)
+                n = int(t.item())
         b, f, d = z.shape
         residual = z.reshape(b * f, d)
         out = torch.zeros_like(residual)
