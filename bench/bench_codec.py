@@ -51,9 +51,9 @@ def main() -> None:
 
     rows = []
     with torch.inference_mode():
-        t_peer = timeit(peer_run, repeat=3)
-        t_laura = timeit(laura_run(laura_codec), repeat=3)
-        t_mini = timeit(laura_run(mini), repeat=3)
+        t_peer = timeit(peer_run, repeat=5)
+        t_laura = timeit(laura_run(laura_codec), repeat=5)
+        t_mini = timeit(laura_run(mini), repeat=5)
     for name, t, params in (
         ("funcodec encodec (peer)", t_peer, sum(p.numel() for p in peer.parameters())),
         ("laura seanet (same weights)", t_laura, sum(p.numel() for p in laura_codec.parameters())),
@@ -65,7 +65,7 @@ def main() -> None:
         "codec_rtf",
         rows,
         ["model", "params_M", "seconds", "rtf", "ratio_vs_peer"],
-        notes=f"encode (32 quantizers) + decode of {seconds:g} s at 16 kHz, 2 threads, median of 3; "
+        notes=f"encode (32 quantizers) + decode of {seconds:g} s at 16 kHz, 2 threads, median of 5; "
         f"goal: laura seanet / peer <= 1.0 (measured {t_laura / t_peer:.2f})",
     )
 
