@@ -54,18 +54,18 @@ def extract_tokens(codec_dir: str | Path, data_dir: str | Path, field: str = "au
         raise ValueError(
             f"{data_dir}: {len(missing)} utterances have no '{field}' audio (e.g. {missing[0]})"
         )
-    segs = {
-        r["id"]: (r.get("start"), r.get("end")) if field == "audio" else (None, None)
-        for r in records
-    }
-    items = [(r["id"], str(r[field])) for r in records]
-    by_path = {p: u for u, p in items}
+    # Keys name the file and the utterance: with a segments file many utterances share one wav.
+    where = {}
+    for r in records:
+        seg = (r.get("start"), r.get("end")) if field == "audio" else (None, None)
+        where[f"{r[field]} ({r['id']})"] = (str(r[field]), *seg)
+    items = [(r["id"], f"{r[field]} ({r['id']})") for r in records]
 
-    def encode(paths: list[str]) -> list[torch.Tensor]:
+    def encode(keys: list[str]) -> list[torch.Tensor]:
         out = []
-        for p in paths:
-            start, end = segs[by_path[p]]
-            tokens, _ = codec.encode(_read(p, start, end, codec.sample_rate)[None], n_q)
+        for k in keys:
+            path, start, end = where[k]
+            tokens, _ = codec.encode(_read(path, start, end, codec.sample_rate)[None], n_q)
             out.append(tokens[0])
         return out
 
