@@ -8,6 +8,7 @@ PYTEST_ARGS ?=
 help:
 	@echo "make test   - create .venv if needed, lint (ruff) and run the whole test suite"
 	@echo "make demo   - create .venv if needed, run the mini recipe end to end (egs/mini/lauragpt)"
+	@echo "              and score the shipped mini codec (RETRAIN_CODEC=1 retrains it first)"
 	@echo "make bench  - run the benchmarks in bench/ (tables + JSON in bench/results)"
 
 $(VENV)/.installed: pyproject.toml tools/setup.sh
@@ -25,8 +26,16 @@ test: setup lint
 test-fast: setup
 	$(BIN)/pytest -q -m "not slow" $(PYTEST_ARGS)
 
+# RETRAIN_CODEC=1 retrains the mini codec (about an hour on 2 cores) instead of scoring the shipped one.
+RETRAIN_CODEC ?= 0
+
 demo: setup
 	cd egs/mini/lauragpt && PATH=$(abspath $(BIN)):$$PATH ./run.sh
+ifeq ($(RETRAIN_CODEC),1)
+	cd egs/mini/codec && PATH=$(abspath $(BIN)):$$PATH ./run.sh --stage 2
+else
+	cd egs/mini/codec && PATH=$(abspath $(BIN)):$$PATH ./run.sh --stage 3 --stop-stage 3 --codec shipped/mini_codec
+endif
 
 bench: setup
 	@for b in bench/bench_*.py; do $(BIN)/python $$b || exit 1; done

@@ -32,7 +32,8 @@ def speak(text: str, path: Path, voice: str = "en-us", sr: int = 16000) -> Path:
     wav, src = sf.read(io.BytesIO(raw), dtype="float32")
     from scipy.signal import resample_poly
 
-    wav = resample_poly(wav, 160, 441).astype(np.float32) if src == 22050 else wav
+    # 16000 / 22050 = 320 / 441 (160 / 441 is for 44.1 kHz and made chipmunk speech)
+    wav = resample_poly(wav, 320, 441).astype(np.float32) if src == 22050 else wav
     sf.write(path, wav, sr, subtype="PCM_16")
     return path
 

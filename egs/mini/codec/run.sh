@@ -14,7 +14,7 @@ cd "$(dirname "$0")"
 
 stage=1
 stop_stage=4
-steps=6000                 # codec training steps (batches of 8 x 1 s)
+steps=8000                 # codec training steps (batches of 8 x 1 s)
 threads=2                  # torch threads for training
 data=../lauragpt/data/mini # the mini corpus (speech of all voices)
 codec=exp/codec/codec      # the codec scored in stage 3
@@ -50,12 +50,14 @@ fi
 
 if [ $stage -le 4 ] && [ $stop_stage -ge 4 ]; then
   log "stage 4: ship exp/codec/codec -> shipped/mini_codec"
-  python - <<'PY'
+  STEPS=$steps python - <<'PY'
+import json, os, yaml
 from laura.nn.codec import load_codec, save_codec
-import json
 c = load_codec("exp/codec/codec")
 meta = json.load(open("exp/codec/codec/codec.json"))
-extra = {k: v for k, v in meta.items() if k != "config"}
+extra = {k: v for k, v in meta.items() if k not in ("config", "inference_only")}
+extra["command"] = f"cd egs/mini/codec && ./run.sh --stage 2 --stop-stage 2 --steps {os.environ['STEPS']}"
+extra["train_config"] = yaml.safe_load(open("exp/codec/config.yaml"))
 save_codec(c, "shipped/mini_codec", extra, inference_only=True)
 PY
   du -h shipped/mini_codec/*
