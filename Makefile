@@ -26,7 +26,7 @@ test: setup lint
 test-fast: setup
 	$(BIN)/pytest -q -m "not slow" $(PYTEST_ARGS)
 
-# RETRAIN_CODEC=1 retrains the mini codec (about an hour on 2 cores) instead of scoring the shipped one.
+# RETRAIN_CODEC=1 retrains the mini codec (about 45 minutes on 2 cores) before scoring it.
 RETRAIN_CODEC ?= 0
 
 demo: setup

@@ -16,8 +16,8 @@ class MultiScaleSpectralLoss(nn.Module):
     ``log_floor`` is added inside the log: synthetic speech has long runs of exact zeros, and a
     tiny floor (1e-5) lets silence dominate the loss; a floor near 1e-2 worked on this data. The
     linear-mel term is off by default: on RMS-normalised audio its loud bins swamp the rest.
-    One STFT per scale serves both terms, and the reference's runs without autograd (the loss was
-    the largest part of a mini-codec step).
+    One STFT per scale serves both terms, and the reference's STFT runs without autograd (the loss
+    was the largest part of a mini-codec step's forward).
     """
 
     def __init__(self, sample_rate: int = 16000, powers: tuple[int, ...] = (5, 6, 7, 8, 9, 10),
