@@ -8,7 +8,8 @@ PYTEST_ARGS ?=
 help:
 	@echo "make test   - create .venv if needed, lint (ruff) and run the whole test suite"
 	@echo "make demo   - create .venv if needed, run the mini recipe end to end (egs/mini/lauragpt)"
-	@echo "              and score the shipped mini codec (RETRAIN_CODEC=1 retrains it first)"
+	@echo "              score the shipped mini codec (RETRAIN_CODEC=1 retrains it first), and"
+	@echo "              run SE and TTS with the shipped LM and vocoder (egs/mini/se_tts)"
 	@echo "make bench  - run the benchmarks in bench/ (tables + JSON in bench/results)"
 
 $(VENV)/.installed: pyproject.toml tools/setup.sh
@@ -36,6 +37,9 @@ ifeq ($(RETRAIN_CODEC),1)
 else
 	cd egs/mini/codec && PATH=$(abspath $(BIN)):$$PATH ./run.sh --stage 3 --stop-stage 3 --codec shipped/mini_codec
 endif
+	# SE and TTS with the shipped LauraGPT and one-step vocoder: wavs, spectrograms, scores.
+	cd egs/mini/se_tts && PATH=$(abspath $(BIN)):$$PATH ./run.sh --stop-stage 1 && \
+	  PATH=$(abspath $(BIN)):$$PATH ./run.sh --stage 8 --lm shipped/lauragpt_se_tts --vocoder shipped/vocoder_one_step
 
 bench: setup
 	@for b in bench/bench_*.py; do $(BIN)/python $$b || exit 1; done

@@ -28,8 +28,9 @@ def cmd_train(args: argparse.Namespace) -> int:
 def cmd_decode(args: argparse.Namespace) -> int:
     from laura.decode import decode
 
-    info = decode(args.exp, args.data, args.out, weights=args.weights, overrides=args.overrides)
-    print(json.dumps({k: v for k, v in info.items() if k != "config"}, indent=2))
+    info = decode(args.exp, args.data, args.out, weights=args.weights, overrides=args.overrides,
+                  task=args.task, vocoder=args.vocoder)  # fmt: skip
+    print(json.dumps({k: v for k, v in info.items() if k not in ("config", "per_utt")}, indent=2))
     return 0
 
 
@@ -139,6 +140,31 @@ def cmd_codec_eval(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_vocoder_eval(args: argparse.Namespace) -> int:
+    from laura.codec_tools import write_json
+    from laura.vocoder_tools import evaluate_vocoder, format_vocoder_table
+
+    result = evaluate_vocoder(args.vocoder, args.data, args.task, token_dir=args.token_dir,
+                              max_utts=args.max_utts, out_dir=args.out_dir,
+                              n_pictures=args.pictures, codec=args.codec, threads=args.threads)  # fmt: skip
+    result.update(vocoder=str(args.vocoder), data=str(args.data))
+    print(format_vocoder_table(result, f"vocoder {args.vocoder} on {args.data} ({args.task})"))
+    if args.out_dir:
+        write_json(result, Path(args.out_dir) / "scores.json")
+    return 0
+
+
+def cmd_score_audio(args: argparse.Namespace) -> int:
+    from laura.audio_scoring import format_audio_table, score_audio, write_json
+
+    result = score_audio(args.decode, args.data, args.task, asr_exp=args.asr_exp,
+                         pocketsphinx=not args.no_pocketsphinx, secs=not args.no_secs,
+                         mos=not args.no_dnsmos, max_utts=args.max_utts)  # fmt: skip
+    print(format_audio_table(result, args.label or str(args.decode)))
+    write_json(result, args.out or Path(args.decode) / "scores.json")
+    return 0
+
+
 def cmd_codec_convert(args: argparse.Namespace) -> int:
     from laura.nn.codec import save_codec
     from laura.nn.codec.funcodec import load_funcodec
@@ -172,6 +198,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data", required=True, help="Kaldi-style data dir to decode")
     p.add_argument("--out", required=True, help="output dir for hyp, ref, decode.json")
     p.add_argument("--weights", default=None, help="weights file (default <exp>/model.safetensors)")
+    p.add_argument("--task", default=None, help="task to decode (default: the experiment's only task)")  # fmt: skip
+    p.add_argument(
+        "--vocoder", default=None, help="vocoder dir for audio outputs (SE, TTS): wavs + PNGs"
+    )
     p.add_argument("overrides", nargs="*", help="key=value overrides, e.g. decode.batch_size=16")
     p.set_defaults(func=cmd_decode)
 
@@ -253,6 +283,41 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--speakers", default=None, help="speakers.tsv: score held-out voices only")
     p.add_argument("--out", default=None, help="write the result as JSON")
     p.set_defaults(func=cmd_codec_eval)
+
+    p = sub.add_parser(
+        "vocoder-eval",
+        help="score a trained vocoder from ground-truth first-group tokens (PESQ, STOI, RTF)",
+        description="Compares the vocoder with the codec decoding group 1 alone, all groups, and "
+        "the task's audio input; writes wavs and spectrogram PNGs of a few utterances.",
+    )
+    p.add_argument(
+        "--vocoder", required=True, help="vocoder dir (vocoder.json + model.safetensors)"
+    )
+    p.add_argument("--data", required=True, help="data dir with codec tokens of all groups")
+    p.add_argument("--task", required=True, help="SE or TTS")
+    p.add_argument("--token-dir", default="codec_tokens")
+    p.add_argument("--codec", default=None, help="codec dir (default: the one the vocoder records)")
+    p.add_argument("--max-utts", type=int, default=0, help="a spread-out subset (0 = all)")
+    p.add_argument("--out-dir", default=None, help="scores.json, wav/ and png/ go here")
+    p.add_argument("--pictures", type=int, default=3, help="utterances written as wav and png")
+    p.add_argument("--threads", type=int, default=0, help="torch threads (0 = default)")
+    p.set_defaults(func=cmd_vocoder_eval)
+
+    p = sub.add_parser(
+        "score-audio",
+        help="score SE/TTS outputs of laura decode (PESQ, STOI, WER by ASR, SECS, DNSMOS)",
+    )
+    p.add_argument("--decode", required=True, help="decode dir (wav.scp, decode.json)")
+    p.add_argument("--data", required=True, help="the data dir that was decoded (references)")
+    p.add_argument("--task", required=True, choices=["SE", "TTS"])
+    p.add_argument("--asr-exp", default=None, help="a laura ASR experiment to transcribe outputs")
+    p.add_argument("--no-pocketsphinx", action="store_true", help="skip the pocketsphinx WER")
+    p.add_argument("--no-secs", action="store_true", help="skip speaker similarity")
+    p.add_argument("--no-dnsmos", action="store_true", help="skip DNSMOS")
+    p.add_argument("--max-utts", type=int, default=0, help="a spread-out subset (0 = all)")
+    p.add_argument("--label", default="", help="name for the table")
+    p.add_argument("--out", default=None, help="JSON output (default <decode>/scores.json)")
+    p.set_defaults(func=cmd_score_audio)
 
     p = sub.add_parser("codec-convert", help="convert a FunCodec model dir into a laura codec dir")
     p.add_argument(

@@ -16,7 +16,9 @@ from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
 from laura.nn.codec.codec import CodecConfig
+from laura.nn.frontend import FrontendConfig
 from laura.nn.lauragpt import LauraGPTConfig
+from laura.nn.vocoder import ConditionConfig, VocoderConfig
 
 
 @dataclass
@@ -38,6 +40,7 @@ class DataConfig:
     sources: list[SourceConfig] = field(default_factory=list)
     tasks: list[str] | None = None  # train only these tasks' sources (a stage's subset)
     token_dir: str = "codec_tokens"  # codec tokens of audio targets: <data dir>/<token_dir>/<field>
+    token_groups: int = 1  # codec groups read per audio target (the LM: 1; the vocoder: all)
     prompt_prob: float = 0.0  # share of TTS examples given a same-speaker prompt (zero-shot)
     max_seconds: float = 60.0  # padded seconds of audio per batch
     max_batch_size: int = 64
@@ -47,6 +50,7 @@ class DataConfig:
     validate: bool = True  # check every data dir before training starts
     check_audio: bool = True  # open every audio file during validation
     skip_invalid: bool = False  # drop bad utterances instead of failing (list kept in exp_dir)
+    keep_waveforms: bool = False  # batches also carry input waveforms (set by kind=vocoder)
 
 
 @dataclass
@@ -87,6 +91,27 @@ class TrainerConfig:
     deterministic: bool = False
 
 
+def _len_ratios() -> dict[str, list[float]]:
+    # SE reads LFR frames (16.7/s) and writes codec frames (25/s): 1.5 per input position;
+    # TTS reads text tokens (CosyVoice bounds speech tokens per text token by 2 and 20).
+    return {"SE": [1.45, 1.55], "TTS": [2.0, 20.0]}
+
+
+@dataclass
+class AudioDecodeConfig:
+    """Codec-token outputs (TTS, SE): top-k sampling, length bounds, the repetition guard."""
+
+    temperature: float = 1.0
+    top_k: int = 25  # LauraTTS
+    max_new_tokens: int = 1500  # 60 s at 25 Hz
+    len_ratios: dict[str, list[float]] = field(default_factory=_len_ratios)  # task: [min, max]
+    repeat_window: int = 10  # see GenerationConfig (0 = no guard)
+    repeat_max: int = 4
+    output_rms: float = 0.05  # level of TTS outputs; SE outputs take the noisy input's level
+    n_pictures: int = 4  # utterances drawn as spectrograms (input, output, reference)
+    seed: int = 0
+
+
 @dataclass
 class DecodeConfig:
     batch_size: int = 8
@@ -95,6 +120,7 @@ class DecodeConfig:
     temperature: float = 0.0  # 0 = greedy
     top_k: int = 0
     n_log_examples: int = 4  # greedy decodes printed at each validation
+    audio: AudioDecodeConfig = field(default_factory=AudioDecodeConfig)
 
 
 @dataclass
@@ -137,6 +163,9 @@ class CodecLossConfig:
     adversarial: float = 1 / 9  # 0 = no discriminator at all
     feature: float = 100 / 9
     disc_filters: int = 32
+    disc_n_ffts: list[int] = field(
+        default_factory=lambda: [1024, 512, 256, 128, 64]
+    )  # one per scale
     disc_start_step: int = 0  # generator-only warm-up before the GAN losses switch on
 
 
@@ -158,11 +187,48 @@ class CodecExperimentConfig:
     init_from: str | None = None  # a codec dir (codec.json + model.safetensors) to start from
 
 
+def _vocoder_data() -> DataConfig:
+    return DataConfig(task="SE", token_groups=32, max_seconds=120.0)
+
+
+def _mini_vocoder() -> VocoderConfig:
+    # Conditions are named after the task inputs they read: "text" (TTS ids), "audio" (SE fbank).
+    return VocoderConfig(conditions=[ConditionConfig("text", "tokens", 0),
+                                     ConditionConfig("audio", "features", 0)])  # fmt: skip
+
+
+@dataclass
+class VocoderExperimentConfig:
+    """kind=vocoder: the one-step codec vocoder (or the multi-step baseline) trained on the audio
+    targets of SE/TTS data dirs, the codec frozen. ``vocoder.conditions[*].dim: 0`` = derived
+    (tokens: the tokenizer's vocabulary; features: the frontend's LFR dimension)."""
+
+    kind: str = "vocoder"
+    exp_dir: str = "exp/vocoder"
+    seed: int = 0
+    codec: str = ""  # codec dir (codec.json + model.safetensors); kept out of checkpoints
+    data: DataConfig = field(default_factory=_vocoder_data)
+    tokenizer: TokenizerConfig = field(default_factory=TokenizerConfig)
+    frontend: FrontendConfig = field(default_factory=FrontendConfig)
+    cmvn: str | None = None  # stats of the feature conditions; computed when missing
+    vocoder: VocoderConfig = field(default_factory=_mini_vocoder)
+    token_noise: float = 0.0  # share of input tokens replaced by random codes in training
+    optim: OptimConfig = field(
+        default_factory=lambda: OptimConfig(
+            lr=1e-3, warmup_steps=25000, weight_decay=0.0, betas=[0.9, 0.98], schedule="noam"
+        )  # fmt: skip
+    )
+    trainer: TrainerConfig = field(default_factory=TrainerConfig)
+    n_valid: int = 4  # dev utterances decoded to audio (PESQ/STOI) at each validation
+    init_from: str | None = None  # vocoder weights (model.safetensors) to start from
+
+
 # kind -> schema: only these are ever built from a config.
 SCHEMAS: dict[str, type] = {
     "lauragpt": ExperimentConfig,
     "encoder_ctc": ExperimentConfig,
     "codec": CodecExperimentConfig,
+    "vocoder": VocoderExperimentConfig,
 }
 KINDS = tuple(SCHEMAS)
 

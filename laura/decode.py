@@ -1,7 +1,12 @@
-"""``laura decode``: a trained experiment + a data dir -> hypotheses (Kaldi ``text`` format).
+"""``laura decode``: a trained experiment + a data dir -> outputs.
 
-Writes ``<out>/hyp`` and ``<out>/ref`` (atomically) and ``<out>/decode.json`` with the loop
-ratio (share of outputs cut off at the maximum length) and timing.
+Text tasks write ``<out>/hyp`` and ``<out>/ref`` (Kaldi ``text`` format). Audio tasks (SE, TTS)
+sample first-group codec tokens (top-k, temperature, per-task length bounds, repetition guard),
+turn them into waveforms with a trained vocoder and the frozen codec decoder, and write
+``<out>/wav/<utt>.wav``, ``<out>/wav.scp``, ``<out>/tokens`` (codec ids per utterance) and
+spectrogram PNGs (input, output, reference) of the first few utterances in ``<out>/png``.
+Every output file is written atomically. ``<out>/decode.json`` has the loop ratio (share of
+outputs cut off at their maximum length) and timing.
 """
 
 from __future__ import annotations
@@ -54,19 +59,33 @@ def decode(
     out_dir: str | Path,
     weights: str | Path | None = None,
     overrides: list[str] | None = None,
+    task: str | None = None,
+    vocoder: str | Path | None = None,
 ) -> dict[str, Any]:
+    """Decode ``data_dir`` with the experiment; ``task`` defaults to the config's (``data.task``,
+    or the only data source's); audio tasks need ``vocoder`` (a ``laura train kind=vocoder``
+    export)."""
+    from laura.config import data_sources
     from laura.data.dataset import TaskDataset, collate
     from laura.data.prepare import load_records
     from laura.data.samplers import DynamicBucketSampler
     from laura.data.tasks import get_task
 
     module, cfg = load_trained(exp_dir, weights, overrides)
-    task = get_task(cfg.data.task)
-    if task.output_kind != "text":
-        raise NotImplementedError(
-            f"decoding {task.name} (audio output) needs the codec and vocoder"
-        )
-    records = load_records(data_dir, check_audio=True, require_text=task.needs_text)
+    if task is None:
+        tasks = sorted({s.task for s in data_sources(cfg.data)})
+        if len(tasks) > 1:
+            raise ValueError(f"{exp_dir} was trained on {tasks}: choose one with --task")
+        task = tasks[0] if tasks else cfg.data.task
+    spec = get_task(task)
+    if spec.output_kind == "audio":
+        if cfg.kind != "lauragpt":
+            raise ValueError(f"task {task} outputs audio: decode it with a lauragpt experiment")
+        if vocoder is None:
+            raise ValueError(f"task {task} outputs audio: give --vocoder <vocoder dir>")
+        return decode_audio(module, cfg, spec, data_dir, out_dir, vocoder, exp_dir)
+    records = load_records(data_dir, check_audio=True, require_text=spec.needs_text)
+    task = spec
     ds = TaskDataset(records, task, module.tokenizer, cfg.model.frontend, train=False)
     sampler = DynamicBucketSampler(
         ds.durations(),
@@ -111,6 +130,128 @@ def decode(
         "seconds": elapsed,
         "rtf": elapsed / max(audio_sec, 1e-9),
         "config": to_container(cfg)["decode"],
+    }
+    tmp = out / "decode.json.tmp"
+    tmp.write_text(json.dumps(info, indent=2))
+    tmp.replace(out / "decode.json")
+    return info
+
+
+def _atomic_wav(path: Path, wav: Any, sample_rate: int) -> None:
+    import soundfile as sf
+
+    tmp = path.with_name(f".{path.stem}.tmp.wav")
+    sf.write(tmp, wav, sample_rate, subtype="PCM_16")
+    tmp.replace(path)
+
+
+def _rms(x: torch.Tensor) -> float:
+    return float(x.pow(2).mean().sqrt())
+
+
+@torch.no_grad()
+def decode_audio(module: Any, cfg: ExperimentConfig, spec: Any, data_dir: str | Path,
+                 out_dir: str | Path, vocoder_dir: str | Path, exp_dir: str | Path = "",
+                 ) -> dict[str, Any]:  # fmt: skip
+    """LM -> first-group codec tokens -> vocoder -> codec decoder -> wavs (see the module doc)."""
+    from dataclasses import asdict
+
+    from laura.data.dataset import TaskDataset, collate, read_audio
+    from laura.data.prepare import load_records
+    from laura.models.vocoder import batch_conditions, load_vocoder, needs_waveforms
+    from laura.nn.generation import GenerationConfig
+    from laura.viz import save_spectrograms
+
+    a = cfg.decode.audio
+    voc = load_vocoder(vocoder_dir)
+    if asdict(voc.cfg.frontend) != asdict(cfg.model.frontend):
+        raise ValueError(f"{vocoder_dir}: its frontend differs from the LM's ({cfg.tokenizer.path})")  # fmt: skip
+    if (
+        any(c.kind == "tokens" for c in voc.cfg.vocoder.conditions)
+        and Path(voc.cfg.tokenizer.path).resolve() != Path(cfg.tokenizer.path).resolve()
+    ):
+        raise ValueError(f"{vocoder_dir}: text conditions use tokenizer {voc.cfg.tokenizer.path}, the LM {cfg.tokenizer.path}")  # fmt: skip
+    if spec.name not in a.len_ratios:
+        raise ValueError(f"decode.audio.len_ratios has no [min, max] for task {spec.name}")
+    lo, hi = a.len_ratios[spec.name]
+    records = load_records(data_dir, check_audio=True, require_text=spec.needs_text)
+    # Zero-shot TTS: with a token cache, a prompt utterance's tokens start the output (the LM
+    # continues after them; they are not part of the written audio).
+    tokens = None
+    if cfg.data.prompt_prob > 0 and (Path(data_dir) / cfg.data.token_dir / spec.target).is_dir():
+        from laura.data.datamodule import open_token_source
+
+        tokens = open_token_source(spec, [str(data_dir)], cfg.data.token_dir, 1)
+    ds = TaskDataset(records, spec, module.tokenizer, cfg.model.frontend, train=False,
+                     tokens=tokens, audio_offset=module.model.vocab.audio_offset,
+                     prompt_prob=cfg.data.prompt_prob,
+                     keep_waveforms=needs_waveforms(voc.cfg.vocoder.conditions))  # fmt: skip
+    vocab = module.model.vocab
+    gen = GenerationConfig(max_new_tokens=a.max_new_tokens, temperature=a.temperature,
+                           top_k=a.top_k, repeat_window=a.repeat_window, repeat_max=a.repeat_max)  # fmt: skip
+    g = torch.Generator().manual_seed(a.seed)
+    out = Path(out_dir)
+    (out / "wav").mkdir(parents=True, exist_ok=True)
+    sr = voc.codec.sample_rate
+    scp: dict[str, str] = {}
+    token_rows: dict[str, str] = {}
+    loops, lengths = 0, []
+    per_utt: dict[str, dict[str, Any]] = {}
+    lm_sec = voc_sec = audio_sec = 0.0
+    for i in tqdm(range(len(ds)), desc=f"decode {spec.name} {Path(data_dir).name}"):
+        batch = collate([ds[i]])
+        uid = batch["ids"][0]
+        t0 = time.perf_counter()
+        res = module.model.generate(batch, gen, max_len_ratio=hi, min_len_ratio=lo, generator=g)
+        lm_sec += time.perf_counter() - t0
+        ids = [t - vocab.audio_offset for t in res.tokens[0]]
+        if any(not 0 <= t < vocab.n_audio for t in ids):
+            raise RuntimeError(f"utterance {uid}: the LM emitted a non-audio token in an audio output")  # fmt: skip
+        loops += int(res.hit_max[0])
+        lengths.append(len(ids))
+        cap = res.max_tokens[0] if res.max_tokens else None
+        per_utt[uid] = {"tokens": len(ids), "max_tokens": cap, "hit_max": bool(res.hit_max[0])}
+        first = torch.tensor([ids or [0]], dtype=torch.long)
+        t1 = time.perf_counter()
+        cond = batch_conditions(batch, voc.cfg.vocoder.conditions, voc.cmvn, voc.codec)
+        wav = voc.synthesize(first, torch.tensor([first.shape[1]]), cond)[0].float()
+        voc_sec += time.perf_counter() - t1
+        rec = records[i]
+        noisy = None
+        if "audio" in spec.inputs:
+            noisy = torch.from_numpy(read_audio(rec["audio"], rec.get("start"), rec.get("end"))[0])
+        level = _rms(noisy) if noisy is not None else a.output_rms
+        wav = wav * (level / (_rms(wav) + 1e-8))
+        wav = wav.clamp(-1.0, 1.0)
+        audio_sec += wav.shape[0] / sr
+        path = out / "wav" / f"{uid}.wav"
+        _atomic_wav(path, wav.numpy(), sr)
+        scp[uid] = str(path.resolve())
+        token_rows[uid] = " ".join(map(str, ids))
+        if i < a.n_pictures:
+            t = batch["target_audio"][0]
+            ref = read_audio(t["path"], t.get("start"), t.get("end"))[0]
+            panels = ([("input (noisy)", noisy.numpy())] if noisy is not None else []) + [
+                (f"output ({len(ids)} codec frames{', cut at max' if res.hit_max[0] else ''})", wav.numpy()),
+                ("reference", ref),
+            ]  # fmt: skip
+            save_spectrograms(panels, out / "png" / f"{uid}.png", sr, title=f"{spec.name} {uid}: {rec.get('text', '')}")  # fmt: skip
+    _write_text(out / "wav.scp", scp)
+    _write_text(out / "tokens", token_rows)
+    n = max(1, len(scp))
+    info = {
+        "exp_dir": str(exp_dir),
+        "data_dir": str(data_dir),
+        "task": spec.name,
+        "vocoder": str(vocoder_dir),
+        "n_utts": len(scp),
+        "loop_ratio": loops / n,
+        "mean_tokens": sum(lengths) / n,
+        "lm_seconds": lm_sec,
+        "vocoder_seconds": voc_sec,
+        "rtf": (lm_sec + voc_sec) / max(audio_sec, 1e-9),
+        "config": to_container(cfg)["decode"]["audio"],
+        "per_utt": per_utt,
     }
     tmp = out / "decode.json.tmp"
     tmp.write_text(json.dumps(info, indent=2))

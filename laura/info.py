@@ -32,7 +32,7 @@ def model_info(config: str, overrides: list[str] | None = None) -> dict[str, Any
         with torch.device("meta"):
             codec = Codec(cfg.codec)
             disc = (
-                MultiScaleSTFTDiscriminator(cfg.loss.disc_filters)
+                MultiScaleSTFTDiscriminator(cfg.loss.disc_filters, tuple(cfg.loss.disc_n_ffts))
                 if cfg.loss.adversarial > 0
                 else None
             )
@@ -50,6 +50,33 @@ def model_info(config: str, overrides: list[str] | None = None) -> dict[str, Any
         c = cfg.codec
         return {"parameters": counts, "vocab": {"codebooks": c.n_q, "entries": c.codebook_size,
                                                 "frame_rate_hz": c.frame_rate}}  # fmt: skip
+    if cfg.kind == "vocoder":
+        from laura.nn.vocoder import MultiStepVocoder, OneStepVocoder
+
+        vc = cfg.vocoder
+        # dim 0 = derived at training time; counted here with the usual sizes
+        for c in vc.conditions:
+            if c.dim == 0 and c.kind == "tokens":
+                from laura.text.tokenizer import TextTokenizer
+
+                try:
+                    c.dim = TextTokenizer(cfg.tokenizer.path).vocab_size
+                except FileNotFoundError as err:
+                    raise FileNotFoundError(
+                        f"condition {c.name!r} takes its size from the tokenizer, which is not "
+                        f"built yet ({err}); pass vocoder.conditions.N.dim=V"
+                    ) from None
+            elif c.dim == 0:
+                c.dim = cfg.frontend.feat_dim if c.kind == "features" else vc.latent_dim
+        with torch.device("meta"):
+            voc = (OneStepVocoder if vc.kind == "one_step" else MultiStepVocoder)(vc)
+        counts = {
+            "conditions": sum(p.numel() for p in voc.body.inputs.parameters()),
+            "transformer": sum(p.numel() for p in voc.body.blocks.parameters()),
+        }
+        counts["total"] = sum(p.numel() for p in voc.parameters())  # codebook copies are buffers
+        return {"parameters": counts, "vocab": {"codec groups summed or predicted": vc.n_q,
+                                                "codebook entries": vc.codebook_size}}  # fmt: skip
     if cfg.kind == "encoder_ctc":
         from laura.nn.conformer import ConformerEncoder
         from laura.nn.ctc import CTCHead

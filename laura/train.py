@@ -19,6 +19,14 @@ from omegaconf import DictConfig
 from laura.config import ExperimentConfig, data_sources, save_config, to_container, to_object
 
 
+def absolute_tokenizer_path(cfg: Any) -> None:
+    """A tokenizer given as a relative path is stored absolute in config.yaml, so decoding from
+    another directory cannot pick up a different tokenizer of the same relative name."""
+    p = Path(cfg.tokenizer.path)
+    if not p.is_absolute() and p.exists():
+        cfg.tokenizer.path = str(p.resolve())
+
+
 def resolve_vocab(cfg: ExperimentConfig, tokenizer: Any) -> None:
     """``model.lm.vocab_size: 0`` means 'as large as the tokenizer'."""
     lm = cfg.model.lm
@@ -34,15 +42,16 @@ def resolve_vocab(cfg: ExperimentConfig, tokenizer: Any) -> None:
 
 
 def compute_cmvn(
-    records: list[dict[str, Any]], cfg: ExperimentConfig, out: Path, max_utts: int = 2000
+    records: list[dict[str, Any]], frontend: Any, out: Path, max_utts: int = 2000
 ) -> Any:
-    """Global mean/variance of LFR features over (up to ``max_utts``) training utterances."""
+    """Global mean/variance of LFR features (``frontend``: a FrontendConfig) over (up to
+    ``max_utts``) training utterances."""
     from tqdm import tqdm
 
     from laura.data.dataset import read_audio
     from laura.nn.frontend import GlobalCMVN, WavFrontend, accumulate_cmvn_stats
 
-    fe = WavFrontend(cfg.model.frontend)
+    fe = WavFrontend(frontend)
     step = max(1, len(records) // max_utts)
     chosen = records[::step][:max_utts]
 
@@ -82,10 +91,7 @@ def train(dcfg: DictConfig, callbacks: list[Any] | None = None) -> Path:
     import lightning as L
 
     from laura.data.datamodule import LauraDataModule
-    from laura.data.prepare import load_records
-    from laura.data.tasks import get_task
     from laura.models.common import plot_curves
-    from laura.nn.frontend import GlobalCMVN
     from laura.text.tokenizer import TextTokenizer
 
     # Our DataModule resumes mid-epoch itself (sampler state in the checkpoint).
@@ -95,9 +101,12 @@ def train(dcfg: DictConfig, callbacks: list[Any] | None = None) -> Path:
     cfg = to_object(dcfg)
     if cfg.kind == "codec":
         return train_codec(cfg, callbacks)
+    if cfg.kind == "vocoder":
+        return train_vocoder(cfg, callbacks)
     L.seed_everything(cfg.seed, workers=True, verbose=False)
     exp = Path(cfg.exp_dir)
     exp.mkdir(parents=True, exist_ok=True)
+    absolute_tokenizer_path(cfg)
     tokenizer = TextTokenizer(cfg.tokenizer.path)
     resolve_vocab(cfg, tokenizer)
     sources = data_sources(cfg.data)
@@ -109,41 +118,8 @@ def train(dcfg: DictConfig, callbacks: list[Any] | None = None) -> Path:
                 f"data source task {src.task} is not among model.tasks {cfg.model.tasks}"
             )
 
-    # Every data dir is checked before anything is trained.
-    def records(task: str, dirs: list[str], split: str) -> list[dict[str, Any]]:
-        spec = get_task(task)
-        tag = split if len(sources) == 1 else f"{task}_{split}"
-        out: list[dict[str, Any]] = []
-        for i, d in enumerate(dirs):
-            out += load_records(
-                d,
-                validate=cfg.data.validate,
-                check_audio=cfg.data.check_audio,
-                skip_invalid=cfg.data.skip_invalid,
-                skipped_list=exp / f"skipped_{tag}{i}.txt",
-                require_text=spec.needs_text,
-            )
-        return out
-
-    recs = [
-        (records(s.task, list(s.train), "train"), records(s.task, list(s.valid), "valid"))
-        for s in sources
-    ]
-    # CMVN describes encoder inputs: utterances of tasks that read audio.
-    train_recs = [
-        r for s, (tr, _) in zip(sources, recs) if "audio" in get_task(s.task).inputs for r in tr
-    ]
-
-    cmvn_path = Path(cfg.cmvn) if cfg.cmvn else exp / "cmvn.json"
-    if cmvn_path.is_file():
-        cmvn = GlobalCMVN.load(cmvn_path)
-    elif _is_main_process() or cfg.trainer.strategy not in ("ddp",):
-        cmvn = compute_cmvn(train_recs, cfg, cmvn_path)
-    else:  # a re-launched DDP rank: rank 0 is writing the same stats
-        while not cmvn_path.is_file():
-            time.sleep(0.5)
-        cmvn = GlobalCMVN.load(cmvn_path)
-    cfg.cmvn = str(cmvn_path)
+    recs = source_records(cfg.data, sources, exp)
+    cmvn = load_or_compute_cmvn(cfg, sources, recs, cfg.model.frontend, exp)
     save_config(cfg, exp / "config.yaml")
 
     module = build_module(cfg, tokenizer)
@@ -170,6 +146,123 @@ def train(dcfg: DictConfig, callbacks: list[Any] | None = None) -> Path:
         export_weights(module, exp / "model.safetensors")
         if cfg.kind == "encoder_ctc":
             module.export_encoder(exp / "encoder.safetensors")
+        plot_curves(sorted((exp / "logs").glob("version_*/metrics.csv")), exp / "curves.png")
+    return exp
+
+
+def source_records(data: Any, sources: list[Any], exp: Path
+                   ) -> list[tuple[list[dict[str, Any]], list[dict[str, Any]]]]:  # fmt: skip
+    """(train, valid) records per source; every data dir is checked before anything is trained."""
+    from laura.data.prepare import load_records
+    from laura.data.tasks import get_task
+
+    def records(task: str, dirs: list[str], split: str) -> list[dict[str, Any]]:
+        spec = get_task(task)
+        tag = split if len(sources) == 1 else f"{task}_{split}"
+        out: list[dict[str, Any]] = []
+        for i, d in enumerate(dirs):
+            out += load_records(
+                d,
+                validate=data.validate,
+                check_audio=data.check_audio,
+                skip_invalid=data.skip_invalid,
+                skipped_list=exp / f"skipped_{tag}{i}.txt",
+                require_text=spec.needs_text,
+            )
+        return out
+
+    return [
+        (records(s.task, list(s.train), "train"), records(s.task, list(s.valid), "valid"))
+        for s in sources
+    ]
+
+
+def load_or_compute_cmvn(cfg: Any, sources: list[Any], recs: list[Any], frontend: Any,
+                         exp: Path) -> Any:  # fmt: skip
+    """``cfg.cmvn`` (or exp/cmvn.json) when present, else stats of the training utterances of
+    tasks that read audio (what the features describe); sets ``cfg.cmvn`` to the file."""
+    from laura.data.tasks import get_task
+    from laura.nn.frontend import GlobalCMVN
+
+    train_recs = [
+        r for s, (tr, _) in zip(sources, recs) if "audio" in get_task(s.task).inputs for r in tr
+    ]
+    cmvn_path = Path(cfg.cmvn) if cfg.cmvn else exp / "cmvn.json"
+    if cmvn_path.is_file():
+        cmvn = GlobalCMVN.load(cmvn_path)
+    elif not train_recs:  # no audio inputs (e.g. a TTS-only vocoder): identity stats
+        cmvn = GlobalCMVN(frontend.feat_dim)
+        cmvn.save(cmvn_path)
+    elif _is_main_process() or cfg.trainer.strategy not in ("ddp",):
+        cmvn = compute_cmvn(train_recs, frontend, cmvn_path)
+    else:  # a re-launched DDP rank: rank 0 is writing the same stats
+        while not cmvn_path.is_file():
+            time.sleep(0.5)
+        cmvn = GlobalCMVN.load(cmvn_path)
+    cfg.cmvn = str(cmvn_path)
+    return cmvn
+
+
+def resolve_conditions(cfg: Any, tokenizer: Any, latent_dim: int) -> None:
+    """``vocoder.conditions[*].dim: 0`` -> the tokenizer's vocabulary (tokens), the frontend's
+    LFR dimension (features) or the codec's latent size (codec)."""
+    for c in cfg.vocoder.conditions:
+        if c.dim == 0:
+            dims = {"tokens": tokenizer.vocab_size, "features": cfg.frontend.feat_dim,
+                    "codec": latent_dim}  # fmt: skip
+            c.dim = dims[c.kind]
+        elif c.kind == "codec" and c.dim != latent_dim:
+            raise ValueError(f"condition {c.name!r}: dim {c.dim} != the codec's latent size {latent_dim}")  # fmt: skip
+        elif c.kind == "features" and c.dim != cfg.frontend.feat_dim:
+            raise ValueError(f"condition {c.name!r}: dim {c.dim} != frontend feat_dim {cfg.frontend.feat_dim}")  # fmt: skip
+        elif c.kind == "tokens" and c.dim < tokenizer.vocab_size:
+            raise ValueError(f"condition {c.name!r}: dim {c.dim} < tokenizer vocabulary {tokenizer.vocab_size}")  # fmt: skip
+
+
+def train_vocoder(cfg: Any, callbacks: list[Any] | None = None) -> Path:
+    """kind=vocoder: SE/TTS data dirs with codec tokens of all groups -> VocoderModule (codec
+    frozen) -> ``exp_dir/vocoder`` (vocoder.json + model.safetensors, what decoding reads)."""
+    import lightning as L
+
+    from laura.data.datamodule import LauraDataModule
+    from laura.data.tasks import get_task
+    from laura.models.common import plot_curves
+    from laura.models.vocoder import VocoderModule, needs_waveforms, save_vocoder
+    from laura.text.tokenizer import TextTokenizer
+
+    L.seed_everything(cfg.seed, workers=True, verbose=False)
+    exp = Path(cfg.exp_dir)
+    exp.mkdir(parents=True, exist_ok=True)
+    if not cfg.codec:
+        raise ValueError("kind=vocoder needs codec=<codec dir> (the frozen codec it decodes with)")
+    sources = data_sources(cfg.data)
+    if not sources or not any(src.train for src in sources):
+        raise ValueError("no training data: set data.train (or data.sources[*].train)")
+    for s in sources:
+        if get_task(s.task).output_kind != "audio":
+            raise ValueError(f"data source task {s.task}: the vocoder trains on audio-output tasks (SE, TTS)")  # fmt: skip
+    if cfg.data.token_groups < cfg.vocoder.n_q:
+        raise ValueError(f"data.token_groups {cfg.data.token_groups} < vocoder.n_q {cfg.vocoder.n_q}")  # fmt: skip
+    absolute_tokenizer_path(cfg)
+    tokenizer = TextTokenizer(cfg.tokenizer.path)
+    from laura.nn.codec import load_codec
+
+    codec = load_codec(cfg.codec)
+    resolve_conditions(cfg, tokenizer, codec.cfg.latent_dim)
+    if needs_waveforms(cfg.vocoder.conditions):
+        cfg.data.keep_waveforms = True
+    recs = source_records(cfg.data, sources, exp)
+    cmvn = load_or_compute_cmvn(cfg, sources, recs, cfg.frontend, exp)
+    save_config(cfg, exp / "config.yaml")
+    module = VocoderModule(to_container(cfg), codec)
+    module.cmvn.load_state_dict(cmvn.state_dict())
+    if cfg.init_from:
+        load_weights(module, cfg.init_from)
+    dm = LauraDataModule(cfg.data, cfg.frontend, tokenizer, sources, recs, seed=cfg.seed)
+    trainer = make_trainer(cfg.trainer, exp, callbacks)
+    fit_resumable(trainer, module, dm, exp)
+    if trainer.is_global_zero:
+        save_vocoder(module, exp / "vocoder")
         plot_curves(sorted((exp / "logs").glob("version_*/metrics.csv")), exp / "curves.png")
     return exp
 

@@ -80,3 +80,14 @@ def tiny_bpe(tiny_asr_dir, tmp_path_factory) -> Path:
     texts = [line.split(" ", 1)[1] for line in (tiny_asr_dir / "text").read_text().splitlines()]
     train_bpe(texts, 60, out)
     return out
+
+
+def metrics_rows(exp: Path) -> list[dict[str, str]]:
+    """Every row of an experiment's CSV logs (a run and its resumptions, in order)."""
+    import csv
+
+    rows = []
+    for f in sorted((exp / "logs").glob("version_*/metrics.csv")):
+        with f.open() as fh:
+            rows += list(csv.DictReader(fh))
+    return rows

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import json
 import subprocess
 import sys
@@ -11,6 +10,7 @@ from pathlib import Path
 import pytest
 import soundfile as sf
 import torch
+from conftest import metrics_rows
 
 from laura.config import load_config
 from laura.train import train
@@ -49,14 +49,6 @@ def _cfg(data: Path, exp: Path, steps: int, adversarial: float = 0.1):
     )
 
 
-def _rows(exp: Path) -> list[dict[str, str]]:
-    rows = []
-    for f in sorted((exp / "logs").glob("version_*/metrics.csv")):
-        with f.open() as fh:
-            rows += list(csv.DictReader(fh))
-    return rows
-
-
 @pytest.fixture(scope="module")
 def trained(tiny_asr_dir, tmp_path_factory) -> Path:
     exp = tmp_path_factory.mktemp("codec_exp")
@@ -67,7 +59,7 @@ def trained(tiny_asr_dir, tmp_path_factory) -> Path:
 def test_gan_training_logs_dev_metrics_and_exports_a_codec(trained) -> None:
     from laura.nn.codec import load_codec
 
-    rows = _rows(trained)
+    rows = metrics_rows(trained)
     keys = set().union(*(r.keys() for r in rows))
     for k in (
         "val/pesq_q1",

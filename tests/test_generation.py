@@ -98,3 +98,48 @@ def test_sampling_respects_top_k_and_allowed():
     )
     for row in out.tokens:
         assert all(vocab.audio_offset <= t < vocab.eoa for t in row)
+
+
+class _Biased(torch.nn.Module):
+    """The LM with fixed logit offsets (to force eos-first or a looping token)."""
+
+    def __init__(self, lm, bias):
+        super().__init__()
+        self.lm, self.model, self.bias = lm, lm.model, bias
+
+    def forward(self, *args, **kw):
+        logits, past = self.lm(*args, **kw)
+        return logits + self.bias, past
+
+
+def test_per_row_minimum_masks_the_stop_token_until_reached():
+    vocab, lm, _, sb = setup(5)
+    bias = torch.zeros(vocab.size)
+    bias[vocab.eos] = 100.0  # eos wins whenever it is allowed
+    out = generate(
+        _Biased(lm, bias), sb, [vocab.eos], vocab.allowed_mask("text"),
+        GenerationConfig(max_new_tokens=20), max_new_tokens=torch.tensor([10, 10, 3]),
+        min_new_tokens=torch.tensor([2, 5, 8]),
+    )  # fmt: skip
+    # Row 3's minimum exceeds its cap: the cap wins (it stops at 2 + eos = 3 positions).
+    assert [len(t) for t in out.tokens] == [2, 5, 2]
+    assert out.hit_max == [False, False, False]
+
+
+def test_repetition_guard_breaks_a_loop_top_k_cannot_leave():
+    vocab, lm, _, sb = setup(6)
+    loop_tok = vocab.audio_offset + 3
+    bias = torch.zeros(vocab.size)
+    bias[loop_tok] = 3.0  # top-1 always picks it; the full distribution only about half the time
+    allowed = vocab.allowed_mask("audio")
+    allowed[vocab.eoa] = False
+    kw = dict(stop_ids=[vocab.eoa], allowed=allowed)
+    plain = GenerationConfig(max_new_tokens=40, temperature=1.0, top_k=1)
+    guarded = GenerationConfig(max_new_tokens=40, temperature=1.0, top_k=1, repeat_window=6,
+                               repeat_max=3)  # fmt: skip
+    stuck = generate(_Biased(lm, bias), sb, cfg=plain, generator=torch.Generator().manual_seed(0), **kw)  # fmt: skip
+    assert all(t == [loop_tok] * 40 for t in stuck.tokens)
+    free = generate(_Biased(lm, bias), sb, cfg=guarded, generator=torch.Generator().manual_seed(0), **kw)  # fmt: skip
+    for row in free.tokens:
+        assert len(row) == 40 and row.count(loop_tok) < 32
+        assert any(t != loop_tok for t in row)

@@ -1,5 +1,6 @@
 """Recipe smoke tests: a corpus recipe's data stages run on a fixture in the corpus's real layout."""
 
+import json
 import os
 import shutil
 import subprocess
@@ -78,3 +79,38 @@ def test_mini_recipe_runs_every_stage_on_the_test_corpus(tmp_path):
     table = (exp / "lauragpt_asr/decode_test/RESULTS.md").read_text()
     assert "| en | all voices | WER |" in table and "| zh | all voices | CER |" in table
     assert "held-out voices" in table
+
+
+@pytest.mark.slow
+def test_se_tts_recipe_runs_every_stage_on_the_test_corpus(tmp_path):
+    """egs/mini/se_tts at test size and a few steps: tokens, both vocoders (the ablation),
+    their ground-truth-token scores, LauraGPT SE+TTS, audio decoding and audio scoring."""
+    work = tmp_path / "repo"
+    shutil.copytree(ROOT / "egs/TEMPLATE", work / "egs/TEMPLATE")
+    shutil.copytree(ROOT / "egs/mini/codec/shipped", work / "egs/mini/codec/shipped")
+    shutil.copytree(ROOT / "egs/mini/se_tts", work / "egs/mini/se_tts",
+                    ignore=shutil.ignore_patterns("data", "exp", "*.log"))  # fmt: skip
+    shutil.copytree(ROOT / "recipes", work / "recipes")
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
+    res = subprocess.run(
+        [str(work / "egs/mini/se_tts/run.sh"), "--size", "test", "--tasks", "asr,se,tts",
+         "--data", "data/mini", "--bpe-size", "80", "--vocoder-steps", "3", "--lm-steps", "3",
+         "--ablation", "true", "--eval-utts", "2", "--decode-utts", "2", "--threads", "1",
+         "--vocoder-args", "trainer.enable_progress_bar=false data.num_workers=0",
+         "--lm-args", "trainer.enable_progress_bar=false data.num_workers=0"],
+        capture_output=True, text=True, env=env, timeout=1200, cwd=work,
+    )  # fmt: skip
+    assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
+    exp = work / "egs/mini/se_tts/exp"
+    for kind in ("one_step", "multi_step"):
+        for t in ("se", "tts"):
+            scores = json.loads((exp / f"vocoder_{kind}/eval_{t}/scores.json").read_text())
+            assert set(scores["systems"]) >= {"vocoder", "first_group", "codec_all"}
+    for t in ("se", "tts"):
+        dec = exp / f"decode_trained/{t}_test"
+        assert len((dec / "wav.scp").read_text().splitlines()) == 2
+        assert list((dec / "png").glob("*.png"))
+        table = (dec / "RESULTS.md").read_text()
+        assert "DNSMOS" in table and "SECS" in table
+        if t == "se":
+            assert "| SNR (dB) |" in table and "PESQ-wb" in table

@@ -10,6 +10,8 @@ command -v "$PYTHON" >/dev/null 2>&1 || PYTHON=python3
 missing=()
 command -v espeak-ng >/dev/null 2>&1 || missing+=(espeak-ng)
 command -v sox >/dev/null 2>&1 || missing+=(sox libsox-fmt-all)
+# webrtcvad (speech-metrics: resemblyzer) builds from source
+command -v gcc >/dev/null 2>&1 || missing+=(gcc python3-dev)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "[setup] installing ${missing[*]} (Debian packages)"
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
@@ -25,7 +27,7 @@ if [ ! -f "$VENV/.installed" ] || [ pyproject.toml -nt "$VENV/.installed" ]; the
   echo "[setup] installing laura and its dependencies into $VENV (a few minutes the first time)"
   "$VENV/bin/pip" install -q --upgrade pip 2>/dev/null || true
   # pip, not uv/poetry: pip takes torch 2.14.1 from the machine's local wheel directory.
-  "$VENV/bin/pip" install -q -e '.[dev]' 2>&1 | grep -v "is ignored: it is neither a file nor a directory" || true
+  "$VENV/bin/pip" install -q -e '.[dev,speech-metrics]' 2>&1 | grep -v "is ignored: it is neither a file nor a directory" || true
   # Peer implementations for equivalence tests and side-by-side benchmarks. Their normal installs
   # fail here (pins that do not build), so: --no-deps, plus the few small modules they import.
   "$VENV/bin/pip" install -q --no-deps funcodec==0.2.0 encodec==0.1.1 einops==0.8.2

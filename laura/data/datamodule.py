@@ -38,14 +38,15 @@ class MultiTokenSource:
 
 
 def open_token_source(
-    task: TaskSpec, dirs: Sequence[str], token_dir: str
+    task: TaskSpec, dirs: Sequence[str], token_dir: str, n_q: int = 1
 ) -> MultiTokenSource | None:
-    """The token caches of an audio-output task's data dirs (filled by the token extraction stage)."""
+    """The token caches of an audio-output task's data dirs (filled by the token extraction
+    stage), reading the first ``n_q`` groups (the LM needs 1, the vocoder all)."""
     if task.output_kind != "audio":
         return None
     from laura.data.token_cache import TokenCache
 
-    return MultiTokenSource([TokenCache(Path(d) / token_dir / task.target, n_q=1) for d in dirs])
+    return MultiTokenSource([TokenCache(Path(d) / token_dir / task.target, n_q=n_q) for d in dirs])
 
 
 class RepeatedConcat(torch.utils.data.Dataset):
@@ -113,8 +114,9 @@ class LauraDataModule(L.LightningDataModule):
         return TaskDataset(
             records, task, self.tokenizer, self.frontend, train=train,
             speed_factors=self.cfg.speed_perturb if train else (1.0,),
-            tokens=open_token_source(task, dirs, self.cfg.token_dir),
+            tokens=open_token_source(task, dirs, self.cfg.token_dir, self.cfg.token_groups),
             audio_offset=self.audio_offset, prompt_prob=self.cfg.prompt_prob,
+            keep_waveforms=self.cfg.keep_waveforms,
         )  # fmt: skip
 
     def train_dataset(self) -> RepeatedConcat:

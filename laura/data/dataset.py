@@ -15,13 +15,17 @@ from laura.data.tasks import TaskSpec, Tokenizer, TokenSource
 from laura.nn.frontend import FrontendConfig, WavFrontend
 
 
-def read_audio(path: str, start: float | None = None, end: float | None = None) -> tuple[np.ndarray, int]:
+def read_audio(
+    path: str, start: float | None = None, end: float | None = None
+) -> tuple[np.ndarray, int]:
     """Mono float32 samples (and the sample rate) of a file or of a [start, end) segment."""
     try:
         info = sf.info(path)
         first = int(round(start * info.samplerate)) if start else 0
         last = int(round(end * info.samplerate)) if end else -1
-        wav, sr = sf.read(path, start=first, stop=None if last < 0 else last, dtype="float32", always_2d=True)
+        wav, sr = sf.read(
+            path, start=first, stop=None if last < 0 else last, dtype="float32", always_2d=True
+        )
     except (sf.LibsndfileError, RuntimeError, OSError) as err:
         raise OSError(f"{path}: cannot read audio ({err})") from err
     return wav.mean(axis=1) if wav.shape[1] > 1 else wav[:, 0], sr
@@ -50,6 +54,7 @@ class TaskDataset(torch.utils.data.Dataset):
         tokens: TokenSource | None = None,
         audio_offset: int = 0,
         prompt_prob: float = 0.0,
+        keep_waveforms: bool = False,
     ) -> None:
         self.records = list(records)
         self.task = task
@@ -61,6 +66,7 @@ class TaskDataset(torch.utils.data.Dataset):
         self.tokens = tokens
         self.audio_offset = audio_offset
         self.prompt_prob = prompt_prob
+        self.keep_waveforms = keep_waveforms  # also return the input audio (codec conditions)
 
     def __len__(self) -> int:
         return len(self.records)
@@ -71,17 +77,24 @@ class TaskDataset(torch.utils.data.Dataset):
     def __getitem__(self, i: int) -> dict[str, Any]:
         rec = self.records[i]
         use_prompt = self.prompt_prob > 0 and (not self.train or random.random() < self.prompt_prob)
-        ex = self.task.make_example(rec, self.tokenizer, self.tokens, self.audio_offset, use_prompt)
-        feats = []
+        ex = self.task.make_example(rec, self.tokenizer, self.tokens, self.audio_offset, use_prompt,
+                                    require_tokens=self.train)  # fmt: skip
+        feats, wavs = [], []
         for a in ex["audio"]:
             wav, sr = read_audio(a["path"], a.get("start"), a.get("end"))
             if sr != self.sample_rate:
-                raise ValueError(f"utterance {rec['id']}: {a['path']} has sample rate {sr}, expected {self.sample_rate}")
+                raise ValueError(
+                    f"utterance {rec['id']}: {a['path']} has sample rate {sr}, expected {self.sample_rate}"
+                )
             x = torch.from_numpy(wav)
-            if self.train and len(self.speed_factors) > 1:
+            # Audio outputs (SE) are time-aligned with the input: perturbing only the input
+            # would break that, so speed perturbation is for text-output tasks.
+            if self.train and len(self.speed_factors) > 1 and self.task.output_kind == "text":
                 # random is seeded per worker by Lightning (seed_everything(workers=True)).
                 x = speed_perturb(x, sr, random.choice(self.speed_factors))
             feats.append(self.frontend(x, train=self.train))
+            if self.keep_waveforms:
+                wavs.append(x)
         return {
             "id": rec["id"],
             "task": self.task.name,
@@ -92,16 +105,21 @@ class TaskDataset(torch.utils.data.Dataset):
             "output_kind": self.task.output_kind,
             "ref": ex["ref"],
             "lang": rec.get("lang"),
+            "codes": ex["codes"],
+            "target_audio": ex["target_audio"],
+            "wavs": wavs,
         }
 
 
 def collate(items: Sequence[dict[str, Any]]) -> dict[str, Any]:
     """Pad all audio inputs of the batch into one tensor and point each example at its rows."""
     feats: list[torch.Tensor] = []
+    wavs: list[torch.Tensor] = []
     inputs: list[list[tuple[str, Any]]] = []
     for it in items:
         base = len(feats)
         feats.extend(it["feats"])
+        wavs.extend(it.get("wavs") or [])
         inputs.append([(k, base + v) if k == "audio" else (k, v) for k, v in it["inputs"]])
     batch: dict[str, Any] = {
         "ids": [it["id"] for it in items],
@@ -112,6 +130,9 @@ def collate(items: Sequence[dict[str, Any]]) -> dict[str, Any]:
         "output_prefix": [it.get("prefix") for it in items],
         "refs": [it["ref"] for it in items],
         "langs": [it.get("lang") for it in items],
+        "codes": [it.get("codes") for it in items],  # (n_q, frames) of audio outputs, else None
+        "target_audio": [it.get("target_audio") for it in items],
+        "wavs": wavs if len(wavs) == len(feats) else None,  # input waveforms, rows as in feats
         "feats": None,
         "feat_lens": None,
     }

@@ -100,8 +100,12 @@ class TaskSpec:
         tokens: TokenSource | None = None,
         audio_offset: int = 0,
         use_prompt: bool = False,
+        require_tokens: bool = True,
     ) -> dict[str, Any]:
         """A record -> audio to load, the input layout, target ids (unified vocabulary).
+
+        Audio outputs also give ``codes`` (every group the token source holds, raw codec ids:
+        what the vocoder learns from) and ``target_audio`` (where the reference waveform is).
 
         Audio inputs are listed by index into ``audio`` so that features are computed in the
         data-loader worker and all audio of a batch is padded together.
@@ -121,22 +125,31 @@ class TaskSpec:
             else:
                 text = str(_field(record, name, self.name))
                 inputs.append(("ids", torch.tensor(tokenizer.encode(text), dtype=torch.long)))
-        prefix = None
+        prefix = codes = target_audio = None
         if self.output_kind == "text":
             ref = self.target_text(record)
             target = torch.tensor(tokenizer.encode(ref), dtype=torch.long)
             if target.numel() == 0:
                 raise ValueError(f"utterance {record['id']}: target '{ref}' encodes to no tokens")
         else:
-            if tokens is None:
+            if tokens is None and require_tokens:
                 raise ValueError(
                     f"task {self.name}: audio targets need a codec token cache (data.token_dir)"
                 )
             ref = record.get("text", "")
-            target = tokens[record["id"]][0] + audio_offset
-            if use_prompt and self.prompt and record.get(self.prompt):
-                prefix = tokens[record[self.prompt]][0] + audio_offset
-        return {"audio": audio, "inputs": inputs, "target": target, "prefix": prefix, "ref": ref}
+            if tokens is None:  # decoding without references: no target tokens
+                target = torch.zeros(0, dtype=torch.long)
+            else:
+                codes = tokens[record["id"]]  # (groups read from the cache, frames)
+                target = codes[0] + audio_offset
+                if use_prompt and self.prompt and record.get(self.prompt):
+                    prefix = tokens[record[self.prompt]][0] + audio_offset
+            own = self.target == "audio"  # the utterance's own wav (TTS), else a path field (SE)
+            target_audio = {"path": str(_field(record, self.target, self.name)),
+                            "start": record.get("start") if own else None,
+                            "end": record.get("end") if own else None}  # fmt: skip
+        return {"audio": audio, "inputs": inputs, "target": target, "prefix": prefix, "ref": ref,
+                "codes": codes, "target_audio": target_audio}  # fmt: skip
 
 
 _REGISTRY: dict[str, TaskSpec] = {}

@@ -41,7 +41,9 @@ class CodecModule(L.LightningModule):
             c.sample_rate, log_floor=lw.mel_log_floor, power_spec=lw.power_spec
         )
         self.discriminator = (
-            MultiScaleSTFTDiscriminator(lw.disc_filters) if lw.adversarial > 0 else None
+            MultiScaleSTFTDiscriminator(lw.disc_filters, tuple(lw.disc_n_ffts))
+            if lw.adversarial > 0
+            else None
         )
         bad = [n for n in self.cfg.eval_n_q if not 1 <= n <= c.n_q]
         if bad:

@@ -22,6 +22,11 @@ class GenerationConfig:
     temperature: float = 0.0  # 0 = greedy
     top_k: int = 0  # 0 = no top-k filter (sampling only)
     min_new_tokens: int = 0  # end token masked before this many tokens
+    # Repetition guard (CosyVoice's repetition-aware sampling): a sampled token already emitted
+    # ``repeat_max`` times in the last ``repeat_window`` tokens is re-drawn from the whole
+    # distribution (no top-k), which breaks the loops top-k sampling falls into. 0 = off.
+    repeat_window: int = 0
+    repeat_max: int = 0
     use_cache: bool = True
 
 
@@ -29,6 +34,7 @@ class GenerationConfig:
 class GenerationOutput:
     tokens: list[list[int]]  # generated ids per row, end token excluded
     hit_max: list[bool]  # True where the row stopped at its maximum length
+    max_tokens: list[int] | None = None  # each row's maximum length
 
 
 @torch.no_grad()
@@ -40,11 +46,13 @@ def generate(
     cfg: GenerationConfig | None = None,
     max_new_tokens: torch.Tensor | None = None,
     generator: torch.Generator | None = None,
+    min_new_tokens: torch.Tensor | None = None,
 ) -> GenerationOutput:
     """Decode after a left-padded prompt.
 
     ``allowed``: bool mask over the vocabulary of tokens that may be emitted (e.g. text only).
-    ``max_new_tokens``: optional per-row caps (B,), e.g. a ratio of each input's length.
+    ``max_new_tokens`` / ``min_new_tokens``: optional per-row bounds (B,), e.g. ratios of each
+    input's length (a row's minimum never exceeds its cap).
     """
     cfg = cfg or GenerationConfig()
     B = prompt.inputs_embeds.shape[0]
@@ -54,6 +62,10 @@ def generate(
     caps = torch.full((B,), cfg.max_new_tokens, dtype=torch.long, device=device)
     if max_new_tokens is not None:
         caps = torch.minimum(caps, max_new_tokens.to(device).long().clamp(min=1))
+    mins = torch.full((B,), cfg.min_new_tokens, dtype=torch.long, device=device)
+    if min_new_tokens is not None:
+        mins = torch.maximum(mins, min_new_tokens.to(device).long())
+    mins = torch.minimum(mins, caps - 1)
     stop = torch.tensor(stop_ids, dtype=torch.long, device=device)
     embedding = lm.model.get_input_embeddings()
 
@@ -73,9 +85,17 @@ def generate(
         logits = logits[:, -1].float()
         if allowed is not None:
             logits = logits.masked_fill(~allowed.to(device), float("-inf"))
-        if step < cfg.min_new_tokens:
-            logits[:, stop] = float("-inf")
+        early = step < mins
+        if bool(early.any()):
+            is_stop = torch.isin(torch.arange(logits.shape[-1], device=device), stop)
+            logits = logits.masked_fill(early[:, None] & is_stop[None], float("-inf"))
         nxt = _pick(logits, cfg, generator)
+        if cfg.repeat_window > 0 and cfg.repeat_max > 0 and cfg.temperature > 0 and out.shape[1]:
+            recent = out[:, -cfg.repeat_window :]
+            looping = (recent == nxt[:, None]).sum(1) >= cfg.repeat_max
+            if bool(looping.any()):
+                wide = GenerationConfig(temperature=cfg.temperature, top_k=0)
+                nxt = torch.where(looping, _pick(logits, wide, generator), nxt)
         # A row that reaches its cap without stopping is cut off: that is a loop.
         at_cap = (step + 1 >= caps) & ~done & ~torch.isin(nxt, stop)
         hit_max |= at_cap
@@ -97,7 +117,7 @@ def generate(
         row = out[b].tolist()[: int(caps[b])]
         cut = next((i for i, t in enumerate(row) if t in stop_ids), len(row))
         tokens.append(row[:cut])
-    return GenerationOutput(tokens=tokens, hit_max=hit_max.tolist())
+    return GenerationOutput(tokens=tokens, hit_max=hit_max.tolist(), max_tokens=caps.tolist())
 
 
 def _pick(

@@ -113,8 +113,14 @@ class LauraGPT(nn.Module):
         gen: GenerationConfig,
         max_len_ratio: float | None = None,
         max_len_offset: int = 10,
+        min_len_ratio: float = 0.0,
+        generator: torch.Generator | None = None,
     ) -> GenerationOutput:
-        """Decode every example of a batch; all must share one output kind."""
+        """Decode every example of a batch; all must share one output kind.
+
+        Per-row length bounds from the input positions n: at most ``max_len_ratio * n +
+        max_len_offset`` tokens; the end token is masked for the first ``min_len_ratio * n``
+        (each row its own)."""
         kinds = set(batch["output_kinds"])
         if len(kinds) != 1:
             raise ValueError(f"decode one output kind per batch, got {sorted(kinds)}")
@@ -128,10 +134,12 @@ class LauraGPT(nn.Module):
                 p.append(tokens(prefix))
             prompts.append(p)
         sb = collate_sequences(prompts, self.lm.model.get_input_embeddings(), pad_side="left")
-        caps = None
+        caps = mins = None
+        in_len = torch.tensor([sum(len(s) for s in inp) for inp in inputs])
         if max_len_ratio is not None:
-            in_len = torch.tensor([sum(len(s) for s in inp) for inp in inputs])
             caps = (in_len.float() * max_len_ratio).long() + max_len_offset
+        if min_len_ratio > 0:
+            mins = (in_len.float() * min_len_ratio).long()
         return generate(
             self.lm,
             sb,
@@ -139,6 +147,8 @@ class LauraGPT(nn.Module):
             allowed=self.vocab.allowed_mask(kind),
             cfg=gen,
             max_new_tokens=caps,
+            min_new_tokens=mins,
+            generator=generator,
         )
 
     # --- bookkeeping ------------------------------------------------------------------------

@@ -28,7 +28,10 @@ from laura.nn.masks import make_pad_mask
 @dataclass
 class ConditionConfig:
     name: str = "text"
-    kind: str = "tokens"  # tokens (ids, dim = vocabulary size) | features (frames, dim = size)
+    # tokens (ids, dim = vocabulary size) | features (fbank frames, dim = their size) |
+    # codec (the frozen codec's continuous latent of the input audio at the codec's frame rate,
+    # dim = latent size: frame-aligned with the output, what SE's fine detail is read from)
+    kind: str = "tokens"
     dim: int = 256
 
 
@@ -56,8 +59,8 @@ class VocoderConfig:
         if len(set(names)) != len(names):
             raise ValueError(f"vocoder.conditions: duplicate names {names}")
         for c in self.conditions:
-            if c.kind not in ("tokens", "features"):
-                raise ValueError(f"condition {c.name!r}: kind must be tokens or features, got {c.kind!r}")  # fmt: skip
+            if c.kind not in ("tokens", "features", "codec"):
+                raise ValueError(f"condition {c.name!r}: kind must be tokens, features or codec, got {c.kind!r}")  # fmt: skip
 
 
 Conditions = dict[
@@ -185,6 +188,9 @@ class OneStepVocoder(nn.Module):
         self.proj_in = nn.Linear(cfg.latent_dim, cfg.d_model)
         self.body = ConditionedTransformer(cfg)
         self.head = nn.Linear(cfg.d_model, cfg.latent_dim)
+        # Zero residual at the start: an untrained vocoder decodes exactly the first group.
+        nn.init.zeros_(self.head.weight)
+        nn.init.zeros_(self.head.bias)
 
     def embed_tokens(self, tokens: Tensor) -> Tensor:
         """Ids (B, F) -> codebook entries; probabilities (B, F, V) -> probs @ codebook (a
