@@ -13,12 +13,15 @@ from __future__ import annotations
 
 import json
 import math
-import os
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
+
+from laura.codec_tools import write_json
+
+__all__ = ["asr_transcripts", "format_audio_table", "score_audio", "write_json"]
 
 
 def _mean(values: list[float]) -> float:
@@ -190,11 +193,3 @@ def format_audio_table(result: dict[str, Any], label: str) -> str:
             lines.append(f"| {snr} | {c['n']} | {c['pesq']:.3f} | {c['pesq_noisy']:.3f} | "
                          f"{c['stoi']:.3f} | {c['stoi_noisy']:.3f} |")  # fmt: skip
     return "\n".join(lines)
-
-
-def write_json(obj: Any, path: str | Path) -> None:
-    p = Path(path)
-    p.parent.mkdir(parents=True, exist_ok=True)
-    tmp = p.with_name(f".{p.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(obj, indent=1, default=str))
-    os.replace(tmp, p)
