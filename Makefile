@@ -27,7 +27,8 @@ test: setup lint
 test-fast: setup
 	$(BIN)/pytest -q -m "not slow" $(PYTEST_ARGS)
 
-# RETRAIN_CODEC=1 retrains the mini codec (about 45 minutes on 2 cores) before scoring it.
+# RETRAIN_CODEC=1 retrains the mini codec (plain then harmonic: about 1.5 hours on 2 cores)
+# before scoring it.
 RETRAIN_CODEC ?= 0
 
 demo: setup

@@ -146,7 +146,8 @@ def cmd_vocoder_eval(args: argparse.Namespace) -> int:
 
     result = evaluate_vocoder(args.vocoder, args.data, args.task, token_dir=args.token_dir,
                               max_utts=args.max_utts, out_dir=args.out_dir,
-                              n_pictures=args.pictures, codec=args.codec, threads=args.threads)  # fmt: skip
+                              n_pictures=args.pictures, codec=args.codec, threads=args.threads,
+                              asr_exp=args.asr_exp)  # fmt: skip
     result.update(vocoder=str(args.vocoder), data=str(args.data))
     print(format_vocoder_table(result, f"vocoder {args.vocoder} on {args.data} ({args.task})"))
     if args.out_dir:
@@ -301,6 +302,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out-dir", default=None, help="scores.json, wav/ and png/ go here")
     p.add_argument("--pictures", type=int, default=3, help="utterances written as wav and png")
     p.add_argument("--threads", type=int, default=0, help="torch threads (0 = default)")
+    p.add_argument("--asr-exp", default=None, help="a laura ASR experiment: WER/CER per system")
     p.set_defaults(func=cmd_vocoder_eval)
 
     p = sub.add_parser(

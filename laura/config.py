@@ -167,6 +167,7 @@ class CodecLossConfig:
         default_factory=lambda: [1024, 512, 256, 128, 64]
     )  # one per scale
     disc_start_step: int = 0  # generator-only warm-up before the GAN losses switch on
+    f0: float = 1.0  # harmonic decoder: L1 of log F0 against YIN on voiced frames
 
 
 @dataclass
@@ -185,6 +186,9 @@ class CodecExperimentConfig:
     trainer: TrainerConfig = field(default_factory=TrainerConfig)
     eval_n_q: list[int] = field(default_factory=lambda: [1, 8, 32])  # dev PESQ/STOI per n_q
     init_from: str | None = None  # a codec dir (codec.json + model.safetensors) to start from
+    # Train the decoder only: encoder and quantizer frozen, so the tokens (and every token cache,
+    # vocoder and LM built on them) stay valid while the decoder improves.
+    freeze_encoder: bool = False
 
 
 def _vocoder_data() -> DataConfig:

@@ -360,7 +360,18 @@ def train_codec(cfg: Any, callbacks: list[Any] | None = None) -> Path:
     save_config(cfg, exp / "config.yaml")
     module = CodecModule(to_container(cfg))
     if cfg.init_from:
-        module.codec.load_state_dict(load_codec(cfg.init_from).state_dict())
+        try:
+            missing, unexpected = module.codec.load_state_dict(
+                load_codec(cfg.init_from).state_dict(), strict=False
+            )
+        except RuntimeError as e:  # shapes differ
+            raise ValueError(f"init_from {cfg.init_from}: does not match the codec config "
+                             f"({str(e).splitlines()[1].strip()} ...)") from e  # fmt: skip
+        new = ("decoder.harm_head.", "encoder.pitch_in.")  # a plain codec -> a harmonic one
+        missing = [k for k in missing if not k.startswith(new)]
+        if missing or unexpected:
+            raise ValueError(f"init_from {cfg.init_from}: does not match the codec config "
+                             f"(missing {missing[:5]}, unexpected {unexpected[:5]})")  # fmt: skip
     seg = int(round(d.segment_seconds * cfg.codec.sample_rate))
     dm = AudioSegmentDataModule(train_recs, valid_recs, seg, d.batch_size, d.num_workers, d.n_valid,
                                 cfg.codec.sample_rate)  # fmt: skip

@@ -26,9 +26,12 @@ def _rms_match(wav: torch.Tensor, ref: torch.Tensor) -> torch.Tensor:
 def evaluate_vocoder(vocoder_dir: str | Path, data_dir: str | Path, task: str,
                      token_dir: str = "codec_tokens", max_utts: int = 0,
                      out_dir: str | Path | None = None, n_pictures: int = 3,
-                     codec: str | Path | None = None, threads: int = 0) -> dict[str, Any]:  # fmt: skip
+                     codec: str | Path | None = None, threads: int = 0,
+                     asr_exp: str | Path | None = None) -> dict[str, Any]:  # fmt: skip
     """Scores per system (PESQ-wb, STOI; SE also per SNR), the vocoder's real-time factor, and
-    ``out_dir/{wav,png}`` for the first ``n_pictures`` utterances."""
+    ``out_dir/{wav,png}`` for the first ``n_pictures`` utterances. ``asr_exp`` (a laura ASR
+    experiment) adds each system's WER/CER per language and the reference's (its ceiling); the
+    transcribed wavs go to ``out_dir/asr`` (a temporary dir without ``out_dir``)."""
     import soundfile as sf
     from tqdm import tqdm
 
@@ -74,6 +77,12 @@ def evaluate_vocoder(vocoder_dir: str | Path, data_dir: str | Path, task: str,
     scores: dict[str, dict[str, list[float]]] = {s: {"pesq": [], "stoi": []} for s in systems}
     by_snr: dict[str, dict[str, list[float]]] = {}
     synth_seconds = audio_seconds = 0.0
+    asr_work = None
+    if asr_exp is not None:
+        import tempfile
+
+        asr_work = out / "asr" if out is not None else Path(tempfile.mkdtemp(prefix="voc_asr"))
+    asr_wavs: dict[str, dict[str, str]] = {s: {} for s in systems + ["reference"]}
     for k, rec in enumerate(tqdm(records, desc=f"vocoder eval {task}", leave=False)):
         batch = collate([ds[k]])
         codes, lens = batch_codes(batch, module.codec.cfg.n_q)
@@ -102,6 +111,12 @@ def evaluate_vocoder(vocoder_dir: str | Path, data_dir: str | Path, task: str,
                 cell = by_snr.setdefault(f"{float(rec['snr']):g}", {})
                 cell.setdefault(f"{name}_pesq", []).append(p)
                 cell.setdefault(f"{name}_stoi", []).append(s)
+        if asr_work is not None:
+            for name, w in [*wavs.items(), ("reference", ref)]:
+                path = asr_work / "wav" / name / f"{rec['id']}.wav"
+                path.parent.mkdir(parents=True, exist_ok=True)
+                sf.write(path, w.numpy(), sr, subtype="PCM_16")
+                asr_wavs[name][rec["id"]] = str(path.resolve())  # wav.scp of another dir
         if out is not None and k < n_pictures:
             (out / "wav").mkdir(parents=True, exist_ok=True)
             for name, w in wavs.items():
@@ -121,16 +136,47 @@ def evaluate_vocoder(vocoder_dir: str | Path, data_dir: str | Path, task: str,
         "rtf": round(synth_seconds / max(audio_seconds, 1e-9), 4),
         "torch_threads": torch.get_num_threads(),
     }
+    if asr_work is not None:
+        assert asr_exp is not None
+        result["asr"] = {"exp": str(asr_exp), **_asr_rates(asr_exp, asr_wavs, records, asr_work)}
     if by_snr:
         result["by_snr"] = {snr: {m: round(float(np.nanmean(v)), 4) for m, v in cell.items()}
                             for snr, cell in sorted(by_snr.items(), key=lambda kv: float(kv[0]))}  # fmt: skip
     return result
 
 
+def _asr_rates(asr_exp: str | Path, wavs: dict[str, dict[str, str]],
+               records: list[dict[str, Any]], work: Path) -> dict[str, dict[str, float]]:  # fmt: skip
+    """{system: {"<lang> <WER|CER>": rate}} of each system's wavs transcribed by laura's ASR."""
+    from laura.audio_scoring import asr_transcripts
+    from laura.metrics.wer import score_pairs
+
+    by_id = {r["id"]: r for r in records}
+    rates: dict[str, dict[str, float]] = {}
+    for name, paths in wavs.items():
+        hyps = asr_transcripts(asr_exp, paths, by_id, work / "decode" / name)
+        rates[name] = {}
+        for lang in sorted({by_id[u].get("lang") or "auto" for u in paths}):
+            sel = {u: by_id[u]["text"] for u in paths
+                   if (by_id[u].get("lang") or "auto") == lang and by_id[u].get("text")}  # fmt: skip
+            if sel:
+                r = score_pairs(sel, {u: hyps.get(u, "") for u in sel}, lang=lang)
+                rates[name][f"{lang} {r['metric'].upper()}"] = r["rate"]
+    return rates
+
+
 def format_vocoder_table(result: dict[str, Any], title: str) -> str:
-    rows = [
-        f"| {name} | {s['pesq']:.3f} | {s['stoi']:.3f} |" for name, s in result["systems"].items()
-    ]
+    asr = {k: v for k, v in result.get("asr", {}).items() if k != "exp"}
+    cols = sorted({c for v in asr.values() for c in v})
+    fmt = lambda v: "" if v is None else f"{100 * v:.1f}%"  # noqa: E731
+    rows = [f"| {name} | {s['pesq']:.3f} | {s['stoi']:.3f} |"
+            + "".join(f" {fmt(asr.get(name, {}).get(c))} |" for c in cols)
+            for name, s in result["systems"].items()]  # fmt: skip
+    if asr.get("reference"):
+        rows.append(
+            "| reference | | |" + "".join(f" {fmt(asr['reference'].get(c))} |" for c in cols)
+        )
+    head = "| system | PESQ-wb | STOI |" + "".join(f" {c} (laura ASR) |" for c in cols)
     return "\n".join([f"{title} ({result['n_utts']} utterances, {result['vocoder_kind']}, "
-                      f"real-time factor {result['rtf']:.3f})", "",
-                      "| system | PESQ-wb | STOI |", "| --- | ---: | ---: |", *rows])  # fmt: skip
+                      f"real-time factor {result['rtf']:.3f})", "", head,
+                      "| --- | ---: | ---: |" + " ---: |" * len(cols), *rows])  # fmt: skip

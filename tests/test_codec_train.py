@@ -18,7 +18,7 @@ from laura.train import train
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def _cfg(data: Path, exp: Path, steps: int, adversarial: float = 0.1):
+def _cfg(data: Path, exp: Path, steps: int, adversarial: float = 0.1, *extra: str):
     return load_config(
         ROOT / "recipes/codec-mini.yaml",
         [
@@ -45,6 +45,7 @@ def _cfg(data: Path, exp: Path, steps: int, adversarial: float = 0.1):
             "trainer.log_every_n_steps=1",
             "trainer.checkpoint_every_n_steps=4",
             "trainer.enable_progress_bar=false",
+            *extra,
         ],
     )
 
@@ -129,3 +130,34 @@ def test_codec_eval_cli_prints_the_table(trained, tiny_asr_dir, tmp_path) -> Non
         capture_output=True, text=True,
     )  # fmt: skip
     assert bad.returncode != 0 and "neither a laura codec dir" in bad.stderr
+
+
+def test_decoder_only_harmonic_fine_tune_keeps_the_tokens(trained, tiny_asr_dir, tmp_path) -> None:
+    """freeze_encoder + codec.harmonic from a trained codec: same tokens and codebooks, a changed
+    decoder with an F0 head that learns."""
+    from laura.codec_tools import _read
+    from laura.data.prepare import load_records
+    from laura.nn.codec import load_codec
+
+    base = load_codec(trained / "codec")
+    cfg = _cfg(tiny_asr_dir, tmp_path / "harm", 8, 0.0, f"init_from={trained / 'codec'}",
+               "freeze_encoder=true", "codec.harmonic=true")  # fmt: skip
+    wav = _read(str(load_records(tiny_asr_dir, require_text=False)[0]["audio"]), None, None, 16000)
+    tokens, _ = base.encode(wav[None])
+
+    train(cfg)
+    tuned = load_codec(tmp_path / "harm" / "codec")
+    assert tuned.cfg.harmonic
+    assert torch.equal(tuned.encode(wav[None])[0], tokens)
+    for a, b in zip(tuned.quantizer.codebooks, base.quantizer.codebooks):
+        assert torch.equal(a.embed, b.embed)
+    assert not torch.equal(tuned.decoder.head.weight, base.decoder.head.weight)
+    f0 = [r["train/f0_l1"] for r in metrics_rows(tmp_path / "harm") if r.get("train/f0_l1")]
+    assert len(f0) >= 6 and min(f0[-3:]) < f0[0]
+
+
+def test_init_from_a_different_architecture_is_refused(trained, tiny_asr_dir, tmp_path) -> None:
+    cfg = _cfg(tiny_asr_dir, tmp_path / "bad", 2, 0.0, f"init_from={trained / 'codec'}",
+               "codec.hidden=48")  # fmt: skip
+    with pytest.raises(ValueError, match="does not match the codec config"):
+        train(cfg)

@@ -177,6 +177,36 @@ def test_vocoder_eval_writes_scores_wavs_and_pictures(trained, audio_data, tmp_p
     assert len(list((out / "wav").glob("*.wav"))) == 4
 
 
+def test_vocoder_eval_adds_asr_error_rates_per_system(trained, audio_data, tmp_path,
+                                                      monkeypatch) -> None:  # fmt: skip
+    """--asr-exp transcribes every system's output and the reference with a laura ASR model (here
+    a 2-step toy: the rates are not the point, their presence per system and language is)."""
+    from laura.cli import main
+
+    c = audio_data["corpus"]
+    asr = tmp_path / "asr"
+    cfg = load_config(ROOT / "recipes/lauragpt-mini.yaml", [
+        f"data.train=[{c}/asr/train]", f"data.valid=[{c}/asr/dev]",
+        f"tokenizer.path={audio_data['bpe']}", f"exp_dir={asr}", "encoder_init=null",
+        "trainer.max_steps=2", "trainer.val_check_interval=2", "trainer.enable_progress_bar=false",
+        "data.num_workers=0", "model.encoder.n_blocks=1", "model.encoder.d_model=32",
+        "model.encoder.ffn_dim=64", "model.encoder.n_heads=2", "model.lm.hidden_size=32",
+        "model.lm.num_layers=1", "model.lm.ffn_dim=64", "model.lm.num_heads=2",
+        "model.lm.num_kv_heads=2", "decode.max_new_tokens=3"])  # fmt: skip
+    train(cfg)
+    out = tmp_path / "eval"
+    monkeypatch.chdir(tmp_path)  # a relative --out-dir, as recipes pass it
+    assert main(["vocoder-eval", "--vocoder", str(trained / "vocoder"), "--data", str(c / "se/dev"),
+                 "--task", "SE", "--out-dir", "eval", "--pictures", "0", "--max-utts", "3",
+                 "--asr-exp", str(asr)]) == 0  # fmt: skip
+    res = json.loads((out / "scores.json").read_text())
+    assert res["asr"]["exp"] == str(asr)
+    for system in ("vocoder", "first_group", "codec_all", "input", "reference"):
+        assert set(res["asr"][system]) == {"en WER"}, res["asr"]
+        assert res["asr"][system]["en WER"] >= 0
+        assert len(list((out / "asr/wav" / system).glob("*.wav"))) == 3
+
+
 @pytest.mark.parametrize(
     "extra, message",
     [
@@ -276,7 +306,7 @@ def test_vocoder_beats_the_first_group_alone_after_bounded_training(audio_data, 
     from laura.codec_tools import extract_tokens
     from laura.vocoder_tools import evaluate_vocoder
 
-    codec = ROOT / "egs/mini/codec/shipped/mini_codec"
+    codec = ROOT / "egs/mini/se_tts/shipped/codec"
     se = audio_data["corpus"] / "se/train"
     extract_tokens(codec, se, field="clean", n_q=32, token_dir="tok_shipped")
     exp = tmp_path / "exp"

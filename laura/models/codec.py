@@ -27,6 +27,7 @@ from laura.nn.codec.losses import (
     feature_matching,
     generator_hinge,
 )
+from laura.nn.codec.pitch import yin
 
 
 class CodecModule(L.LightningModule):
@@ -54,7 +55,8 @@ class CodecModule(L.LightningModule):
         o = self.cfg.optim
         total = max(1, self.cfg.trainer.max_steps)
         betas = tuple(o.betas)
-        opts = [torch.optim.Adam(self.codec.parameters(), lr=o.lr, betas=betas)]  # type: ignore[arg-type]
+        params = (self.codec.decoder if self.cfg.freeze_encoder else self.codec).parameters()
+        opts = [torch.optim.Adam(params, lr=o.lr, betas=betas)]  # type: ignore[arg-type]
         if self.discriminator is not None:
             opts.append(torch.optim.Adam(self.discriminator.parameters(), lr=o.lr, betas=betas))  # type: ignore[arg-type]
         scheds = [torch.optim.lr_scheduler.LambdaLR(opt, lr_lambda(o, total)) for opt in opts]
@@ -81,7 +83,10 @@ class CodecModule(L.LightningModule):
         opts = opts if isinstance(opts, list) else [opts]
         scheds = self.lr_schedulers()
         scheds = scheds if isinstance(scheds, list) else [scheds]
-        out = self.codec(batch["wav"])
+        f0 = voiced = None
+        if self.cfg.codec.harmonic:
+            f0, voiced = self._f0_targets(batch["wav"])
+        out = self.codec(batch["wav"], freeze_encoder=self.cfg.freeze_encoder, f0=f0)
         x, y = out["input"], out["recon"]
         bs = x.shape[0]
 
@@ -103,6 +108,10 @@ class CodecModule(L.LightningModule):
             + lw.spectral * (spec["mel"] + spec["spec"])
             + lw.commit * out["commit_loss"]
         )
+        if f0 is not None and voiced is not None:
+            f0_l1 = (out["log_f0"] - f0.log()).abs()[voiced].mean() if voiced.any() else g_loss * 0
+            g_loss = g_loss + lw.f0 * f0_l1
+            self.log("train/f0_l1", f0_l1, batch_size=bs)
         if gan:
             assert self.discriminator is not None
             self.discriminator.requires_grad_(False)
@@ -123,6 +132,16 @@ class CodecModule(L.LightningModule):
                        "train/commit": out["commit_loss"], "train/n_q": float(out["codes"].shape[1]),
                        "lr": opts[0].param_groups[0]["lr"]}, batch_size=bs)  # fmt: skip
         self.log("train/mel_loss", spec["mel"], prog_bar=True, batch_size=bs, logger=False)
+
+    def _f0_targets(self, wav: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """YIN F0 (Hz) and voicing per decoder STFT frame of the batch's waveforms."""
+        c = self.cfg.codec
+        with torch.no_grad():
+            f0, voiced = yin(wav, c.sample_rate, c.stft_hop)
+        frames = self.codec.num_frames(wav.shape[-1]) * (c.hop_length // c.stft_hop) + 1
+        pad = max(0, frames - f0.shape[-1])
+        f0 = F.pad(f0, (0, pad), mode="replicate")[:, :frames]
+        return f0, F.pad(voiced, (0, pad))[:, :frames]
 
     # --- dev metrics ---------------------------------------------------------------------------
     def validation_step(self, batch: dict[str, Any], batch_idx: int) -> None:

@@ -4,10 +4,13 @@
 #
 #   stage 1: the mini corpus (shared with egs/mini/lauragpt: built there when missing)
 #   stage 2: train the codec (recipes/codec-mini.yaml)            -> exp/codec/codec
+#            then (--harmonic true) fine-tune it as a harmonic codec: the encoder also reads
+#            YIN pitch, the decoder adds partials at its F0       -> exp/codec_harmonic/codec
 #   stage 3: score reconstructions on the test split (held-out voices) at 1, 8, 32 quantizers
 #   stage 4: ship: copy the trained codec to shipped/mini_codec (fp16 weights, inference state)
 #
-# Usage: ./run.sh [--stage N] [--stop-stage N] [--steps N] [--threads N]
+# Usage: ./run.sh [--stage N] [--stop-stage N] [--steps N] [--harmonic true|false]
+#                 [--harmonic-steps N] [--threads N]
 # `make demo` runs only stage 3 on the shipped codec (--codec shipped/mini_codec --stage 3).
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -15,9 +18,11 @@ cd "$(dirname "$0")"
 stage=1
 stop_stage=4
 steps=8000                 # codec training steps (batches of 8 x 1 s)
+harmonic=true              # fine-tune into the harmonic codec (what shipped/mini_codec is)
+harmonic_steps=8000        # its steps
 threads=2                  # torch threads for training
 data=../lauragpt/data/mini # the mini corpus (speech of all voices)
-codec=exp/codec/codec      # the codec scored in stage 3
+codec=                     # the codec scored in stage 3 (default: the one stage 2 trains)
 eval_utts=60               # test utterances scored (spread over the held-out voices)
 
 . ../../TEMPLATE/utils/parse_options.sh
@@ -25,6 +30,8 @@ eval_utts=60               # test utterances scored (spread over the held-out vo
 ROOT=$(cd ../../.. && pwd)
 export PYTHONUNBUFFERED=1
 log() { echo -e "\n[$(date +%H:%M:%S)] $*"; }
+if [ "$harmonic" = true ]; then trained=exp/codec_harmonic; else trained=exp/codec; fi
+[ -n "$codec" ] || codec=$trained/codec
 
 if [ $stage -le 1 ] && [ $stop_stage -ge 1 ]; then
   if [ ! -f $data/manifest.json ]; then
@@ -39,6 +46,12 @@ if [ $stage -le 2 ] && [ $stop_stage -ge 2 ]; then
   log "stage 2: train the codec ($steps steps; resumes from exp/codec/checkpoints/last.ckpt)"
   OMP_NUM_THREADS=$threads laura train -c $ROOT/recipes/codec-mini.yaml exp_dir=exp/codec \
     data.train=[$data/asr/train] data.valid=[$data/asr/dev] trainer.max_steps=$steps
+  if [ "$harmonic" = true ]; then
+    log "stage 2: harmonic fine-tune ($harmonic_steps steps from exp/codec/codec)"
+    OMP_NUM_THREADS=$threads laura train -c $ROOT/recipes/codec-mini.yaml exp_dir=exp/codec_harmonic \
+      init_from=exp/codec/codec codec.harmonic=true optim.lr=5e-4 \
+      data.train=[$data/asr/train] data.valid=[$data/asr/dev] trainer.max_steps=$harmonic_steps
+  fi
 fi
 
 if [ $stage -le 3 ] && [ $stop_stage -ge 3 ]; then
@@ -49,15 +62,17 @@ if [ $stage -le 3 ] && [ $stop_stage -ge 3 ]; then
 fi
 
 if [ $stage -le 4 ] && [ $stop_stage -ge 4 ]; then
-  log "stage 4: ship exp/codec/codec -> shipped/mini_codec"
-  STEPS=$steps python - <<'PY'
+  log "stage 4: ship $trained/codec -> shipped/mini_codec"
+  TRAINED=$trained STEPS=$steps HSTEPS=$harmonic_steps HARMONIC=$harmonic python - <<'PY'
 import json, os, yaml
 from laura.nn.codec import load_codec, save_codec
-c = load_codec("exp/codec/codec")
-meta = json.load(open("exp/codec/codec/codec.json"))
+t = os.environ["TRAINED"]
+c = load_codec(f"{t}/codec")
+meta = json.load(open(f"{t}/codec/codec.json"))
 extra = {k: v for k, v in meta.items() if k not in ("config", "inference_only")}
-extra["command"] = f"cd egs/mini/codec && ./run.sh --stage 2 --stop-stage 2 --steps {os.environ['STEPS']}"
-extra["train_config"] = yaml.safe_load(open("exp/codec/config.yaml"))
+extra["command"] = (f"cd egs/mini/codec && ./run.sh --stage 2 --stop-stage 2 --steps {os.environ['STEPS']}"
+                    f" --harmonic {os.environ['HARMONIC']} --harmonic-steps {os.environ['HSTEPS']}")
+extra["train_config"] = yaml.safe_load(open(f"{t}/config.yaml"))
 save_codec(c, "shipped/mini_codec", extra, inference_only=True)
 PY
   du -h shipped/mini_codec/*

@@ -30,7 +30,7 @@ tasks=asr,s2tt,slu,ser,aac,se,tts
 size=demo
 seed=0
 nj=2
-codec=../codec/shipped/mini_codec
+codec=../codec/shipped/mini_codec  # for training; shipped/ keeps the codec its models were trained with
 bpe_size=500
 vocoder_steps=1200
 ablation=false              # true: also train and score the multi-step baseline (stage 5)
@@ -89,14 +89,17 @@ if [ $stage -le 5 ] && [ $stop_stage -ge 5 ] && [ "$ablation" = true ]; then
 fi
 
 if [ $stage -le 6 ] && [ $stop_stage -ge 6 ]; then
+  voc_asr=""  # WER/CER of every system by laura's ASR model, when the ASR recipe has one
+  [ -f $asr_exp/model.safetensors ] && voc_asr="--asr-exp $asr_exp"
   kinds=one_step
   [ "$ablation" = true ] && kinds="one_step multi_step"
   for kind in $kinds; do
     for task in SE TTS; do
       t=$(echo $task | tr A-Z a-z)
       log "stage 6: $kind vocoder on $t/test (ground-truth first-group tokens)"
+      # shellcheck disable=SC2086
       laura vocoder-eval --vocoder exp/vocoder_$kind/vocoder --data $data/$t/test --task $task \
-        --codec $codec --max-utts $eval_utts --out-dir exp/vocoder_$kind/eval_$t
+        --codec $codec --max-utts $eval_utts --out-dir exp/vocoder_$kind/eval_$t $voc_asr
     done
   done
 fi

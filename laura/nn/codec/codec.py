@@ -54,6 +54,9 @@ class CodecConfig:
     hidden: int = 256
     encoder_blocks: int = 4
     decoder_blocks: int = 6
+    # Harmonic codec (kind=freq): the encoder reads YIN pitch, the decoder adds partials at its
+    # predicted F0 with a running phase (laura/nn/codec/freq.py)
+    harmonic: bool = False
 
     @property
     def hop_length(self) -> int:
@@ -66,6 +69,8 @@ class CodecConfig:
     def check(self) -> None:
         if self.kind not in KINDS:
             raise ValueError(f"codec kind {self.kind!r} is not one of {KINDS}")
+        if self.harmonic and self.kind != "freq":
+            raise ValueError("codec harmonic: true needs kind: freq")
         if self.kind == "freq" and self.n_fft < self.stft_hop:
             raise ValueError(f"codec n_fft {self.n_fft} is smaller than stft_hop {self.stft_hop}")
 
@@ -82,8 +87,10 @@ class Codec(nn.Module):
             self.decoder: nn.Module = SEANetDecoder(list(cfg.ratios), **kw)
         else:
             kw = dict(dim=cfg.latent_dim, hidden=cfg.hidden, n_fft=cfg.n_fft, stft_hop=cfg.stft_hop)
-            self.encoder = FreqEncoder(n_blocks=cfg.encoder_blocks, **kw)
-            self.decoder = FreqDecoder(n_blocks=cfg.decoder_blocks, **kw)
+            self.encoder = FreqEncoder(n_blocks=cfg.encoder_blocks, pitch=cfg.harmonic,
+                                       sample_rate=cfg.sample_rate, **kw)  # fmt: skip
+            self.decoder = FreqDecoder(n_blocks=cfg.decoder_blocks, harmonic=cfg.harmonic,
+                                       sample_rate=cfg.sample_rate, **kw)  # fmt: skip
         self.quantizer = ResidualVectorQuantizer(
             cfg.latent_dim, cfg.n_q, cfg.codebook_size, cfg.ema_decay, cfg.kmeans_init,
             cfg.kmeans_iters, cfg.dead_code_threshold, cfg.quantizer_dropout,
@@ -149,14 +156,34 @@ class Codec(nn.Module):
         """Entries (codebook_size, D) of codebook i (0 = the group LauraGPT predicts)."""
         return self.quantizer.codebooks[i].embed
 
-    def forward(self, wav: Tensor, n_q: int | None = None) -> dict[str, Tensor]:
-        """Training pass on normalised audio: reconstruction, codes and commitment loss."""
+    def forward(self, wav: Tensor, n_q: int | None = None, freeze_encoder: bool = False,
+                f0: Tensor | None = None) -> dict[str, Tensor]:  # fmt: skip
+        """Training pass on normalised audio: reconstruction, codes and commitment loss.
+
+        ``freeze_encoder``: encoder and quantizer run without gradients or EMA updates (the
+        tokens stay those of the trained codec; only the decoder learns), the depth still drawn
+        from the dropout choices. ``f0`` (Hz per STFT frame, of the normalised input) drives a
+        harmonic decoder's partials; its predicted ``log_f0`` is returned."""
         wav, scale = self.normalize(self._check_wav(wav))
-        z = self.latent(wav)
-        q, codes, commit = self.quantizer(z, n_q)
-        recon = self.decode_embedding(q, None, wav.shape[-1])
-        return {"input": wav, "recon": recon, "codes": codes, "commit_loss": commit,
-                "scale": scale if scale is not None else torch.ones_like(wav[:, :1])}  # fmt: skip
+        if freeze_encoder:
+            with torch.no_grad():
+                training = self.quantizer.training
+                n = self.quantizer._n_q(n_q)
+                if training and self.quantizer.dropout_choices and n_q is None:
+                    n = self.quantizer._draw_depth(wav)
+                self.quantizer.eval()
+                q, codes, commit = self.quantizer(self.latent(wav), n)
+                self.quantizer.train(training)
+        else:
+            q, codes, commit = self.quantizer(self.latent(wav), n_q)
+        out = {"input": wav, "codes": codes, "commit_loss": commit,
+               "scale": scale if scale is not None else torch.ones_like(wav[:, :1])}  # fmt: skip
+        if getattr(self.decoder, "harmonic", False):
+            r = self.decoder.render(q.transpose(1, 2), f0)
+            out["recon"], out["log_f0"] = r["wav"].squeeze(1)[:, : wav.shape[-1]], r["log_f0"]
+        else:
+            out["recon"] = self.decode_embedding(q, None, wav.shape[-1])
+        return out
 
 
 # --- saving and loading ---------------------------------------------------------------------------

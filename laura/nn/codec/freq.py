@@ -9,9 +9,13 @@ stride-4 transposed conv -> ConvNeXt blocks -> magnitude and phase -> inverse ST
 
 from __future__ import annotations
 
+import math
+
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
+
+from laura.nn.codec.pitch import yin
 
 
 class ConvNeXtBlock(nn.Module):
@@ -32,12 +36,22 @@ class ConvNeXtBlock(nn.Module):
 
 
 class FreqEncoder(nn.Module):
-    """Waveform (B, 1, T) -> latent (B, dim, ceil(T / hop)), hop = stft_hop * 4."""
+    """Waveform (B, 1, T) -> latent (B, dim, ceil(T / hop)), hop = stft_hop * 4.
+
+    ``pitch``: the encoder also reads YIN's F0 and voicing per STFT frame, so that the tokens
+    carry pitch precisely enough for the harmonic decoder (parametric codecs such as Codec2 and
+    LPCNet's transmit pitch explicitly; learnt from the spectrum alone it stayed ~1 semitone off)."""
 
     def __init__(self, dim: int = 128, hidden: int = 256, n_blocks: int = 4, n_fft: int = 640,
-                 stft_hop: int = 160, down: int = 4) -> None:  # fmt: skip
+                 stft_hop: int = 160, down: int = 4, pitch: bool = False,
+                 sample_rate: int = 16000) -> None:  # fmt: skip
         super().__init__()
         self.n_fft, self.stft_hop, self.down = n_fft, stft_hop, down
+        self.pitch, self.sample_rate = pitch, sample_rate
+        if pitch:  # YIN log F0 and voicing as two more input channels, added after proj_in
+            self.pitch_in = nn.Conv1d(2, hidden, 7, padding=3)
+            nn.init.zeros_(self.pitch_in.weight)
+            nn.init.zeros_(self.pitch_in.bias)
         self.hop_length = stft_hop * down
         self.register_buffer("window", torch.hann_window(n_fft), persistent=False)
         self.proj_in = nn.Conv1d(n_fft // 2 + 1, hidden, 7, padding=3)
@@ -55,6 +69,10 @@ class FreqEncoder(nn.Module):
         spec = torch.stft(x, self.n_fft, self.stft_hop, window=self.window, return_complex=True)
         mag = spec.abs()[..., : frames * self.down]  # center=True gives one frame too many
         h = self.proj_in(torch.log(mag + 1e-5))
+        if self.pitch:
+            f0, voiced = yin(x, self.sample_rate, self.stft_hop)
+            v = voiced[:, : h.shape[-1]].to(h.dtype)
+            h = h + self.pitch_in(torch.stack([torch.log(f0[:, : h.shape[-1]] / 150) * v, v], 1))
         h = self.blocks(self.norm_in(h.transpose(1, 2)).transpose(1, 2))
         h = self.norm(h.transpose(1, 2)).transpose(1, 2)
         return self.proj_out(h)
@@ -64,7 +82,8 @@ class FreqDecoder(nn.Module):
     """Latent (B, dim, F) -> waveform (B, 1, F * hop) through magnitude, phase and inverse STFT."""
 
     def __init__(self, dim: int = 128, hidden: int = 256, n_blocks: int = 6, n_fft: int = 640,
-                 stft_hop: int = 160, up: int = 4) -> None:  # fmt: skip
+                 stft_hop: int = 160, up: int = 4, harmonic: bool = False,
+                 sample_rate: int = 16000, fmin: float = 50.0, fmax: float = 600.0) -> None:  # fmt: skip
         super().__init__()
         self.n_fft, self.stft_hop, self.up = n_fft, stft_hop, up
         self.hop_length = stft_hop * up
@@ -77,14 +96,64 @@ class FreqDecoder(nn.Module):
         )
         self.norm = nn.LayerNorm(hidden)
         self.head = nn.Linear(hidden, 2 * (n_fft // 2 + 1))
+        self.harmonic = harmonic
+        if harmonic:  # per-bin harmonic amplitude + log F0
+            self.harm_head = nn.Linear(hidden, n_fft // 2 + 2)
+            # Starts faint (magnitude 1, ~30 dB under voiced peaks of unit-RMS speech) but not
+            # far below in log units: Adam moves a log-amplitude about lr per step.
+            nn.init.zeros_(self.harm_head.weight)
+            nn.init.zeros_(self.harm_head.bias)
+            self.sample_rate, self.fmin, self.fmax = sample_rate, fmin, fmax
 
     def forward(self, latent: Tensor) -> Tensor:
+        return self.render(latent)["wav"]
+
+    def render(self, latent: Tensor, f0: Tensor | None = None) -> dict[str, Tensor]:
+        """Latent (B, dim, F) -> {"wav": (B, 1, F * hop)} plus, when harmonic, the predicted
+        ``log_f0`` (B, F * up + 1) per STFT frame. ``f0`` (Hz, same frames) replaces the predicted
+        F0 in the synthesis (teacher forcing in training)."""
         h = self.upsample(self.proj_in(latent))
         h = self.blocks(self.norm_in(h.transpose(1, 2)).transpose(1, 2))
         h = F.pad(h, (0, 1), mode="replicate")  # F*up + 1 frames -> exactly F*hop samples
-        log_mag, phase = self.head(self.norm(h.transpose(1, 2))).transpose(1, 2).chunk(2, dim=1)
-        mag = torch.exp(log_mag.clamp(max=6.0))
-        spec = torch.polar(mag, phase)
+        h = self.norm(h.transpose(1, 2))
+        log_mag, phase = self.head(h).transpose(1, 2).chunk(2, dim=1)
+        spec = torch.polar(torch.exp(log_mag.clamp(max=6.0)), phase)
+        out: dict[str, Tensor] = {}
+        if self.harmonic:
+            hh = self.harm_head(h).transpose(1, 2)
+            log_amp, raw = hh[:, :-1], hh[:, -1]
+            lo, hi = math.log(self.fmin), math.log(self.fmax)
+            out["log_f0"] = lo + (hi - lo) * torch.sigmoid(raw)
+            f0_syn = out["log_f0"].detach().exp() if f0 is None else f0
+            spec = spec + harmonic_spectrum(
+                torch.exp(log_amp.clamp(max=6.0)), f0_syn, self.n_fft, self.stft_hop,
+                self.sample_rate,
+            )  # fmt: skip
         length = latent.shape[-1] * self.hop_length
         wav = torch.istft(spec, self.n_fft, self.stft_hop, window=self.window, length=length)
-        return wav.unsqueeze(1)
+        out["wav"] = wav.unsqueeze(1)
+        return out
+
+
+def harmonic_spectrum(amp: Tensor, f0: Tensor, n_fft: int, hop: int, sample_rate: int) -> Tensor:
+    """The STFT (Hann window, ``center=True``) of a harmonic signal: amp (B, K, N) per bin, f0
+    (B, N) in Hz per frame -> complex (B, K, N).
+
+    Each bin takes the nearest harmonic h of f0: magnitude amp x the Hann main lobe at the bin's
+    distance from h * f0, phase h x the running fundamental phase minus pi x bin (the phase
+    torch.stft gives a cosine). Frames then overlap-add into continuous partials, which a
+    regression loss alone does not teach a decoder that predicts each bin's phase freely."""
+    k = torch.arange(amp.shape[1], device=amp.device, dtype=amp.dtype)[None, :, None]
+    f0 = f0.detach().clamp(min=1.0)[:, None, :]
+    bin_hz = sample_rate / n_fft
+    h = torch.round(k * bin_hz / f0).clamp(min=1)
+    x = (k * bin_hz - h * f0) / bin_hz  # distance in bins
+    near1 = (x.abs() - 1).abs() < 1e-4
+    lobe = torch.where(
+        near1, torch.full_like(x, 0.5), torch.sinc(x) / (1 - x.pow(2) + near1.float())
+    )
+    lobe = lobe * (x.abs() < 2) * (h * f0 < sample_rate / 2)
+    step = 2 * math.pi * hop / sample_rate * 0.5 * (f0[..., 1:] + f0[..., :-1])
+    phi = torch.remainder(F.pad(step.cumsum(-1), (1, 0)), 2 * math.pi)  # fundamental at frame t
+    phase = h * phi - math.pi * k
+    return torch.polar(amp * lobe.clamp(min=0), phase)

@@ -159,11 +159,7 @@ class ResidualVectorQuantizer(nn.Module):
         commitment loss). In training with dropout choices, n is drawn from them per batch."""
         n = self._n_q(n_q)
         if self.training and self.dropout_choices and n_q is None:
-            n = random.choice(self.dropout_choices)
-            if _distributed():  # every rank must quantize (and all-reduce) the same depth
-                t = torch.tensor([n], device=z.device)
-                dist.broadcast(t, 0)
-                n = int(t.item())
+            n = self._draw_depth(z)
         b, f, d = z.shape
         residual = z.reshape(b * f, d)
         out = torch.zeros_like(residual)
@@ -178,6 +174,15 @@ class ResidualVectorQuantizer(nn.Module):
             codes.append(idx.view(b, f))
         loss = torch.stack(commit).mean() if commit else z.new_zeros(())
         return out.view(b, f, d), torch.stack(codes, dim=1), loss
+
+    def _draw_depth(self, like: Tensor) -> int:
+        """A depth from the dropout choices, the same on every rank (all-reduce needs it)."""
+        n = random.choice(self.dropout_choices)
+        if _distributed():
+            t = torch.tensor([n], device=like.device)
+            dist.broadcast(t, 0)
+            n = int(t.item())
+        return n
 
     @torch.no_grad()
     def encode(self, z: Tensor, n_q: int | None = None) -> Tensor:
