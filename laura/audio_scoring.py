@@ -68,7 +68,7 @@ def score_audio(decode_dir: str | Path, data_dir: str | Path, task: str,
     from laura.data.kaldi import read_table
     from laura.data.prepare import load_records
     from laura.metrics.audio import pesq_wb, stoi
-    from laura.metrics.wer import score_pairs
+    from laura.metrics.wer import score_by_lang, score_pairs
 
     dec = Path(decode_dir)
     outputs = read_table(dec / "wav.scp")
@@ -143,19 +143,15 @@ def score_audio(decode_dir: str | Path, data_dir: str | Path, task: str,
             path, start, end = _target(records[u], task)
             if start is None and end is None:
                 refs_wavs[u] = path
-        by_lang: dict[str, Any] = {}
-        for lang in sorted({records[u].get("lang") or "auto" for u in ids}):
-            sel = [u for u in ids if (records[u].get("lang") or "auto") == lang and refs_text[u]]
-            if sel:
-                r = score_pairs({u: refs_text[u] for u in sel}, {u: hyps.get(u, "") for u in sel}, lang=lang)  # fmt: skip
-                by_lang[lang] = {"metric": r["metric"], "rate": r["rate"], "n_utts": len(sel)}
+        langs = {u: records[u].get("lang") or "auto" for u in ids}
+        by_lang: dict[str, Any] = {
+            lang: {"metric": r["metric"], "rate": r["rate"], "n_utts": r["n_utts"]}
+            for lang, r in score_by_lang(refs_text, hyps, langs).items()
+        }
         if len(refs_wavs) == len(ids):  # the same recogniser on the references: its ceiling
             ref_hyps = asr_transcripts(asr_exp, refs_wavs, records, dec / "asr_reference")
-            for lang, row in by_lang.items():
-                sel = [
-                    u for u in ids if (records[u].get("lang") or "auto") == lang and refs_text[u]
-                ]
-                row["rate_reference"] = score_pairs({u: refs_text[u] for u in sel}, {u: ref_hyps.get(u, "") for u in sel}, lang=lang)["rate"]  # fmt: skip
+            for lang, r in score_by_lang(refs_text, ref_hyps, langs).items():
+                by_lang[lang]["rate_reference"] = r["rate"]
         result["asr"] = {"exp": str(asr_exp), "by_lang": by_lang}
     result["per_utt"] = per
     return result

@@ -149,19 +149,16 @@ def _asr_rates(asr_exp: str | Path, wavs: dict[str, dict[str, str]],
                records: list[dict[str, Any]], work: Path) -> dict[str, dict[str, float]]:  # fmt: skip
     """{system: {"<lang> <WER|CER>": rate}} of each system's wavs transcribed by laura's ASR."""
     from laura.audio_scoring import asr_transcripts
-    from laura.metrics.wer import score_pairs
+    from laura.metrics.wer import score_by_lang
 
     by_id = {r["id"]: r for r in records}
+    langs = {u: r.get("lang") or "auto" for u, r in by_id.items()}
     rates: dict[str, dict[str, float]] = {}
     for name, paths in wavs.items():
         hyps = asr_transcripts(asr_exp, paths, by_id, work / "decode" / name)
-        rates[name] = {}
-        for lang in sorted({by_id[u].get("lang") or "auto" for u in paths}):
-            sel = {u: by_id[u]["text"] for u in paths
-                   if (by_id[u].get("lang") or "auto") == lang and by_id[u].get("text")}  # fmt: skip
-            if sel:
-                r = score_pairs(sel, {u: hyps.get(u, "") for u in sel}, lang=lang)
-                rates[name][f"{lang} {r['metric'].upper()}"] = r["rate"]
+        refs = {u: by_id[u].get("text") or "" for u in paths}
+        rates[name] = {f"{lang} {r['metric'].upper()}": r["rate"]
+                       for lang, r in score_by_lang(refs, hyps, langs).items()}  # fmt: skip
     return rates
 
 

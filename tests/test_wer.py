@@ -127,3 +127,16 @@ def test_cli_inf_rate_and_bad_input(tmp_path: Path, capsys: pytest.CaptureFixtur
     hyp.write_text("u1 a\n\nu2 b\n")
     assert main(["--ref", str(ref), "--hyp", str(hyp)]) == 2
     assert f"{hyp}:2: blank line" in capsys.readouterr().err
+
+
+def test_score_by_lang_splits_languages_and_skips_empty_references() -> None:
+    from laura.metrics.wer import score_by_lang
+
+    refs = {"a": "the cat sat", "b": "你好吗", "c": "", "d": "a dog"}
+    hyps = {"a": "the cat sat", "b": "你好", "d": "the dog"}
+    langs = {"a": "en", "b": "zh", "c": "en", "d": "en"}
+    res = score_by_lang(refs, hyps, langs)
+    assert set(res) == {"en", "zh"}
+    assert res["en"]["n_utts"] == 2 and res["en"]["metric"] == "wer"
+    assert res["en"]["rate"] == pytest.approx(1 / 5)
+    assert res["zh"]["metric"] == "cer" and res["zh"]["rate"] == pytest.approx(1 / 3)

@@ -162,6 +162,18 @@ def score_pairs(
     return result
 
 
+def score_by_lang(refs: Mapping[str, str], hyps: Mapping[str, str],
+                  langs: Mapping[str, str]) -> dict[str, dict]:  # fmt: skip
+    """``score_pairs`` per language (``langs``: utterance -> language, e.g. "auto" when
+    unknown) over the utterances of ``refs`` with a non-empty reference text."""
+    out = {}
+    for lang in sorted({langs[u] for u in refs}):
+        sel = {u: t for u, t in refs.items() if t and langs[u] == lang}
+        if sel:
+            out[lang] = score_pairs(sel, {u: hyps.get(u, "") for u in sel}, lang=lang)
+    return out
+
+
 def _pct(x: float) -> str:
     return "inf" if math.isinf(x) else f"{100 * x:.2f}%"
 

@@ -167,18 +167,14 @@ class Codec(nn.Module):
         wav, scale = self.normalize(self._check_wav(wav))
         if freeze_encoder:
             with torch.no_grad():
-                training = self.quantizer.training
-                n = self.quantizer._n_q(n_q)
-                if training and self.quantizer.dropout_choices and n_q is None:
-                    n = self.quantizer._draw_depth(wav)
-                self.quantizer.eval()
-                q, codes, commit = self.quantizer(self.latent(wav), n)
-                self.quantizer.train(training)
+                z = self.latent(wav)
+                codes = self.quantizer.encode(z, self.quantizer.depth(n_q, z))
+                q, commit = self.embed(codes), z.new_zeros(())
         else:
             q, codes, commit = self.quantizer(self.latent(wav), n_q)
         out = {"input": wav, "codes": codes, "commit_loss": commit,
                "scale": scale if scale is not None else torch.ones_like(wav[:, :1])}  # fmt: skip
-        if getattr(self.decoder, "harmonic", False):
+        if self.cfg.harmonic:
             r = self.decoder.render(q.transpose(1, 2), f0)
             out["recon"], out["log_f0"] = r["wav"].squeeze(1)[:, : wav.shape[-1]], r["log_f0"]
         else:

@@ -157,9 +157,7 @@ class ResidualVectorQuantizer(nn.Module):
     def forward(self, z: Tensor, n_q: int | None = None) -> tuple[Tensor, Tensor, Tensor]:
         """z (B, F, D) -> (quantized (B, F, D) with straight-through gradients, codes (B, n, F),
         commitment loss). In training with dropout choices, n is drawn from them per batch."""
-        n = self._n_q(n_q)
-        if self.training and self.dropout_choices and n_q is None:
-            n = self._draw_depth(z)
+        n = self.depth(n_q, z)
         b, f, d = z.shape
         residual = z.reshape(b * f, d)
         out = torch.zeros_like(residual)
@@ -175,8 +173,11 @@ class ResidualVectorQuantizer(nn.Module):
         loss = torch.stack(commit).mean() if commit else z.new_zeros(())
         return out.view(b, f, d), torch.stack(codes, dim=1), loss
 
-    def _draw_depth(self, like: Tensor) -> int:
-        """A depth from the dropout choices, the same on every rank (all-reduce needs it)."""
+    def depth(self, n_q: int | None, like: Tensor) -> int:
+        """How many codebooks a pass uses: ``n_q``, else in training with dropout choices one of
+        them, the same on every rank (all-reduce needs it), else all."""
+        if not (self.training and self.dropout_choices and n_q is None):
+            return self._n_q(n_q)
         n = random.choice(self.dropout_choices)
         if _distributed():
             t = torch.tensor([n], device=like.device)
