@@ -27,7 +27,7 @@ test: setup lint
 test-fast: setup
 	$(BIN)/pytest -q -m "not slow" $(PYTEST_ARGS)
 
-# RETRAIN_CODEC=1 retrains the mini codec (plain then harmonic: about 1.5 hours on 2 cores)
+# RETRAIN_CODEC=1 retrains the mini codec (plain, harmonic, explicit F0: about 2 hours on 2 cores)
 # before scoring it.
 RETRAIN_CODEC ?= 0
 

@@ -367,8 +367,12 @@ def train_codec(cfg: Any, callbacks: list[Any] | None = None) -> Path:
         except RuntimeError as e:  # shapes differ
             raise ValueError(f"init_from {cfg.init_from}: does not match the codec config "
                              f"({str(e).splitlines()[1].strip()} ...)") from e  # fmt: skip
-        new = ("decoder.harm_head.", "encoder.pitch_in.")  # a plain codec -> a harmonic one
+        # plain -> harmonic -> explicit-F0 harmonic: new heads start at their init, the F0
+        # estimator of a harmonic codec is dropped by an explicit-F0 one
+        new = ("decoder.harm_head.", "encoder.pitch_in.", "decoder.gain_head.")
         missing = [k for k in missing if not k.startswith(new)]
+        if cfg.codec.explicit_f0:
+            unexpected = [k for k in unexpected if not k.startswith("decoder.harm_head.")]
         if missing or unexpected:
             raise ValueError(f"init_from {cfg.init_from}: does not match the codec config "
                              f"(missing {missing[:5]}, unexpected {unexpected[:5]})")  # fmt: skip

@@ -75,3 +75,54 @@ def test_harmonic_codec_config_is_checked_and_returns_f0() -> None:
     out = codec(torch.randn(2, SR) * 0.1, f0=torch.full((2, 101), 150.0))
     assert out["recon"].shape == (2, SR) and out["log_f0"].shape == (2, 101)
     assert ((out["log_f0"] > math.log(50)) & (out["log_f0"] < math.log(600))).all()
+
+
+def _explicit_codec() -> Codec:
+    cfg = CodecConfig(kind="freq", harmonic=True, explicit_f0=True, hidden=32, encoder_blocks=1,
+                      decoder_blocks=1, n_q=2, codebook_size=8, kmeans_iters=2,
+                      quantizer_dropout=[1, 2])  # fmt: skip
+    return Codec(cfg).eval()
+
+
+def test_explicit_f0_travels_in_the_latent_to_within_a_cent() -> None:
+    with pytest.raises(ValueError, match="explicit_f0: true needs harmonic"):
+        Codec(CodecConfig(kind="freq", explicit_f0=True))
+    codec = _explicit_codec()
+    x, _ = _glide(110.0, 260.0, seconds=1.2)
+    x = torch.cat([x, torch.zeros(SR // 4)])  # a silent tail: unvoiced
+    with torch.no_grad():
+        z = codec.latent(codec.normalize(x[None])[0])
+        log_f0, voiced = codec.decoder.pitch_from_latent(z.transpose(1, 2))
+    n = z.shape[1] * 4
+    padded = torch.nn.functional.pad(codec.normalize(x[None])[0], (0, z.shape[1] * 640 - len(x)))
+    f0_yin, v_yin = yin(padded)
+    assert log_f0.shape == voiced.shape == (1, n + 1)
+    assert torch.equal(voiced[0, :n], v_yin[0, :n])
+    assert voiced[0, 10:100].all() and not voiced[0, -10:].any()
+    cents = 1200 / math.log(2) * (log_f0[0, :n] - f0_yin[0, :n].log()).abs()[v_yin[0, :n]]
+    assert cents.max() < 1.0, cents.max()
+
+
+def test_explicit_f0_decoder_renders_partials_at_the_latent_pitch() -> None:
+    """A latent that says 'voiced, 200 Hz' gives peaks at 200 Hz multiples; 'unvoiced' does not."""
+    codec = _explicit_codec()
+    dec = codec.decoder
+    with torch.no_grad():
+        z = torch.zeros(1, 128, 25)
+        z[:, :4] = dec.f0_scale * math.log(200 / 150)
+        voiced_z, unvoiced_z = z.clone(), z.clone()
+        voiced_z[:, 4:8], unvoiced_z[:, 4:8] = dec.f0_scale / 3, -dec.f0_scale / 3
+        spectra = []
+        for lat in (voiced_z, unvoiced_z):
+            out = dec.render(lat)
+            wav = out["wav"][0, 0, 2000:-2000]
+            spectra.append(torch.fft.rfft(wav * torch.hann_window(len(wav))).abs())
+        assert torch.allclose(out["log_f0"], torch.full_like(out["log_f0"], math.log(200)))
+    hz = torch.fft.rfftfreq(SR - 4000, 1 / SR)
+    at = lambda s, f: s[(hz - f).abs().argmin()]  # noqa: E731
+    peaks = torch.stack([at(spectra[0], 200.0 * h) for h in range(1, 6)])
+    gaps = torch.stack([at(spectra[0], 200.0 * h + 100) for h in range(1, 6)])
+    assert (peaks > 10 * gaps).all(), (peaks, gaps)
+    flat = torch.stack([at(spectra[1], 200.0 * h) / at(spectra[1], 200.0 * h + 100)
+                        for h in range(1, 6)])  # fmt: skip
+    assert flat.median() < 3

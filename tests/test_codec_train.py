@@ -161,3 +161,21 @@ def test_init_from_a_different_architecture_is_refused(trained, tiny_asr_dir, tm
                "codec.hidden=48")  # fmt: skip
     with pytest.raises(ValueError, match="does not match the codec config"):
         train(cfg)
+
+
+def test_explicit_f0_codec_starts_from_a_harmonic_one(tiny_asr_dir, tmp_path) -> None:
+    """harmonic -> explicit_f0: the F0 estimator is dropped, the harmonic-plus-noise head starts
+    at its init, everything else is loaded; no F0 loss (the F0 is YIN itself)."""
+    from laura.config import from_container, to_container
+    from laura.nn.codec import Codec, load_codec, save_codec
+
+    cfg = _cfg(tiny_asr_dir, tmp_path / "hnm", 2, 0.0, "codec.harmonic=true")
+    source = Codec(from_container(to_container(cfg)).codec)
+    save_codec(source, tmp_path / "harmonic")
+    cfg = _cfg(tiny_asr_dir, tmp_path / "hnm", 2, 0.0, f"init_from={tmp_path / 'harmonic'}",
+               "codec.harmonic=true", "codec.explicit_f0=true", "optim.lr=1e-12")  # fmt: skip
+    train(cfg)
+    tuned = load_codec(tmp_path / "hnm" / "codec")
+    assert tuned.cfg.explicit_f0 and not hasattr(tuned.decoder, "harm_head")
+    assert torch.allclose(tuned.encoder.proj_in.weight, source.encoder.proj_in.weight, atol=1e-6)
+    assert not any(r.get("train/f0_l1") for r in metrics_rows(tmp_path / "hnm"))

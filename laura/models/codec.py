@@ -84,7 +84,7 @@ class CodecModule(L.LightningModule):
         scheds = self.lr_schedulers()
         scheds = scheds if isinstance(scheds, list) else [scheds]
         f0 = voiced = None
-        if self.cfg.codec.harmonic:
+        if self.cfg.codec.harmonic and not self.cfg.codec.explicit_f0:  # explicit: F0 is YIN
             f0, voiced = self._f0_targets(batch["wav"])
         out = self.codec(batch["wav"], freeze_encoder=self.cfg.freeze_encoder, f0=f0)
         x, y = out["input"], out["recon"]

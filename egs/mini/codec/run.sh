@@ -6,11 +6,13 @@
 #   stage 2: train the codec (recipes/codec-mini.yaml)            -> exp/codec/codec
 #            then (--harmonic true) fine-tune it as a harmonic codec: the encoder also reads
 #            YIN pitch, the decoder adds partials at its F0       -> exp/codec_harmonic/codec
+#            then (--explicit-f0 true) with YIN's F0 carried in the latent itself and voiced
+#            frames rendered as partials below 2.5 kHz           -> exp/codec_explicit/codec
 #   stage 3: score reconstructions on the test split (held-out voices) at 1, 8, 32 quantizers
 #   stage 4: ship: copy the trained codec to shipped/mini_codec (fp16 weights, inference state)
 #
 # Usage: ./run.sh [--stage N] [--stop-stage N] [--steps N] [--harmonic true|false]
-#                 [--harmonic-steps N] [--threads N]
+#                 [--harmonic-steps N] [--explicit-f0 true|false] [--explicit-steps N] [--threads N]
 # `make demo` runs only stage 3 on the shipped codec (--codec shipped/mini_codec --stage 3).
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -20,6 +22,8 @@ stop_stage=4
 steps=8000                 # codec training steps (batches of 8 x 1 s)
 harmonic=true              # fine-tune into the harmonic codec (what shipped/mini_codec is)
 harmonic_steps=8000        # its steps
+explicit_f0=true           # then the explicit-F0 harmonic codec (what shipped/mini_codec is)
+explicit_steps=9000        # its steps
 threads=2                  # torch threads for training
 data=../lauragpt/data/mini # the mini corpus (speech of all voices)
 codec=                     # the codec scored in stage 3 (default: the one stage 2 trains)
@@ -30,7 +34,9 @@ eval_utts=60               # test utterances scored (spread over the held-out vo
 ROOT=$(cd ../../.. && pwd)
 export PYTHONUNBUFFERED=1
 log() { echo -e "\n[$(date +%H:%M:%S)] $*"; }
-if [ "$harmonic" = true ]; then trained=exp/codec_harmonic; else trained=exp/codec; fi
+trained=exp/codec
+[ "$harmonic" = true ] && trained=exp/codec_harmonic
+[ "$harmonic" = true ] && [ "$explicit_f0" = true ] && trained=exp/codec_explicit
 [ -n "$codec" ] || codec=$trained/codec
 
 if [ $stage -le 1 ] && [ $stop_stage -ge 1 ]; then
@@ -52,6 +58,14 @@ if [ $stage -le 2 ] && [ $stop_stage -ge 2 ]; then
       init_from=exp/codec/codec codec.harmonic=true optim.lr=5e-4 \
       data.train=[$data/asr/train] data.valid=[$data/asr/dev] trainer.max_steps=$harmonic_steps
   fi
+  if [ "$harmonic" = true ] && [ "$explicit_f0" = true ]; then
+    # Depths 16 and 32 only: fewer quantizers carry F0 too coarsely for partials (RESULTS.md).
+    log "stage 2: explicit-F0 fine-tune ($explicit_steps steps from exp/codec_harmonic/codec)"
+    OMP_NUM_THREADS=$threads laura train -c $ROOT/recipes/codec-mini.yaml exp_dir=exp/codec_explicit \
+      init_from=exp/codec_harmonic/codec codec.harmonic=true codec.explicit_f0=true optim.lr=5e-4 \
+      "codec.quantizer_dropout=[16,32]" \
+      data.train=[$data/asr/train] data.valid=[$data/asr/dev] trainer.max_steps=$explicit_steps
+  fi
 fi
 
 if [ $stage -le 3 ] && [ $stop_stage -ge 3 ]; then
@@ -63,7 +77,8 @@ fi
 
 if [ $stage -le 4 ] && [ $stop_stage -ge 4 ]; then
   log "stage 4: ship $trained/codec -> shipped/mini_codec"
-  TRAINED=$trained STEPS=$steps HSTEPS=$harmonic_steps HARMONIC=$harmonic python - <<'PY'
+  TRAINED=$trained STEPS=$steps HSTEPS=$harmonic_steps HARMONIC=$harmonic EXPLICIT=$explicit_f0 \
+    ESTEPS=$explicit_steps python - <<'PY'
 import json, os, yaml
 from laura.nn.codec import load_codec, save_codec
 t = os.environ["TRAINED"]
@@ -71,7 +86,8 @@ c = load_codec(f"{t}/codec")
 meta = json.load(open(f"{t}/codec/codec.json"))
 extra = {k: v for k, v in meta.items() if k not in ("config", "inference_only")}
 extra["command"] = (f"cd egs/mini/codec && ./run.sh --stage 2 --stop-stage 2 --steps {os.environ['STEPS']}"
-                    f" --harmonic {os.environ['HARMONIC']} --harmonic-steps {os.environ['HSTEPS']}")
+                    f" --harmonic {os.environ['HARMONIC']} --harmonic-steps {os.environ['HSTEPS']}"
+                    f" --explicit-f0 {os.environ['EXPLICIT']} --explicit-steps {os.environ['ESTEPS']}")
 extra["train_config"] = yaml.safe_load(open(f"{t}/config.yaml"))
 save_codec(c, "shipped/mini_codec", extra, inference_only=True)
 PY

@@ -57,6 +57,11 @@ class CodecConfig:
     # Harmonic codec (kind=freq): the encoder reads YIN pitch, the decoder adds partials at its
     # predicted F0 with a running phase (laura/nn/codec/freq.py)
     harmonic: bool = False
+    # ... with F0 and voicing in the first 8 latent channels (scaled by f0_scale) instead of
+    # estimated by the decoder; voiced frames are partials only below harmonic_max_hz
+    explicit_f0: bool = False
+    f0_scale: float = 10.0
+    harmonic_max_hz: float = 2500.0
 
     @property
     def hop_length(self) -> int:
@@ -71,6 +76,8 @@ class CodecConfig:
             raise ValueError(f"codec kind {self.kind!r} is not one of {KINDS}")
         if self.harmonic and self.kind != "freq":
             raise ValueError("codec harmonic: true needs kind: freq")
+        if self.explicit_f0 and not self.harmonic:
+            raise ValueError("codec explicit_f0: true needs harmonic: true")
         if self.kind == "freq" and self.n_fft < self.stft_hop:
             raise ValueError(f"codec n_fft {self.n_fft} is smaller than stft_hop {self.stft_hop}")
 
@@ -87,10 +94,11 @@ class Codec(nn.Module):
             self.decoder: nn.Module = SEANetDecoder(list(cfg.ratios), **kw)
         else:
             kw = dict(dim=cfg.latent_dim, hidden=cfg.hidden, n_fft=cfg.n_fft, stft_hop=cfg.stft_hop)
-            self.encoder = FreqEncoder(n_blocks=cfg.encoder_blocks, pitch=cfg.harmonic,
-                                       sample_rate=cfg.sample_rate, **kw)  # fmt: skip
+            kw.update(sample_rate=cfg.sample_rate, explicit_f0=cfg.explicit_f0,
+                      f0_scale=cfg.f0_scale)  # fmt: skip
+            self.encoder = FreqEncoder(n_blocks=cfg.encoder_blocks, pitch=cfg.harmonic, **kw)
             self.decoder = FreqDecoder(n_blocks=cfg.decoder_blocks, harmonic=cfg.harmonic,
-                                       sample_rate=cfg.sample_rate, **kw)  # fmt: skip
+                                       harmonic_max_hz=cfg.harmonic_max_hz, **kw)  # fmt: skip
         self.quantizer = ResidualVectorQuantizer(
             cfg.latent_dim, cfg.n_q, cfg.codebook_size, cfg.ema_decay, cfg.kmeans_init,
             cfg.kmeans_iters, cfg.dead_code_threshold, cfg.quantizer_dropout,

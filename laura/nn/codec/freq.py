@@ -40,14 +40,23 @@ class FreqEncoder(nn.Module):
 
     ``pitch``: the encoder also reads YIN's F0 and voicing per STFT frame, so that the tokens
     carry pitch precisely enough for the harmonic decoder (parametric codecs such as Codec2 and
-    LPCNet's transmit pitch explicitly; learnt from the spectrum alone it stayed ~1 semitone off)."""
+    LPCNet's transmit pitch explicitly; learnt from the spectrum alone it stayed ~1 semitone off).
+
+    ``explicit_f0``: the first ``2 * down`` latent channels are YIN itself, quantised with the rest:
+    ``f0_scale * log(F0 / 150)`` (0 when unvoiced) and ``f0_scale / 3 * (+1 voiced, -1 not)`` per
+    STFT frame. Learnt pitch stayed 40-70 cents off even with YIN as input, and a partial h x F0
+    misses by h times that; the quantiser keeps these channels to a few cents (``f0_scale``)."""
 
     def __init__(self, dim: int = 128, hidden: int = 256, n_blocks: int = 4, n_fft: int = 640,
                  stft_hop: int = 160, down: int = 4, pitch: bool = False,
-                 sample_rate: int = 16000) -> None:  # fmt: skip
+                 sample_rate: int = 16000, explicit_f0: bool = False,
+                 f0_scale: float = 10.0) -> None:  # fmt: skip
         super().__init__()
         self.n_fft, self.stft_hop, self.down = n_fft, stft_hop, down
         self.pitch, self.sample_rate = pitch, sample_rate
+        self.explicit_f0, self.f0_scale = explicit_f0, f0_scale
+        if explicit_f0 and (not pitch or dim <= 2 * down):
+            raise ValueError("explicit_f0 needs pitch input and more than 2 * down latent channels")
         if pitch:  # YIN log F0 and voicing as two more input channels, added after proj_in
             self.pitch_in = nn.Conv1d(2, hidden, 7, padding=3)
             nn.init.zeros_(self.pitch_in.weight)
@@ -72,10 +81,18 @@ class FreqEncoder(nn.Module):
         if self.pitch:
             f0, voiced = yin(x, self.sample_rate, self.stft_hop)
             v = voiced[:, : h.shape[-1]].to(h.dtype)
-            h = h + self.pitch_in(torch.stack([torch.log(f0[:, : h.shape[-1]] / 150) * v, v], 1))
+            log_f0 = torch.log(f0[:, : h.shape[-1]] / 150) * v
+            h = h + self.pitch_in(torch.stack([log_f0, v], 1))
         h = self.blocks(self.norm_in(h.transpose(1, 2)).transpose(1, 2))
         h = self.norm(h.transpose(1, 2)).transpose(1, 2)
-        return self.proj_out(h)
+        z = self.proj_out(h)
+        if self.explicit_f0:  # STFT frame 4t + j -> channels j (log F0), 4 + j (voicing) at t
+            sub = lambda a: a.reshape(a.shape[0], frames, self.down).transpose(1, 2)  # noqa: E731
+            pitch_ch = torch.cat(
+                [sub(log_f0) * self.f0_scale, sub(2 * v - 1) * self.f0_scale / 3], 1
+            )
+            z = torch.cat([pitch_ch.to(z.dtype), z[:, pitch_ch.shape[1] :]], 1)
+        return z
 
 
 class FreqDecoder(nn.Module):
@@ -83,8 +100,11 @@ class FreqDecoder(nn.Module):
 
     def __init__(self, dim: int = 128, hidden: int = 256, n_blocks: int = 6, n_fft: int = 640,
                  stft_hop: int = 160, up: int = 4, harmonic: bool = False,
-                 sample_rate: int = 16000, fmin: float = 50.0, fmax: float = 600.0) -> None:  # fmt: skip
+                 sample_rate: int = 16000, fmin: float = 50.0, fmax: float = 600.0,
+                 explicit_f0: bool = False, f0_scale: float = 10.0,
+                 harmonic_max_hz: float = 2500.0) -> None:  # fmt: skip
         super().__init__()
+        self.explicit_f0, self.f0_scale = explicit_f0, f0_scale
         self.n_fft, self.stft_hop, self.up = n_fft, stft_hop, up
         self.hop_length = stft_hop * up
         self.register_buffer("window", torch.hann_window(n_fft), persistent=False)
@@ -97,21 +117,33 @@ class FreqDecoder(nn.Module):
         self.norm = nn.LayerNorm(hidden)
         self.head = nn.Linear(hidden, 2 * (n_fft // 2 + 1))
         self.harmonic = harmonic
-        if harmonic:  # per-bin harmonic amplitude + log F0
+        self.sample_rate, self.fmin, self.fmax = sample_rate, fmin, fmax
+        if harmonic and explicit_f0:
+            # Voiced frames below harmonic_max_hz are partials only, on the magnitude head's
+            # envelope times a per-bin gain (1.5 at init: the smooth envelope spreads a partial's
+            # energy over the bins between partials). Fixed, not learnt: the regression losses
+            # score a smeared spectrum better than slightly misplaced partials, PESQ the reverse
+            # (egs/mini/codec/RESULTS.md).
+            self.gain_head = nn.Linear(hidden, n_fft // 2 + 1)
+            nn.init.zeros_(self.gain_head.weight)
+            nn.init.constant_(self.gain_head.bias, math.log(1.5))
+            band = torch.arange(n_fft // 2 + 1) * sample_rate / n_fft < harmonic_max_hz
+            self.register_buffer("band", band.float()[None, :, None], persistent=False)
+        elif harmonic:  # per-bin harmonic amplitude + log F0
             self.harm_head = nn.Linear(hidden, n_fft // 2 + 2)
             # Starts faint (magnitude 1, ~30 dB under voiced peaks of unit-RMS speech) but not
             # far below in log units: Adam moves a log-amplitude about lr per step.
             nn.init.zeros_(self.harm_head.weight)
             nn.init.zeros_(self.harm_head.bias)
-            self.sample_rate, self.fmin, self.fmax = sample_rate, fmin, fmax
 
     def forward(self, latent: Tensor) -> Tensor:
         return self.render(latent)["wav"]
 
     def render(self, latent: Tensor, f0: Tensor | None = None) -> dict[str, Tensor]:
-        """Latent (B, dim, F) -> {"wav": (B, 1, F * hop)} plus, when harmonic, the predicted
-        ``log_f0`` (B, F * up + 1) per STFT frame. ``f0`` (Hz, same frames) replaces the predicted
-        F0 in the synthesis (teacher forcing in training)."""
+        """Latent (B, dim, F) -> {"wav": (B, 1, F * hop)} plus, when harmonic, ``log_f0``
+        (B, F * up + 1) per STFT frame: predicted, or with ``explicit_f0`` read from the latent
+        (then also ``voiced``). ``f0`` (Hz, same frames) replaces a predicted F0 in the synthesis
+        (teacher forcing in training); explicit F0 ignores it."""
         h = self.upsample(self.proj_in(latent))
         h = self.blocks(self.norm_in(h.transpose(1, 2)).transpose(1, 2))
         h = F.pad(h, (0, 1), mode="replicate")  # F*up + 1 frames -> exactly F*hop samples
@@ -119,7 +151,16 @@ class FreqDecoder(nn.Module):
         log_mag, phase = self.head(h).transpose(1, 2).chunk(2, dim=1)
         spec = torch.polar(torch.exp(log_mag.clamp(max=6.0)), phase)
         out: dict[str, Tensor] = {}
-        if self.harmonic:
+        if self.harmonic and self.explicit_f0:
+            log_f0, voiced = self.pitch_from_latent(latent)
+            log_gain = self.gain_head(h).transpose(1, 2)
+            harm = voiced[:, None].to(latent.dtype) * self.band  # (B, K, N): partials here
+            harm_amp = spec.abs() * torch.exp(log_gain.clamp(max=3.0)) * harm
+            spec = spec * (1 - harm) + harmonic_spectrum(
+                harm_amp, log_f0.exp(), self.n_fft, self.stft_hop, self.sample_rate
+            )  # fmt: skip
+            out["log_f0"], out["voiced"] = log_f0, voiced
+        elif self.harmonic:
             hh = self.harm_head(h).transpose(1, 2)
             log_amp, raw = hh[:, :-1], hh[:, -1]
             lo, hi = math.log(self.fmin), math.log(self.fmax)
@@ -133,6 +174,15 @@ class FreqDecoder(nn.Module):
         wav = torch.istft(spec, self.n_fft, self.stft_hop, window=self.window, length=length)
         out["wav"] = wav.unsqueeze(1)
         return out
+
+    def pitch_from_latent(self, latent: Tensor) -> tuple[Tensor, Tensor]:
+        """The explicit pitch channels of a latent (B, dim, F) -> (log F0 (B, F * up + 1) clamped
+        to [fmin, fmax], voiced (B, F * up + 1) bool), one value per STFT frame (FreqEncoder)."""
+        b, n = latent.shape[0], latent.shape[-1] * self.up
+        frames = lambda c: F.pad(c.transpose(1, 2).reshape(b, 1, n), (0, 1), mode="replicate")[:, 0]  # noqa: E731
+        log_f0 = frames(latent[:, : self.up]) / self.f0_scale + math.log(150.0)
+        voiced = frames(latent[:, self.up : 2 * self.up]) > 0
+        return log_f0.clamp(math.log(self.fmin), math.log(self.fmax)), voiced
 
 
 def harmonic_spectrum(amp: Tensor, f0: Tensor, n_fft: int, hop: int, sample_rate: int) -> Tensor:
