@@ -49,7 +49,7 @@ import soundfile as sf
 from tqdm import tqdm
 
 from laura.data.corpora import register_corpus
-from laura.data.corpora.common import SAMPLE_RATE, Utt, require, to_wav16k
+from laura.data.corpora.common import SAMPLE_RATE, Utt, convert_report, require
 from laura.data.corpora.librispeech import clean_text, report_skipped, write_split_clean
 from laura.data.errors import DataError
 
@@ -218,16 +218,6 @@ def is_16k_mono(path: Path) -> bool:
     return info.samplerate == SAMPLE_RATE and info.channels == 1
 
 
-def _convert_one(job: tuple[str, str, float | None, float | None]) -> str | None:
-    try:
-        dst = to_wav16k(*job)
-        if sf.info(str(dst)).frames == 0:
-            return f"{job[0]}: decodes to no samples"
-    except (DataError, ValueError, RuntimeError, OSError) as err:  # a bad file must not stop all
-        return f"{job[0]}: {err}"
-    return None
-
-
 def convert_skip_bad(
     jobs: Sequence[tuple[str | Path, str | Path, float | None, float | None]],
     num_workers: int = 2,
@@ -236,21 +226,8 @@ def convert_skip_bad(
     """Like ``common.convert_all`` (16 kHz mono PCM, skipped when done) but a file that cannot
     be decoded is logged and returned (``{src: dst}``) instead of aborting the whole run."""
     todo = [(str(s), str(d), a, b) for s, d, a, b in jobs]
-    if num_workers <= 1 or len(todo) < 8:
-        results = [_convert_one(j) for j in tqdm(todo, desc=desc, leave=False)]
-    else:
-        with ProcessPoolExecutor(num_workers) as pool:
-            results = list(
-                tqdm(
-                    pool.map(_convert_one, todo, chunksize=16),
-                    total=len(todo),
-                    desc=desc,
-                    leave=False,
-                )
-            )
-    failed: dict[str, str] = {}
-    for job, err in zip(todo, results):
-        if err is not None:
-            log.warning("%s", err)
-            failed[job[0]] = job[1]
-    return failed
+    errors = convert_report(todo, num_workers, desc)
+    for err in errors.values():
+        log.warning("%s", err)
+    dst = {s: d for s, d, _, _ in todo}
+    return {src: dst[src] for src in errors}

@@ -105,8 +105,41 @@ def to_wav16k(
     return dst
 
 
-def _convert(job: tuple[str, str, float | None, float | None]) -> str:
-    return str(to_wav16k(*job))
+def _convert_one(job: tuple[str, str, float | None, float | None]) -> str | None:
+    """None when converted, else the error naming the source file (a bad file must not stop
+    the others)."""
+    try:
+        dst = to_wav16k(*job)
+        if sf.info(str(dst)).frames == 0:
+            return f"{job[0]}: decodes to no samples"
+    except (DataError, ValueError, RuntimeError, OSError) as err:
+        return f"{job[0]}: {err}"
+    return None
+
+
+def convert_report(
+    jobs: Iterable[tuple[str | Path, str | Path, float | None, float | None]],
+    num_workers: int = 2,
+    desc: str = "convert",
+) -> dict[str, str]:
+    """Run ``to_wav16k`` over (src, dst, start, end) jobs in parallel, with a progress bar;
+    returns ``{src: error}`` of the files that could not be converted (the rest are written)."""
+    from tqdm import tqdm
+
+    todo = [(str(s), str(d), a, b) for s, d, a, b in jobs]
+    if num_workers <= 1 or len(todo) < 8:
+        results = [_convert_one(j) for j in tqdm(todo, desc=desc, leave=False)]
+    else:
+        with ProcessPoolExecutor(num_workers) as pool:
+            results = list(
+                tqdm(
+                    pool.map(_convert_one, todo, chunksize=16),
+                    total=len(todo),
+                    desc=desc,
+                    leave=False,
+                )
+            )
+    return {job[0]: err for job, err in zip(todo, results) if err is not None}
 
 
 def convert_all(
@@ -114,16 +147,15 @@ def convert_all(
     num_workers: int = 2,
     desc: str = "convert",
 ) -> list[Path]:
-    """Run ``to_wav16k`` over (src, dst, start, end) jobs in parallel, with a progress bar."""
-    from tqdm import tqdm
-
+    """``convert_report`` that fails when any file failed: one DataError listing them all
+    (after converting every file it can, so a rerun redoes only the bad ones)."""
     todo = [(str(s), str(d), a, b) for s, d, a, b in jobs]
-    if num_workers <= 1 or len(todo) < 8:
-        return [Path(_convert(j)) for j in tqdm(todo, desc=desc, leave=False)]
-    with ProcessPoolExecutor(num_workers) as pool:
-        return [
-            Path(p)
-            for p in tqdm(
-                pool.map(_convert, todo, chunksize=16), total=len(todo), desc=desc, leave=False
-            )
-        ]
+    failed = convert_report(todo, num_workers, desc)
+    if failed:
+        shown = "\n  ".join(list(failed.values())[:10])
+        more = f"\n  ... and {len(failed) - 10} more" if len(failed) > 10 else ""
+        raise DataError(
+            f"{len(failed)} of {len(todo)} audio files could not be converted (the others are "
+            f"written and are skipped on a rerun):\n  {shown}{more}"
+        )
+    return [Path(d) for _, d, _, _ in todo]
