@@ -149,7 +149,7 @@ def convert_all(
 ) -> list[Path]:
     """``convert_report`` that fails when any file failed: one DataError listing them all
     (after converting every file it can, so a rerun redoes only the bad ones)."""
-    todo = [(str(s), str(d), a, b) for s, d, a, b in jobs]
+    todo = list(jobs)
     failed = convert_report(todo, num_workers, desc)
     if failed:
         shown = "\n  ".join(list(failed.values())[:10])

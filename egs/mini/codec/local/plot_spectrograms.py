@@ -11,7 +11,7 @@ from pathlib import Path
 
 import torch
 
-from laura.codec_tools import _read
+from laura.data.dataset import read_audio
 from laura.data.prepare import load_records
 from laura.metrics.audio import pesq_wb
 from laura.nn.codec import load_codec
@@ -28,7 +28,8 @@ def main(argv: list[str]) -> None:
     if utt not in recs:
         raise SystemExit(f"{DATA / 'asr/test'}: no utterance {utt}")
     r = recs[utt]
-    wav = _read(str(r["audio"]), r.get("start"), r.get("end"), 16000)
+    audio, _ = read_audio(str(r["audio"]), r.get("start"), r.get("end"))
+    wav = torch.from_numpy(audio)
     panels = [(f"original ({r.get('speaker', '?')})", wav)]
     for arg in argv[2:]:
         label, path = arg.split("=", 1)
