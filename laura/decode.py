@@ -187,8 +187,9 @@ def decode_audio(module: Any, cfg: ExperimentConfig, spec: Any, data_dir: str | 
                      prompt_prob=cfg.data.prompt_prob,
                      keep_waveforms=needs_waveforms(voc.cfg.vocoder.conditions))  # fmt: skip
     vocab = module.model.vocab
+    top_k = a.top_k_by_task.get(spec.name, a.top_k)
     gen = GenerationConfig(max_new_tokens=a.max_new_tokens, temperature=a.temperature,
-                           top_k=a.top_k, repeat_window=a.repeat_window, repeat_max=a.repeat_max)  # fmt: skip
+                           top_k=top_k, repeat_window=a.repeat_window, repeat_max=a.repeat_max)  # fmt: skip
     g = torch.Generator().manual_seed(a.seed)
     out = Path(out_dir)
     (out / "wav").mkdir(parents=True, exist_ok=True)

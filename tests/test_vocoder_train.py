@@ -288,6 +288,24 @@ def test_audio_decoding_stays_within_length_bounds_and_reports_loops(
     assert json.loads((out / "decode.json").read_text())["task"] == task
 
 
+def test_per_task_top_k_makes_se_decoding_greedy(audio_lm, trained, audio_data, tmp_path) -> None:
+    from laura.data.kaldi import read_table
+    from laura.decode import decode
+
+    data = audio_data["corpus"] / "se/dev"
+
+    def run(name: str, *extra: str) -> dict[str, str]:
+        base = ["decode.audio.max_new_tokens=30", "decode.audio.n_pictures=0",
+                "decode.audio.repeat_window=0"]  # fmt: skip
+        decode(audio_lm, data, tmp_path / name, task="SE", vocoder=trained / "vocoder",
+               overrides=base + list(extra))  # fmt: skip
+        return read_table(tmp_path / name / "tokens")
+
+    greedy = ["decode.audio.top_k_by_task={SE: 1}"]
+    assert run("g0", *greedy, "decode.audio.seed=0") == run("g1", *greedy, "decode.audio.seed=1")
+    assert run("s0", "decode.audio.seed=0") != run("s1", "decode.audio.seed=1")  # top-k 25
+
+
 def test_audio_decoding_needs_a_vocoder(audio_lm, audio_data, tmp_path) -> None:
     from laura.decode import decode
 

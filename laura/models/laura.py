@@ -12,7 +12,7 @@ from laura.config import ExperimentConfig, from_container
 from laura.models.common import make_optimizer
 from laura.nn.ctc import CTCHead
 from laura.nn.generation import GenerationConfig
-from laura.nn.lauragpt import LauraGPT
+from laura.nn.lauragpt import LauraGPT, rotated_inputs
 
 
 class LauraGPTModule(L.LightningModule):
@@ -87,6 +87,10 @@ class LauraGPTModule(L.LightningModule):
         kw = {"batch_size": bs, "sync_dist": True, "add_dataloader_idx": False}
         self.log(pre + "loss", out["loss"], prog_bar=not multi, **kw)
         self.log(pre + "acc", out["acc"], **kw)
+        if set(batch["output_kinds"]) == {"audio"} and bs > 1:
+            # The same targets after another example's input: equal to acc when the model
+            # ignores its input (it only continues the codec sequence).
+            self.log(pre + "acc_other_input", self.model(rotated_inputs(batch))["acc"], **kw)
         if set(batch["output_kinds"]) == {"text"}:
             from laura.metrics.wer import error_rate
 

@@ -47,8 +47,12 @@ def generate(
     max_new_tokens: torch.Tensor | None = None,
     generator: torch.Generator | None = None,
     min_new_tokens: torch.Tensor | None = None,
+    output_positions: tuple[torch.Tensor, torch.Tensor] | None = None,
 ) -> GenerationOutput:
     """Decode after a left-padded prompt.
+
+    ``output_positions``: optional (start, step) per row, (B,) each: new token k takes position
+    ``start + k * step`` (time-aligned outputs) instead of following the prompt.
 
     ``allowed``: bool mask over the vocabulary of tokens that may be emitted (e.g. text only).
     ``max_new_tokens`` / ``min_new_tokens``: optional per-row bounds (B,), e.g. ratios of each
@@ -72,6 +76,9 @@ def generate(
     embeds = prompt.inputs_embeds
     attn = prompt.attention_mask
     pos = prompt.position_ids
+    if output_positions is not None:
+        pos = pos.float()
+        out_start, out_step = (t.to(device=device, dtype=pos.dtype) for t in output_positions)
     past = None
     out = torch.zeros(B, 0, dtype=torch.long, device=device)
     done = torch.zeros(B, dtype=torch.bool, device=device)
@@ -105,7 +112,10 @@ def generate(
         if bool(done.all()):
             break
         new_embed = embedding(nxt)[:, None, :]
-        new_pos = pos[:, -1:] + 1
+        if output_positions is None:
+            new_pos = pos[:, -1:] + 1
+        else:
+            new_pos = (out_start + out_step * (out.shape[1] - 1))[:, None]
         attn = torch.cat([attn, torch.ones(B, 1, dtype=attn.dtype, device=device)], dim=1)
         pos = torch.cat([pos, new_pos], dim=1)
         step_embeds, step_pos = new_embed, new_pos

@@ -43,6 +43,17 @@ class LauraGPTConfig:
     lm: LMConfig = field(default_factory=LMConfig)
     n_audio_tokens: int = 1024  # first codec group
     tasks: list[str] = field(default_factory=lambda: list(TASKS))
+    # Share of the teacher-forced audio tokens the LM reads that are replaced by random codes in
+    # training (the targets stay true). Codec tokens are predictable from their own history, so
+    # without this an SE/TTS model can learn to continue the codec sequence and ignore its input.
+    audio_token_noise: float = 0.0
+    # Tasks whose audio output runs in time with their audio input (SE). Their output tokens take
+    # RoPE positions on the input's time axis (like Qwen2.5-Omni's TMRoPE): output frame k sits at
+    # the (fractional) position of the input frame at the same time, so reading the input is a
+    # fixed relative offset instead of an alignment to discover. Not in the paper (plain
+    # positions there); needs a rotary-position backbone.
+    aligned_tasks: list[str] = field(default_factory=list)
+    codec_frame_rate: float = 25.0  # output tokens per second, for aligned_tasks
 
 
 def text_vocab_size(cfg: LMConfig) -> int:
@@ -59,6 +70,34 @@ class LauraGPT(nn.Module):
         self.encoder = ConformerEncoder(cfg.encoder)
         self.lm = CausalLM(cfg.lm, self.vocab.n_extra)
         self.adaptor = nn.Linear(cfg.encoder.d_model, self.lm.hidden_size)
+        unknown = set(cfg.aligned_tasks) - set(cfg.tasks)
+        if unknown:
+            raise ValueError(f"aligned_tasks {sorted(unknown)} are not among tasks {cfg.tasks}")
+        if cfg.aligned_tasks and not hasattr(getattr(self.lm.model, "model", None), "rotary_emb"):
+            raise ValueError("aligned_tasks need a backbone with rotary positions (RoPE)")
+
+    @property
+    def input_frames_per_token(self) -> float:
+        """Encoder frames per output codec frame (LFR 60 ms vs 40 ms codec frames: 2/3)."""
+        f = self.cfg.frontend
+        return 1000.0 / (f.frame_shift_ms * f.lfr_n) / self.cfg.codec_frame_rate
+
+    def output_positions(
+        self, inputs: list[list[Segment]], tasks: list[str]
+    ) -> list[tuple[float, float] | None]:
+        """Per example, (position of output token 0, step) on the input's time axis for
+        ``aligned_tasks`` with an audio input, else None (plain positions)."""
+        out: list[tuple[float, float] | None] = []
+        for segs, task in zip(inputs, tasks):
+            pos, start = 1, None  # position 0 is <sos>
+            for seg in segs:
+                if seg.embeds is not None:
+                    start = pos
+                    break
+                pos += len(seg)
+            aligned = task in self.cfg.aligned_tasks and start is not None
+            out.append((float(start), self.input_frames_per_token) if aligned else None)
+        return out
 
     # --- pieces -----------------------------------------------------------------------------
     def encode_audio(
@@ -100,10 +139,39 @@ class LauraGPT(nn.Module):
                 inputs, batch["tasks"], batch["targets"], batch["output_kinds"], prefixes
             )
         ]
-        sb = collate_sequences(seqs, self.lm.model.get_input_embeddings(), pad_side="right")
-        logits, _ = self.lm(sb.inputs_embeds, sb.attention_mask, sb.position_ids)
+        emb = self.lm.model.get_input_embeddings()
+        sb = collate_sequences(seqs, emb, pad_side="right")
+        inputs_embeds = sb.inputs_embeds
+        if self.training and self.cfg.audio_token_noise > 0:
+            inputs_embeds = self._noisy_audio_history(sb.inputs_embeds, sb.token_ids, sb.loss_mask)
+        positions = sb.position_ids
+        aligned = self.output_positions(inputs, batch["tasks"])
+        if any(a is not None for a in aligned):
+            positions = positions.float()
+            for b, a in enumerate(aligned):
+                if a is None:
+                    continue
+                start = int(sb.loss_mask[b].nonzero()[0])  # first output token
+                n = int(sb.lengths[b]) - start
+                k = torch.arange(n, device=positions.device, dtype=positions.dtype)
+                positions[b, start : start + n] = a[0] + a[1] * k
+        logits, _ = self.lm(inputs_embeds, sb.attention_mask, positions)
         loss, correct, n = sequence_loss(logits, sb.token_ids, sb.loss_mask)
         return {"loss": loss, "acc": correct.float() / n, "n_tokens": n}
+
+    def _noisy_audio_history(
+        self, embeds: torch.Tensor, ids: torch.Tensor, loss_mask: torch.Tensor
+    ) -> torch.Tensor:
+        """Replace a random share of the audio target tokens' input embeddings by random codes."""
+        lo, n_audio = self.vocab.audio_offset, self.vocab.n_audio
+        is_audio = loss_mask & (ids >= lo) & (ids < lo + n_audio)
+        pick = is_audio & (torch.rand(ids.shape, device=ids.device) < self.cfg.audio_token_noise)
+        if not bool(pick.any()):
+            return embeds
+        random_ids = torch.randint(lo, lo + n_audio, (int(pick.sum()),), device=ids.device)
+        out = embeds.clone()
+        out[pick] = self.lm.model.get_input_embeddings()(random_ids).to(out.dtype)
+        return out
 
     # --- decoding ---------------------------------------------------------------------------
     @torch.no_grad()
@@ -140,9 +208,17 @@ class LauraGPT(nn.Module):
             caps = (in_len.float() * max_len_ratio).long() + max_len_offset
         if min_len_ratio > 0:
             mins = (in_len.float() * min_len_ratio).long()
+        aligned = self.output_positions(inputs, batch["tasks"])
+        out_pos = None
+        if any(a is not None for a in aligned):
+            last = sb.position_ids[:, -1].float()
+            start = torch.tensor([a[0] if a else float(last[b] + 1) for b, a in enumerate(aligned)])
+            step = torch.tensor([a[1] if a else 1.0 for a in aligned])
+            out_pos = (start, step)
         return generate(
             self.lm,
             sb,
+            output_positions=out_pos,
             stop_ids=[self.vocab.end_token(kind)],
             allowed=self.vocab.allowed_mask(kind),
             cfg=gen,
@@ -169,6 +245,13 @@ class LauraGPT(nn.Module):
             "lm": lm_total,
             "total": count(self),
         }
+
+
+def rotated_inputs(batch: dict[str, Any]) -> dict[str, Any]:
+    """The batch with every example's inputs taken from the next example (the last from the
+    first); targets, tasks and prompt prefixes stay. A probe of how much a model reads its input."""
+    inputs = list(batch["inputs"])
+    return {**batch, "inputs": inputs[1:] + inputs[:1]}
 
 
 def move_batch(batch: dict[str, Any], device: torch.device) -> dict[str, Any]:

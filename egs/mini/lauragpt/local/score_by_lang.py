@@ -40,7 +40,7 @@ def main() -> None:
                 continue
             r = score_pairs({u: refs[u] for u in ids}, {u: hyps[u] for u in ids if u in hyps}, lang=lang)
             rows.append({"lang": lang, "group": group, **r})
-    print(f"| model | lang | voices | metric | error rate | sub | ins | del | utts | loop ratio |")
+    print("| model | lang | voices | metric | error rate | sub | ins | del | utts | loop ratio |")
     print("|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         print(
