@@ -60,7 +60,7 @@ def collated(model: LauraGPT, b: dict):
 def test_only_audio_target_positions_are_replaced_at_the_given_rate(p: float) -> None:
     model = tiny(p)
     sb = collated(model, batch(model, "audio", n=400))
-    out = model._noisy_audio_history(sb.inputs_embeds, sb.token_ids, sb.loss_mask)
+    out = model._noisy_audio_history(model.lm.model.get_input_embeddings(), sb)
     changed = (out != sb.inputs_embeds).any(-1)
     v = model.vocab
     audio_tgt = sb.loss_mask & (sb.token_ids >= v.audio_offset) & (sb.token_ids < v.eoa)
@@ -78,7 +78,7 @@ def test_only_audio_target_positions_are_replaced_at_the_given_rate(p: float) ->
 def test_text_outputs_are_never_corrupted() -> None:
     model = tiny(1.0)
     sb = collated(model, batch(model, "text"))
-    out = model._noisy_audio_history(sb.inputs_embeds, sb.token_ids, sb.loss_mask)
+    out = model._noisy_audio_history(model.lm.model.get_input_embeddings(), sb)
     assert torch.equal(out, sb.inputs_embeds)
 
 

@@ -25,6 +25,7 @@ from laura.nn.generation import GenerationConfig, GenerationOutput, generate
 from laura.nn.lm import CausalLM, LMConfig, read_pretrained_text_vocab
 from laura.nn.sequence import (
     Segment,
+    SequenceBatch,
     build_prompt,
     build_training_sequence,
     collate_sequences,
@@ -87,6 +88,8 @@ class LauraGPT(nn.Module):
     ) -> list[tuple[float, float] | None]:
         """Per example, (position of output token 0, step) on the input's time axis for
         ``aligned_tasks`` with an audio input, else None (plain positions)."""
+        if not self.cfg.aligned_tasks:
+            return [None] * len(inputs)
         out: list[tuple[float, float] | None] = []
         for segs, task in zip(inputs, tasks):
             pos, start = 1, None  # position 0 is <sos>
@@ -143,7 +146,7 @@ class LauraGPT(nn.Module):
         sb = collate_sequences(seqs, emb, pad_side="right")
         inputs_embeds = sb.inputs_embeds
         if self.training and self.cfg.audio_token_noise > 0:
-            inputs_embeds = self._noisy_audio_history(sb.inputs_embeds, sb.token_ids, sb.loss_mask)
+            inputs_embeds = self._noisy_audio_history(emb, sb)
         positions = sb.position_ids
         aligned = self.output_positions(inputs, batch["tasks"])
         if any(a is not None for a in aligned):
@@ -159,18 +162,17 @@ class LauraGPT(nn.Module):
         loss, correct, n = sequence_loss(logits, sb.token_ids, sb.loss_mask)
         return {"loss": loss, "acc": correct.float() / n, "n_tokens": n}
 
-    def _noisy_audio_history(
-        self, embeds: torch.Tensor, ids: torch.Tensor, loss_mask: torch.Tensor
-    ) -> torch.Tensor:
+    def _noisy_audio_history(self, emb: nn.Embedding, sb: SequenceBatch) -> torch.Tensor:
         """Replace a random share of the audio target tokens' input embeddings by random codes."""
+        embeds, ids = sb.inputs_embeds, sb.token_ids
         lo, n_audio = self.vocab.audio_offset, self.vocab.n_audio
-        is_audio = loss_mask & (ids >= lo) & (ids < lo + n_audio)
+        is_audio = sb.loss_mask & (ids >= lo) & (ids < lo + n_audio)
         pick = is_audio & (torch.rand(ids.shape, device=ids.device) < self.cfg.audio_token_noise)
         if not bool(pick.any()):
             return embeds
         random_ids = torch.randint(lo, lo + n_audio, (int(pick.sum()),), device=ids.device)
         out = embeds.clone()
-        out[pick] = self.lm.model.get_input_embeddings()(random_ids).to(out.dtype)
+        out[pick] = emb(random_ids).to(out.dtype)
         return out
 
     # --- decoding ---------------------------------------------------------------------------
