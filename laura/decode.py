@@ -2,7 +2,8 @@
 
 Text tasks write ``<out>/hyp`` and ``<out>/ref`` (Kaldi ``text`` format). Audio tasks (SE, TTS)
 sample first-group codec tokens (top-k, temperature, per-task length bounds, repetition guard),
-turn them into waveforms with a trained vocoder and the frozen codec decoder, and write
+turn them (or, for ``decode.audio.posterior_mean_tasks``, the LM's code probabilities at each
+step) into waveforms with a trained vocoder and the frozen codec decoder, and write
 ``<out>/wav/<utt>.wav``, ``<out>/wav.scp``, ``<out>/tokens`` (codec ids per utterance) and
 spectrogram PNGs (input, output, reference) of the first few utterances in ``<out>/png``.
 Every output file is written atomically. ``<out>/decode.json`` has the loop ratio (share of
@@ -187,7 +188,16 @@ def decode_audio(module: Any, cfg: ExperimentConfig, spec: Any, data_dir: str | 
                      prompt_prob=cfg.data.prompt_prob,
                      keep_waveforms=needs_waveforms(voc.cfg.vocoder.conditions))  # fmt: skip
     vocab = module.model.vocab
+    tasks = module.model.cfg.tasks
+    for key, names in (("top_k_by_task", list(a.top_k_by_task)), ("posterior_mean_tasks", a.posterior_mean_tasks)):  # fmt: skip
+        if set(names) - set(tasks):
+            raise ValueError(f"decode.audio.{key}: {sorted(set(names) - set(tasks))} are not among the model's tasks {tasks}")  # fmt: skip
     top_k = a.top_k_by_task.get(spec.name, a.top_k)
+    soft = spec.name in a.posterior_mean_tasks
+    if soft and not voc.one_step:
+        raise ValueError(f"decode.audio.posterior_mean_tasks has {spec.name}, but {vocoder_dir} is a {voc.cfg.vocoder.kind} vocoder: only the one-step vocoder takes code probabilities")  # fmt: skip
+    if soft and module.model.vocab.n_audio != voc.cfg.vocoder.codebook_size:
+        raise ValueError(f"{vocoder_dir}: codebook size {voc.cfg.vocoder.codebook_size} != the LM's {module.model.vocab.n_audio} audio codes")  # fmt: skip
     gen = GenerationConfig(max_new_tokens=a.max_new_tokens, temperature=a.temperature,
                            top_k=top_k, repeat_window=a.repeat_window, repeat_max=a.repeat_max)  # fmt: skip
     g = torch.Generator().manual_seed(a.seed)
@@ -203,7 +213,8 @@ def decode_audio(module: Any, cfg: ExperimentConfig, spec: Any, data_dir: str | 
         batch = collate([ds[i]])
         uid = batch["ids"][0]
         t0 = time.perf_counter()
-        res = module.model.generate(batch, gen, max_len_ratio=hi, min_len_ratio=lo, generator=g)
+        res = module.model.generate(batch, gen, max_len_ratio=hi, min_len_ratio=lo, generator=g,
+                                    audio_probs=soft)  # fmt: skip
         lm_sec += time.perf_counter() - t0
         ids = [t - vocab.audio_offset for t in res.tokens[0]]
         if any(not 0 <= t < vocab.n_audio for t in ids):
@@ -213,6 +224,9 @@ def decode_audio(module: Any, cfg: ExperimentConfig, spec: Any, data_dir: str | 
         cap = res.max_tokens[0] if res.max_tokens else None
         per_utt[uid] = {"tokens": len(ids), "max_tokens": cap, "hit_max": bool(res.hit_max[0])}
         first = torch.tensor([ids or [0]], dtype=torch.long)
+        if soft and ids:
+            assert res.probs is not None
+            first = res.probs[0][None]  # (1, F, codes): the vocoder embeds probs @ codebook
         t1 = time.perf_counter()
         cond = batch_conditions(batch, voc.cfg.vocoder.conditions, voc.cmvn, voc.codec)
         wav = voc.synthesize(first, torch.tensor([first.shape[1]]), cond)[0].float()
@@ -251,6 +265,7 @@ def decode_audio(module: Any, cfg: ExperimentConfig, spec: Any, data_dir: str | 
         "lm_seconds": lm_sec,
         "vocoder_seconds": voc_sec,
         "rtf": (lm_sec + voc_sec) / max(audio_sec, 1e-9),
+        "vocoder_input": "posterior_mean" if soft else "codes",
         "config": to_container(cfg)["decode"]["audio"],
         "per_utt": per_utt,
     }

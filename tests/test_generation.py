@@ -36,6 +36,26 @@ def test_kv_cache_gives_exactly_the_same_tokens():
     assert len({tuple(t) for t in with_cache.tokens}) > 1  # rows really differ
 
 
+def test_kept_probabilities_are_the_distributions_the_tokens_came_from():
+    vocab, lm, _, sb = setup(2)
+    allowed = vocab.allowed_mask("text")
+    allowed[vocab.eos] = False
+    kw = dict(stop_ids=[vocab.eos], allowed=allowed, keep_probs=(0, 60))
+    runs = [generate(lm, sb, cfg=GenerationConfig(max_new_tokens=9, use_cache=c), **kw) for c in (True, False)]  # fmt: skip
+    for out in runs:
+        assert out.probs is not None and len(out.probs) == 3
+        for toks, p in zip(out.tokens, out.probs):
+            assert p.shape == (len(toks), 60)
+            assert torch.allclose(p.sum(-1), torch.ones(len(toks)), atol=1e-5)
+            assert p.argmax(-1).tolist() == toks  # greedy: each token is its step's mode
+            assert float(p.max(-1).values.min()) < 0.99  # a distribution, not a one-hot
+    for a, b in zip(runs[0].probs, runs[1].probs):
+        assert torch.allclose(a, b, atol=1e-5)
+    assert (
+        generate(lm, sb, cfg=GenerationConfig(max_new_tokens=3), stop_ids=[vocab.eos]).probs is None
+    )
+
+
 def test_batched_equals_one_by_one():
     vocab, lm, prompts, sb = setup(1)
     allowed = vocab.allowed_mask("text")

@@ -41,3 +41,4 @@ def test_shipped_vocoder_and_lm_load_and_synthesise(monkeypatch) -> None:
     # the settings that make the mini SE model read its input (RESULTS.md, section 2)
     assert cfg.model.aligned_tasks == ["SE"] and cfg.model.audio_token_noise == 0.5
     assert cfg.decode.audio.top_k_by_task == {"SE": 1}
+    assert cfg.decode.audio.posterior_mean_tasks == ["SE"]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 from conftest import metrics_rows
@@ -98,6 +99,22 @@ def test_training_logs_dev_audio_metrics_and_exports(trained, audio_data) -> Non
     # conditions resolved from the tokenizer and the frontend (dim 0 in the recipe)
     dims = {c["name"]: c["dim"] for c in meta["vocoder"]["conditions"]}
     assert dims == {"text": 80, "audio": 128}  # the codec latent of the noisy input
+
+
+def test_loading_with_another_codec_is_refused(trained, audio_data, tmp_path) -> None:
+    """A codec dir retrained in place (or the wrong --codec) would decode the vocoder's outputs
+    into noise silently: the vocoder's own copy of the codebooks gives it away."""
+    from laura.models.vocoder import load_vocoder
+    from laura.nn.codec import Codec, CodecConfig, load_codec, save_codec
+
+    same = load_codec(audio_data["codec"])
+    assert load_vocoder(trained / "vocoder", codec=same).codec is same
+    torch.manual_seed(1)  # same shape, other weights
+    other = Codec(CodecConfig(kind="freq", hidden=32, encoder_blocks=1, decoder_blocks=1, n_q=4,
+                              codebook_size=16, kmeans_init=False, quantizer_dropout=[1, 2, 4]))  # fmt: skip
+    save_codec(other.eval(), tmp_path / "retrained")
+    with pytest.raises(ValueError, match=r"exp_one/vocoder: trained with another codec than .*retrained"):  # fmt: skip
+        load_vocoder(trained / "vocoder", codec=tmp_path / "retrained")
 
 
 def test_codec_stays_out_of_checkpoints_and_exports(trained) -> None:
@@ -304,6 +321,46 @@ def test_per_task_top_k_makes_se_decoding_greedy(audio_lm, trained, audio_data, 
     greedy = ["decode.audio.top_k_by_task={SE: 1}"]
     assert run("g0", *greedy, "decode.audio.seed=0") == run("g1", *greedy, "decode.audio.seed=1")
     assert run("s0", "decode.audio.seed=0") != run("s1", "decode.audio.seed=1")  # top-k 25
+
+
+def test_posterior_mean_decoding_feeds_the_vocoder_code_probabilities(
+    audio_lm, trained, audio_data, tmp_path
+) -> None:
+    import soundfile as sf
+
+    from laura.data.kaldi import read_table
+    from laura.decode import decode
+
+    data = audio_data["corpus"] / "se/dev"
+    base = ["decode.audio.max_new_tokens=30", "decode.audio.n_pictures=0",
+            "decode.audio.top_k_by_task={SE: 1}"]  # fmt: skip
+
+    def run(name: str, *extra: str) -> dict:
+        return decode(audio_lm, data, tmp_path / name, task="SE", vocoder=trained / "vocoder",
+                      overrides=base + list(extra))  # fmt: skip
+
+    hard, soft = run("hard"), run("soft", "decode.audio.posterior_mean_tasks=[SE]")
+    assert (hard["vocoder_input"], soft["vocoder_input"]) == ("codes", "posterior_mean")
+    # The LM picks the same codes; only what the vocoder reads changes. The 2-step LM is unsure
+    # everywhere, so its posterior mean is far from the chosen codes' embeddings.
+    assert read_table(tmp_path / "hard/tokens") == read_table(tmp_path / "soft/tokens")
+    differ = 0
+    for uid, path in read_table(tmp_path / "hard/wav.scp").items():
+        a, b = sf.read(path)[0], sf.read(read_table(tmp_path / "soft/wav.scp")[uid])[0]
+        assert a.shape == b.shape
+        differ += not np.allclose(a, b, atol=1e-3)
+    assert differ > 0
+
+    with pytest.raises(ValueError, match=r"posterior_mean_tasks: \['ENH'\] are not among"):
+        run("bad", "decode.audio.posterior_mean_tasks=[ENH]")
+    with pytest.raises(ValueError, match=r"top_k_by_task: \['se'\] are not among"):
+        run("bad2", "decode.audio.top_k_by_task={se: 1}")
+    multi = audio_data["tmp"] / "exp_multi"
+    if not (multi / "vocoder").is_dir():
+        train(_cfg(audio_data, multi, 4, "vocoder.kind=multi_step", "token_noise=0.0"))
+    with pytest.raises(ValueError, match="only the one-step vocoder takes code probabilities"):
+        decode(audio_lm, data, tmp_path / "m", task="SE", vocoder=multi / "vocoder",
+               overrides=base + ["decode.audio.posterior_mean_tasks=[SE]"])  # fmt: skip
 
 
 def test_audio_decoding_needs_a_vocoder(audio_lm, audio_data, tmp_path) -> None:

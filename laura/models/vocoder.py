@@ -302,4 +302,12 @@ def load_vocoder(path: str | Path, codec: str | Path | Codec | None = None) -> V
     missing, unexpected = module.load_state_dict(load_file(str(weights)), strict=False)
     if missing or unexpected:
         raise ValueError(f"{weights}: does not match {meta_path} (missing {missing[:4]}, unexpected {unexpected[:4]})")  # fmt: skip
+    # The vocoder keeps a copy of the codebooks it was trained with: a codec dir that has since
+    # been retrained in place would decode its outputs into noise without any other sign.
+    v = module.vocoder
+    saved = v.codebook[None] if isinstance(v, OneStepVocoder) else v.codebooks
+    theirs = torch.stack([module.codec.codebook(i) for i in range(saved.shape[0])]).to(saved)
+    if not torch.allclose(saved, theirs, atol=1e-3, rtol=1e-3):
+        where = codec if isinstance(codec, (str, Path)) else meta["codec"] if codec is None else "the given codec"  # fmt: skip
+        raise ValueError(f"{d}: trained with another codec than {where} (its codebooks differ); pass the codec it was trained with (--codec)")  # fmt: skip
     return module.eval()

@@ -35,6 +35,9 @@ class GenerationOutput:
     tokens: list[list[int]]  # generated ids per row, end token excluded
     hit_max: list[bool]  # True where the row stopped at its maximum length
     max_tokens: list[int] | None = None  # each row's maximum length
+    # With generate(keep_probs=(lo, hi)): per row, the model's distribution over ids lo..hi-1 at
+    # each emitted token (tokens x (hi - lo), temperature 1, renormalised within the range).
+    probs: list[torch.Tensor] | None = None
 
 
 @torch.no_grad()
@@ -48,6 +51,7 @@ def generate(
     generator: torch.Generator | None = None,
     min_new_tokens: torch.Tensor | None = None,
     output_positions: tuple[torch.Tensor, torch.Tensor] | None = None,
+    keep_probs: tuple[int, int] | None = None,
 ) -> GenerationOutput:
     """Decode after a left-padded prompt.
 
@@ -57,6 +61,8 @@ def generate(
     ``allowed``: bool mask over the vocabulary of tokens that may be emitted (e.g. text only).
     ``max_new_tokens`` / ``min_new_tokens``: optional per-row bounds (B,), e.g. ratios of each
     input's length (a row's minimum never exceeds its cap).
+    ``keep_probs``: an id range (lo, hi); the output then holds each row's distribution over it
+    at every emitted token (the vocoder's posterior-mean input for audio outputs).
     """
     cfg = cfg or GenerationConfig()
     B = prompt.inputs_embeds.shape[0]
@@ -84,12 +90,15 @@ def generate(
     done = torch.zeros(B, dtype=torch.bool, device=device)
     hit_max = torch.zeros(B, dtype=torch.bool, device=device)
     step_embeds, step_pos = embeds, pos
+    kept: list[torch.Tensor] = []
     for step in range(int(caps.max())):
         if cfg.use_cache:
             logits, past = lm(step_embeds, attn, step_pos, past_key_values=past, use_cache=True)
         else:
             logits, _ = lm(embeds, attn, pos)
         logits = logits[:, -1].float()
+        if keep_probs is not None:
+            kept.append(torch.softmax(logits[:, keep_probs[0] : keep_probs[1]], dim=-1))
         if allowed is not None:
             logits = logits.masked_fill(~allowed.to(device), float("-inf"))
         early = step < mins
@@ -127,7 +136,13 @@ def generate(
         row = out[b].tolist()[: int(caps[b])]
         cut = next((i for i, t in enumerate(row) if t in stop_ids), len(row))
         tokens.append(row[:cut])
-    return GenerationOutput(tokens=tokens, hit_max=hit_max.tolist(), max_tokens=caps.tolist())
+    probs = None
+    if keep_probs is not None:
+        steps = torch.stack(kept, dim=1)  # (B, steps, hi - lo)
+        probs = [steps[b, : len(tokens[b])].cpu() for b in range(B)]
+    return GenerationOutput(
+        tokens=tokens, hit_max=hit_max.tolist(), max_tokens=caps.tolist(), probs=probs
+    )
 
 
 def _pick(

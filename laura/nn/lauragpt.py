@@ -185,12 +185,14 @@ class LauraGPT(nn.Module):
         max_len_offset: int = 10,
         min_len_ratio: float = 0.0,
         generator: torch.Generator | None = None,
+        audio_probs: bool = False,
     ) -> GenerationOutput:
         """Decode every example of a batch; all must share one output kind.
 
         Per-row length bounds from the input positions n: at most ``max_len_ratio * n +
         max_len_offset`` tokens; the end token is masked for the first ``min_len_ratio * n``
-        (each row its own)."""
+        (each row its own). ``audio_probs``: keep each step's distribution over the codec codes
+        (``GenerationOutput.probs``)."""
         kinds = set(batch["output_kinds"])
         if len(kinds) != 1:
             raise ValueError(f"decode one output kind per batch, got {sorted(kinds)}")
@@ -217,6 +219,7 @@ class LauraGPT(nn.Module):
             start = torch.tensor([a[0] if a else float(last[b] + 1) for b, a in enumerate(aligned)])
             step = torch.tensor([a[1] if a else 1.0 for a in aligned])
             out_pos = (start, step)
+        lo = self.vocab.audio_offset
         return generate(
             self.lm,
             sb,
@@ -227,6 +230,7 @@ class LauraGPT(nn.Module):
             max_new_tokens=caps,
             min_new_tokens=mins,
             generator=generator,
+            keep_probs=(lo, lo + self.vocab.n_audio) if audio_probs else None,
         )
 
     # --- bookkeeping ------------------------------------------------------------------------
