@@ -17,6 +17,15 @@ from laura.train import train
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def _tiny_codec(seed: int):
+    from laura.nn.codec import Codec, CodecConfig
+
+    torch.manual_seed(seed)
+    cfg = CodecConfig(kind="freq", hidden=32, encoder_blocks=1, decoder_blocks=1, n_q=4,
+                      codebook_size=16, kmeans_init=False, quantizer_dropout=[1, 2, 4])  # fmt: skip
+    return Codec(cfg).eval()
+
+
 @pytest.fixture(scope="module")
 def audio_data(tmp_path_factory) -> dict[str, Path]:
     """A test-size mini corpus (en) with SE and TTS, a tiny random codec, its 4-group tokens."""
@@ -25,7 +34,7 @@ def audio_data(tmp_path_factory) -> dict[str, Path]:
     from laura.codec_tools import extract_tokens
     from laura.data.kaldi import read_table
     from laura.data.mini.generate import make_mini_corpus
-    from laura.nn.codec import Codec, CodecConfig, save_codec
+    from laura.nn.codec import save_codec
     from laura.text.tokenizer import train_bpe
 
     if not have_espeak():
@@ -34,10 +43,7 @@ def audio_data(tmp_path_factory) -> dict[str, Path]:
     corpus = tmp / "mini"
     make_mini_corpus(corpus, size="test", seed=0, langs=("en",), tasks=("asr", "se", "tts"),
                      progress=False)  # fmt: skip
-    torch.manual_seed(0)
-    codec = Codec(CodecConfig(kind="freq", hidden=32, encoder_blocks=1, decoder_blocks=1, n_q=4,
-                              codebook_size=16, kmeans_init=False, quantizer_dropout=[1, 2, 4]))  # fmt: skip
-    save_codec(codec.eval(), tmp / "codec")
+    save_codec(_tiny_codec(seed=0), tmp / "codec")
     for split in ("train", "dev"):
         extract_tokens(tmp / "codec", corpus / "se" / split, field="clean", n_q=4)
         extract_tokens(tmp / "codec", corpus / "tts" / split, field="audio", n_q=4)
@@ -105,14 +111,11 @@ def test_loading_with_another_codec_is_refused(trained, audio_data, tmp_path) ->
     """A codec dir retrained in place (or the wrong --codec) would decode the vocoder's outputs
     into noise silently: the vocoder's own copy of the codebooks gives it away."""
     from laura.models.vocoder import load_vocoder
-    from laura.nn.codec import Codec, CodecConfig, load_codec, save_codec
+    from laura.nn.codec import load_codec, save_codec
 
     same = load_codec(audio_data["codec"])
     assert load_vocoder(trained / "vocoder", codec=same).codec is same
-    torch.manual_seed(1)  # same shape, other weights
-    other = Codec(CodecConfig(kind="freq", hidden=32, encoder_blocks=1, decoder_blocks=1, n_q=4,
-                              codebook_size=16, kmeans_init=False, quantizer_dropout=[1, 2, 4]))  # fmt: skip
-    save_codec(other.eval(), tmp_path / "retrained")
+    save_codec(_tiny_codec(seed=1), tmp_path / "retrained")  # same shape, other weights
     with pytest.raises(ValueError, match=r"exp_one/vocoder: trained with another codec than .*retrained"):  # fmt: skip
         load_vocoder(trained / "vocoder", codec=tmp_path / "retrained")
 
