@@ -1,3 +1,19 @@
 """laura: Lightning toolkit for unified audio-and-text GPT models (LauraGPT)."""
 
+import os as _os
+
 __version__ = "0.1.0"
+
+# Reproducible CPU numbers across machines. PyTorch, MKL and oneDNN choose their kernels by the
+# CPU's instruction set: the same seed gave other weights on an AVX-512 machine than on an AVX2
+# one (enough to move a test's figures by 0.02-0.04 and the demo's WER by points), while runs on
+# one machine, busy or idle, are bitwise equal. So laura pins all three to AVX2, which every
+# x86-64 machine it meets has, before torch computes anything. ``LAURA_CPU_ISA=native`` keeps the
+# machine's own choice (faster on some CPUs: bench/bench_cpu_isa.py); an explicit ATEN_CPU_CAPABILITY,
+# MKL_CBWR or ONEDNN_MAX_CPU_ISA in the environment wins. It acts only when laura is imported
+# before torch has run a kernel (the ``laura`` command always is). docs/reproducibility.md.
+CPU_ISA = _os.environ.get("LAURA_CPU_ISA", "avx2").lower()
+if CPU_ISA != "native":
+    _os.environ.setdefault("ATEN_CPU_CAPABILITY", CPU_ISA)
+    _os.environ.setdefault("MKL_CBWR", CPU_ISA.upper())
+    _os.environ.setdefault("ONEDNN_MAX_CPU_ISA", CPU_ISA.upper())

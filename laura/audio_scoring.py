@@ -7,6 +7,10 @@ ASR experiment, ``--asr-exp``: on the mini corpus the model of egs/mini/lauragpt
 pocketsphinx for English, an independent recogniser), speaker similarity (SECS, resemblyzer)
 with the reference recording, DNSMOS (speechmos), and the loop ratio from decode.json.
 Reference rows (the clean/recorded audio through the same scorers) show each scorer's ceiling.
+
+Outputs: ``<decode>/scores.json`` (or ``out``), and with an ASR experiment the transcription
+dirs ``<decode>/asr`` and ``<decode>/asr_reference``, each written whole (``staged_dir``).
+Existing ones are refused before any scoring unless ``overwrite``.
 """
 
 from __future__ import annotations
@@ -19,7 +23,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from laura.codec_tools import write_json
+from laura.codec_tools import check_output_dir, check_output_file, write_json
+from laura.io import staged_dir
 
 __all__ = ["asr_transcripts", "format_audio_table", "score_audio", "write_json"]
 
@@ -43,7 +48,8 @@ def _target(rec: dict[str, Any], task: str) -> tuple[str, float | None, float | 
 
 def asr_transcripts(asr_exp: str | Path, wavs: dict[str, str], records: dict[str, dict[str, Any]],
                     work: Path) -> dict[str, str]:  # fmt: skip
-    """Transcribe wavs with a laura ASR experiment (via a temporary Kaldi data dir)."""
+    """Transcribe wavs with a laura ASR experiment (via a Kaldi data dir in ``work``, which the
+    caller gives fresh: ``work/data`` and ``work/decode``)."""
     from laura.data.kaldi import read_table, write_table
     from laura.decode import decode
 
@@ -61,18 +67,27 @@ def asr_transcripts(asr_exp: str | Path, wavs: dict[str, str], records: dict[str
 
 def score_audio(decode_dir: str | Path, data_dir: str | Path, task: str,
                 asr_exp: str | Path | None = None, pocketsphinx: bool = True,
-                secs: bool = True, mos: bool = True, max_utts: int = 0) -> dict[str, Any]:  # fmt: skip
-    """Scores of ``decode_dir/wav.scp`` against the data dir's references (see module doc)."""
+                secs: bool = True, mos: bool = True, max_utts: int = 0,
+                out: str | Path | None = None, overwrite: bool = False) -> dict[str, Any]:  # fmt: skip
+    """Scores of ``decode_dir/wav.scp`` against the data dir's references (see module doc),
+    written to ``out`` (JSON) when given."""
     from tqdm import tqdm
 
-    from laura.data.kaldi import read_table
+    from laura.data.kaldi import read_wav_scp
     from laura.data.prepare import load_records
     from laura.metrics.audio import pesq_wb, stoi
     from laura.metrics.wer import score_by_lang, score_pairs
 
     dec = Path(decode_dir)
-    outputs = read_table(dec / "wav.scp")
-    records = {r["id"]: r for r in load_records(data_dir, require_text=False)}
+    scores_json = out
+    # Refused before the (slow) scoring rather than after it.
+    check_output_file(scores_json, overwrite)
+    if asr_exp:
+        for d in (dec / "asr", dec / "asr_reference"):
+            check_output_dir(d, overwrite, "ASR scoring dir (of an earlier score-audio)")
+    # relative paths in wav.scp are relative to the decode dir, not to the current directory
+    outputs = read_wav_scp(dec / "wav.scp")
+    records = {r["id"]: r for r in load_records(data_dir, require_text=False, write_cache=False)}
     missing = sorted(set(outputs) - set(records))
     if missing:
         raise ValueError(f"{dec / 'wav.scp'}: {len(missing)} utterances not in {data_dir} (e.g. {missing[0]})")  # fmt: skip
@@ -136,8 +151,8 @@ def score_audio(decode_dir: str | Path, data_dir: str | Path, task: str,
         ]
         result["pocketsphinx_wer_reference"] = score_pairs({u: refs_text[u] for u in en}, ref_ps, lang="en")["rate"]  # fmt: skip
     if asr_exp:
-        work = dec / "asr"
-        hyps = asr_transcripts(asr_exp, {u: outputs[u] for u in ids}, records, work)
+        with staged_dir(dec / "asr", overwrite, "ASR scoring dir") as work:
+            hyps = asr_transcripts(asr_exp, {u: outputs[u] for u in ids}, records, work)
         refs_wavs = {}
         for u in ids:
             path, start, end = _target(records[u], task)
@@ -149,11 +164,14 @@ def score_audio(decode_dir: str | Path, data_dir: str | Path, task: str,
             for lang, r in score_by_lang(refs_text, hyps, langs).items()
         }
         if len(refs_wavs) == len(ids):  # the same recogniser on the references: its ceiling
-            ref_hyps = asr_transcripts(asr_exp, refs_wavs, records, dec / "asr_reference")
+            with staged_dir(dec / "asr_reference", overwrite, "ASR scoring dir") as work:
+                ref_hyps = asr_transcripts(asr_exp, refs_wavs, records, work)
             for lang, r in score_by_lang(refs_text, ref_hyps, langs).items():
                 by_lang[lang]["rate_reference"] = r["rate"]
         result["asr"] = {"exp": str(asr_exp), "by_lang": by_lang}
     result["per_utt"] = per
+    if scores_json is not None:
+        write_json(result, scores_json)
     return result
 
 

@@ -20,7 +20,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     from laura.config import load_config
     from laura.train import train
 
-    exp = train(load_config(args.config, args.overrides))
+    exp = train(load_config(args.config, args.overrides), fresh=args.fresh)
     print(f"done: {exp}")
     return 0
 
@@ -29,7 +29,7 @@ def cmd_decode(args: argparse.Namespace) -> int:
     from laura.decode import decode
 
     info = decode(args.exp, args.data, args.out, weights=args.weights, overrides=args.overrides,
-                  task=args.task, vocoder=args.vocoder)  # fmt: skip
+                  task=args.task, vocoder=args.vocoder, overwrite=args.overwrite)  # fmt: skip
     print(json.dumps({k: v for k, v in info.items() if k not in ("config", "per_utt")}, indent=2))
     return 0
 
@@ -72,7 +72,7 @@ def cmd_tokenizer(args: argparse.Namespace) -> int:
 
 
 def cmd_prepare(args: argparse.Namespace) -> int:
-    from laura.data.corpora import corpora, prepare
+    from laura.data.corpora import corpora, parse_options, prepare
 
     if args.list or not args.corpus:
         print(f"{'corpus':<14}{'tasks':<12}default splits")
@@ -81,12 +81,11 @@ def cmd_prepare(args: argparse.Namespace) -> int:
         return 0
     if not args.src or not args.out:
         raise ValueError("laura prepare CORPUS needs --src and --out")
-    opts: dict[str, str] = {}
-    for item in args.opt:
-        if "=" not in item:
-            raise ValueError(f"--opt {item!r} is not key=value")
-        k, v = item.split("=", 1)
-        opts[k] = v
+    # typed by the corpus's prepare signature: "extract=false" is False, "max_duration=100" 100.0
+    opts = parse_options(args.corpus, args.opt)
+    for key in ("splits", "num_workers"):
+        if key in opts:  # these have their own flags; two values for one option would clash
+            raise ValueError(f"--opt {key}=...: use --{key.replace('_', '-')} instead")
     splits = args.splits.split(",") if args.splits else None
     dirs = prepare(
         args.corpus, args.src, args.out, splits=splits, num_workers=args.num_workers, **opts
@@ -110,16 +109,22 @@ def cmd_codec_tokens(args: argparse.Namespace) -> int:
     from laura.codec_tools import extract_tokens
 
     for d in args.data:
-        out = extract_tokens(
-            args.codec, d, field=args.field, n_q=args.n_q, token_dir=args.token_dir
-        )
+        out = extract_tokens(args.codec, d, field=args.field, n_q=args.n_q,
+                             token_dir=args.token_dir, overwrite=args.overwrite)  # fmt: skip
         print(f"{out}: tokens ({args.n_q} groups)")
     return 0
 
 
 def cmd_codec_eval(args: argparse.Namespace) -> int:
-    from laura.codec_tools import evaluate_codec, format_codec_table, open_codec, write_json
+    from laura.codec_tools import (
+        check_output_file,
+        evaluate_codec,
+        format_codec_table,
+        open_codec,
+        write_json,
+    )
 
+    check_output_file(args.out, args.overwrite)
     codec = open_codec(args.codec)
     speakers = None
     if args.speakers:
@@ -141,28 +146,25 @@ def cmd_codec_eval(args: argparse.Namespace) -> int:
 
 
 def cmd_vocoder_eval(args: argparse.Namespace) -> int:
-    from laura.codec_tools import write_json
     from laura.vocoder_tools import evaluate_vocoder, format_vocoder_table
 
     result = evaluate_vocoder(args.vocoder, args.data, args.task, token_dir=args.token_dir,
                               max_utts=args.max_utts, out_dir=args.out_dir,
                               n_pictures=args.pictures, codec=args.codec, threads=args.threads,
-                              asr_exp=args.asr_exp)  # fmt: skip
-    result.update(vocoder=str(args.vocoder), data=str(args.data))
+                              asr_exp=args.asr_exp, overwrite=args.overwrite)  # fmt: skip
     print(format_vocoder_table(result, f"vocoder {args.vocoder} on {args.data} ({args.task})"))
-    if args.out_dir:
-        write_json(result, Path(args.out_dir) / "scores.json")
     return 0
 
 
 def cmd_score_audio(args: argparse.Namespace) -> int:
-    from laura.audio_scoring import format_audio_table, score_audio, write_json
+    from laura.audio_scoring import format_audio_table, score_audio
 
     result = score_audio(args.decode, args.data, args.task, asr_exp=args.asr_exp,
                          pocketsphinx=not args.no_pocketsphinx, secs=not args.no_secs,
-                         mos=not args.no_dnsmos, max_utts=args.max_utts)  # fmt: skip
+                         mos=not args.no_dnsmos, max_utts=args.max_utts,
+                         out=args.out or Path(args.decode) / "scores.json",
+                         overwrite=args.overwrite)  # fmt: skip
     print(format_audio_table(result, args.label or str(args.decode)))
-    write_json(result, args.out or Path(args.decode) / "scores.json")
     return 0
 
 
@@ -187,9 +189,16 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "train",
         help="train a model from a config",
-        description="Train; resumes from <exp_dir>/checkpoints/last.ckpt when present.",
+        description="Train; resumes from <exp_dir>/checkpoints/last.ckpt when present. An "
+        "experiment trained with another config is refused (nothing is written) unless --fresh.",
     )
     _add_config(p)
+    p.add_argument(
+        "--fresh",
+        action="store_true",
+        help="exp_dir holds an experiment with another config: move it aside to "
+        "<exp_dir>.replaced-<time> and start anew",
+    )
     p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("decode", help="decode a data dir with a trained experiment")
@@ -197,7 +206,15 @@ def build_parser() -> argparse.ArgumentParser:
         "--exp", required=True, help="experiment dir (holds config.yaml and model.safetensors)"
     )
     p.add_argument("--data", required=True, help="Kaldi-style data dir to decode")
-    p.add_argument("--out", required=True, help="output dir for hyp, ref, decode.json")
+    p.add_argument(
+        "--out",
+        required=True,
+        help="output dir (hyp, ref, decode.json; audio tasks: wav/, wav.scp, tokens, png/), "
+        "written whole: a decode killed midway leaves the previous results as they were",
+    )
+    p.add_argument(
+        "--overwrite", action="store_true", help="replace a non-empty --out (refused otherwise)"
+    )
     p.add_argument("--weights", default=None, help="weights file (default <exp>/model.safetensors)")
     p.add_argument("--task", default=None, help="task to decode (default: the experiment's only task)")  # fmt: skip
     p.add_argument(
@@ -274,6 +291,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--n-q", type=int, default=32, help="quantizer groups to keep (1 = LM targets only)"
     )
     p.add_argument("--token-dir", default="codec_tokens")
+    p.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="re-extract a cache made differently (another codec, --n-q or utterance list; "
+        "refused otherwise); a complete cache made the same way is kept without it",
+    )
     p.set_defaults(func=cmd_codec_tokens)
 
     p = sub.add_parser("codec-eval", help="PESQ / STOI / mel distance of codec reconstructions")
@@ -283,6 +306,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-utts", type=int, default=0, help="evaluate a spread-out subset (0 = all)")
     p.add_argument("--speakers", default=None, help="speakers.tsv: score held-out voices only")
     p.add_argument("--out", default=None, help="write the result as JSON")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing --out file")
     p.set_defaults(func=cmd_codec_eval)
 
     p = sub.add_parser(
@@ -303,6 +327,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--pictures", type=int, default=3, help="utterances written as wav and png")
     p.add_argument("--threads", type=int, default=0, help="torch threads (0 = default)")
     p.add_argument("--asr-exp", default=None, help="a laura ASR experiment: WER/CER per system")
+    p.add_argument(
+        "--overwrite", action="store_true", help="replace a non-empty --out-dir (refused otherwise)"
+    )
     p.set_defaults(func=cmd_vocoder_eval)
 
     p = sub.add_parser(
@@ -319,6 +346,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-utts", type=int, default=0, help="a spread-out subset (0 = all)")
     p.add_argument("--label", default="", help="name for the table")
     p.add_argument("--out", default=None, help="JSON output (default <decode>/scores.json)")
+    p.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace an existing --out and the ASR dirs <decode>/asr{,_reference} (refused "
+        "otherwise)",
+    )
     p.set_defaults(func=cmd_score_audio)
 
     p = sub.add_parser("codec-convert", help="convert a FunCodec model dir into a laura codec dir")
@@ -338,20 +371,38 @@ _PASSTHROUGH = {
 
 
 def main(argv: list[str] | None = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
-    if argv and argv[0] in _PASSTHROUGH:
-        import importlib
+    """Run a verb. Bad input (a ``LauraError``, a missing file) is one line on stderr and exit 2;
+    ``LAURA_DEBUG=1`` shows the traceback instead."""
+    from laura.errors import LauraError
 
-        return int(importlib.import_module(_PASSTHROUGH[argv[0]]).main(argv[1:]) or 0)
-    args = build_parser().parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    verb = argv[0] if argv else "laura"
     try:
+        if argv and argv[0] in _PASSTHROUGH:
+            import importlib
+
+            return int(importlib.import_module(_PASSTHROUGH[argv[0]]).main(argv[1:]) or 0)
+        args = build_parser().parse_args(argv)
+        verb = args.command
         return int(args.func(args) or 0)
-    except (FileNotFoundError, ValueError, KeyError, OSError) as err:
+    except (LauraError, FileNotFoundError, ValueError, KeyError, OSError) as err:
         if os.environ.get("LAURA_DEBUG"):  # full traceback
             raise
-        msg = err.args[0] if isinstance(err, KeyError) and err.args else err
-        print(f"laura {args.command}: error: {msg}", file=sys.stderr)
+        print(f"laura {verb}: error: {error_line(err)}", file=sys.stderr)
         return 2
+
+
+def error_line(err: BaseException) -> str:
+    """The message of a user error as the CLI prints it."""
+    from laura.errors import LauraError
+
+    msg = str(err.args[0] if isinstance(err, KeyError) and err.args else err)
+    if "Original Traceback" in msg:
+        # Raised in a DataLoader worker: torch re-raises it with the worker's traceback as the
+        # message; its last line is "module.Type: the message".
+        last = [line for line in msg.splitlines() if line.strip()][-1]
+        msg = last.split(": ", 1)[1] if ": " in last else last
+    return msg if isinstance(err, LauraError) else msg.split("\n")[0]
 
 
 if __name__ == "__main__":

@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from pathlib import Path
 from typing import Any
 
 import torch
 
+from laura.errors import ExperimentError
+from laura.io import atomic_write_json
 from laura.nn.codec import Codec, load_codec
 
 
@@ -36,14 +39,22 @@ def _read(path: str, start: float | None, end: float | None, sample_rate: int) -
 
 
 def extract_tokens(codec_dir: str | Path, data_dir: str | Path, field: str = "audio", n_q: int = 32,
-                   token_dir: str = "codec_tokens", validate: bool = True) -> Path:  # fmt: skip
+                   token_dir: str = "codec_tokens", validate: bool = True,
+                   overwrite: bool = False) -> Path:  # fmt: skip
     """Encode the ``field`` audio of every utterance of a data dir into
-    ``<data_dir>/<token_dir>/<field>`` (resumable shards; see laura.data.token_cache).
+    ``<data_dir>/<token_dir>/<field>`` (see laura.data.token_cache).
+
+    The cache lives in the data dir by design (training reads it from there). It appears complete
+    or not at all: it is filled in a hidden sibling (``.<field>.partial``, resumed by the next run
+    after a kill: its shards are written atomically) and renamed into place when complete. A
+    complete cache made the same way is kept (nothing is re-encoded); one made with another
+    codec, ``n_q`` or utterance list is refused unless ``overwrite``, which re-extracts and
+    swaps the new cache in whole.
 
     Utterances are encoded one at a time: the time-group norm of SEANet normalises over the whole
     input, so padding a batch would change the tokens."""
     from laura.data.prepare import load_records
-    from laura.data.token_cache import fill_token_cache
+    from laura.data.token_cache import TokenCacheError, fill_token_cache
 
     codec = open_codec(codec_dir)
     if not 1 <= n_q <= codec.cfg.n_q:
@@ -70,8 +81,39 @@ def extract_tokens(codec_dir: str | Path, data_dir: str | Path, field: str = "au
         return out
 
     name = str(Path(codec_dir).resolve())
-    return fill_token_cache(Path(data_dir) / token_dir / field, items, encode, n_q=n_q,
-                            frame_rate=codec.cfg.frame_rate, codec=name, field=field)  # fmt: skip
+
+    def fill(d: Path) -> Path:
+        try:
+            return fill_token_cache(d, items, encode, n_q=n_q, frame_rate=codec.cfg.frame_rate,
+                                    codec=name, field=field)  # fmt: skip
+        except TokenCacheError as e:
+            raise ExperimentError(f"{e} (or pass --overwrite to re-extract it)") from e
+
+    final = Path(data_dir) / token_dir / field
+    partial = final.parent / f".{field}.partial"
+    if overwrite:
+        shutil.rmtree(partial, ignore_errors=True)
+    elif _complete_cache(final):
+        return fill(final)  # checks it was made the same way; encodes nothing
+    elif final.is_dir() and (final / "info.json").is_file() and not partial.exists():
+        os.replace(final, partial)  # an interrupted fill in place (older laura): resume it
+    elif final.exists() and any(final.iterdir()):
+        raise ExperimentError(f"{final}: not a complete token cache; pass --overwrite to replace it")  # fmt: skip
+    fill(partial)
+    old = final.parent / f".{field}.old-{os.getpid()}"
+    if final.exists():
+        os.replace(final, old)
+    os.replace(partial, final)
+    shutil.rmtree(old, ignore_errors=True)
+    return final
+
+
+def _complete_cache(d: Path) -> bool:
+    try:
+        info = json.loads((d / "info.json").read_text())
+        return len(info["shards"]) * int(info["shard_size"]) >= int(info["n_items"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
 
 
 def evaluate_codec(codec: Codec, data_dir: str | Path, n_qs: list[int], max_utts: int = 0,
@@ -83,7 +125,7 @@ def evaluate_codec(codec: Codec, data_dir: str | Path, n_qs: list[int], max_utts
     from laura.data.prepare import load_records
     from laura.metrics.audio import mel_distance, nanmean, pesq_wb, stoi
 
-    records = load_records(data_dir, require_text=False)
+    records = load_records(data_dir, require_text=False, write_cache=False)
     if speakers is not None:
         records = [r for r in records if r.get("speaker") in speakers]
     if max_utts:
@@ -119,9 +161,22 @@ def format_codec_table(result: dict[str, Any], title: str) -> str:
                       *rows])  # fmt: skip
 
 
+def check_output_file(path: str | Path | None, overwrite: bool) -> None:
+    """Refuse to replace an existing result file unless ``overwrite`` (checked before the work)."""
+    if path is not None and Path(path).exists() and not overwrite:
+        raise ExperimentError(f"{path}: exists; choose another or pass --overwrite to replace it")
+
+
+def check_output_dir(path: str | Path | None, overwrite: bool, what: str) -> None:
+    """``staged_dir``'s refusal of a non-empty output dir, made before a long job starts."""
+    from laura.io import is_nonempty_dir
+
+    if path is not None and is_nonempty_dir(path) and not overwrite:
+        raise ExperimentError(
+            f"{path}: {what} is not empty; choose another or pass --overwrite to replace it"
+        )
+
+
 def write_json(obj: Any, path: str | Path) -> None:
-    p = Path(path)
-    p.parent.mkdir(parents=True, exist_ok=True)
-    tmp = p.with_name(f".{p.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(obj, indent=1))
-    os.replace(tmp, p)
+    """A result as JSON, written atomically."""
+    atomic_write_json(path, obj, indent=1)

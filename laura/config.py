@@ -12,9 +12,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import yaml
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
+from laura.errors import ConfigError
 from laura.nn.codec.codec import CodecConfig
 from laura.nn.frontend import FrontendConfig
 from laura.nn.lauragpt import LauraGPTConfig
@@ -245,10 +247,6 @@ SCHEMAS: dict[str, type] = {
 KINDS = tuple(SCHEMAS)
 
 
-class ConfigError(ValueError):
-    pass
-
-
 def _explain(err: OmegaConfBaseException, source: str) -> ConfigError:
     key = getattr(err, "full_key", None) or "?"
     msg = str(err).splitlines()[0]
@@ -292,6 +290,17 @@ def load_config(path: str | Path | None = None, overrides: list[str] | None = No
             raw = OmegaConf.load(path)
         except OmegaConfBaseException as err:
             raise _explain(err, str(path)) from None
+        except yaml.YAMLError as err:  # broken YAML: name the line
+            mark = getattr(err, "problem_mark", None)
+            where = f" line {mark.line + 1}" if mark is not None else ""
+            what = getattr(err, "problem", None) or str(err).splitlines()[0]
+            raise ConfigError(f"{path}:{where}: not valid YAML ({what})") from None
+        except UnicodeDecodeError:
+            raise ConfigError(f"{path}: not a text (UTF-8) file") from None
+        if raw is not None and not isinstance(raw, DictConfig):
+            raise ConfigError(
+                f"{path}: a config file must be a mapping of keys, not a list or value"
+            )
     kind = next((o.split("=", 1)[1].strip() for o in overrides or [] if o.split("=", 1)[0].strip() == "kind"),
                 None) or (raw.get("kind") if isinstance(raw, DictConfig) else None) or "lauragpt"  # fmt: skip
     if kind not in SCHEMAS:
@@ -316,7 +325,44 @@ def load_config(path: str | Path | None = None, overrides: list[str] | None = No
             raise ConfigError(f"override {item!r}: {err}") from None
     if cfg.kind not in KINDS:
         raise ConfigError(f"kind={cfg.kind!r} is not one of {KINDS}")
+    check_values(cfg, str(path) if path is not None else "config")
     return cfg
+
+
+def check_values(cfg: DictConfig, source: str = "config") -> None:
+    """Values every kind shares that must be in range, checked before anything runs."""
+
+    def bad(key: str, value: Any, want: str) -> ConfigError:
+        return ConfigError(f"{source}: {key}={value}: {want}")
+
+    o, t = cfg.get("optim"), cfg.get("trainer")
+    if o is not None:
+        if not o.lr > 0:
+            raise bad("optim.lr", o.lr, "must be positive")
+        if o.warmup_steps < 0:
+            raise bad("optim.warmup_steps", o.warmup_steps, "must be >= 0")
+        if o.weight_decay < 0:
+            raise bad("optim.weight_decay", o.weight_decay, "must be >= 0")
+        if not 0 <= o.min_lr_ratio <= 1:
+            raise bad("optim.min_lr_ratio", o.min_lr_ratio, "must be in [0, 1]")
+        if len(o.betas) != 2 or not all(0 <= b < 1 for b in o.betas):
+            raise bad("optim.betas", list(o.betas), "must be two values in [0, 1)")
+        if o.schedule not in ("cosine", "constant", "noam"):
+            raise bad("optim.schedule", o.schedule, "use cosine, constant or noam")
+    if t is not None:
+        if t.max_steps < -1:
+            raise bad("trainer.max_steps", t.max_steps, "must be positive (or -1: no step limit)")
+        if t.accumulate_grad_batches < 1:
+            raise bad("trainer.accumulate_grad_batches", t.accumulate_grad_batches, "must be >= 1")
+    d = cfg.get("data")
+    if d is not None:
+        for key in ("max_seconds", "max_batch_size", "batch_size", "segment_seconds"):
+            if key in d and not d[key] > 0:
+                raise bad(f"data.{key}", d[key], "must be positive")
+        if "prompt_prob" in d and not 0 <= d.prompt_prob <= 1:
+            raise bad("data.prompt_prob", d.prompt_prob, "must be in [0, 1]")
+        if "speed_perturb" in d and not all(f > 0 for f in d.speed_perturb):
+            raise bad("data.speed_perturb", list(d.speed_perturb), "factors must be positive")
 
 
 def data_sources(data: DataConfig) -> list[SourceConfig]:
@@ -359,8 +405,6 @@ def from_container(data: dict[str, Any]) -> Any:
 
 
 def save_config(cfg: DictConfig | ExperimentConfig, path: str | Path) -> None:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(OmegaConf.to_yaml(OmegaConf.create(to_container(cfg))))
-    tmp.replace(path)
+    from laura.io import atomic_write_text
+
+    atomic_write_text(path, OmegaConf.to_yaml(OmegaConf.create(to_container(cfg))))

@@ -6,27 +6,85 @@ turn them (or, for ``decode.audio.posterior_mean_tasks``, the LM's code probabil
 step) into waveforms with a trained vocoder and the frozen codec decoder, and write
 ``<out>/wav/<utt>.wav``, ``<out>/wav.scp``, ``<out>/tokens`` (codec ids per utterance) and
 spectrogram PNGs (input, output, reference) of the first few utterances in ``<out>/png``.
-Every output file is written atomically. ``<out>/decode.json`` has the loop ratio (share of
-outputs cut off at their maximum length) and timing.
+``<out>/decode.json`` has the loop ratio (share of outputs cut off at their maximum length) and
+timing.
+
+The output directory is written whole (``laura.io.staged_dir``): a decode killed midway leaves
+the previous results as they were, never wavs of two runs beside a stale ``wav.scp``; a
+non-empty ``<out>`` is refused unless ``overwrite``.
+
+Relative paths recorded in an experiment (``tokenizer.path``, ``cmvn``, ... in ``config.yaml``;
+``codec`` and ``tokenizer`` in a vocoder's ``vocoder.json``) are resolved against the file that
+names them (``resolve_recorded_path``), so an experiment decodes from any directory.
 """
 
 from __future__ import annotations
 
-import json
+import os
 import time
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 import torch
 from tqdm import tqdm
 
+from laura.codec_tools import check_output_dir
 from laura.config import ExperimentConfig, load_config, to_container, to_object
+from laura.errors import DataError
+from laura.io import atomic_write_json, atomic_write_text, atomic_write_wav, staged_dir
+
+# Keys of config.yaml that name files or directories (besides data dirs, unused at decode time).
+_RECORDED_PATHS = ("tokenizer.path", "cmvn", "init_from", "encoder_init", "model.lm.pretrained")
+
+
+def resolve_recorded_path(value: str | None, named_by: str | Path) -> str | None:
+    """A path recorded in an experiment file (``named_by``: its config.yaml, vocoder.json), made
+    usable from any current directory.
+
+    Absolute paths are kept. A relative one is looked up beside ``named_by``, then in each
+    directory above it: experiments record paths relative to the recipe dir they were trained
+    in (``shipped/bpe`` in ``egs/mini/se_tts/shipped/lauragpt_se_tts/config.yaml`` means
+    ``egs/mini/se_tts/shipped/bpe``), and the nearest match is the one that travels with the
+    experiment. Then the current directory (an experiment copied away from its recipe, decoded
+    from the recipe dir). Found nowhere, the value is kept as it is: it may be a name rather than
+    a path (a Hugging Face model id), and the loader's own error names it."""
+    if not value:
+        return value
+    p = Path(value)
+    if p.is_absolute():
+        return value
+    here = Path(named_by).resolve().parent
+    for d in (here, *here.parents):
+        if (d / p).exists():
+            return str(d / p)
+    if p.exists():
+        return str(p.resolve())
+    return value
+
+
+def _resolve_config_paths(cfg: Any, config_file: Path, overrides: list[str] | None) -> None:
+    """Resolve the path keys of a loaded config.yaml in place; keys set by a command-line
+    override are the user's, relative to the current directory, and stay as given."""
+    from laura.text.tokenizer import QWEN2
+
+    given = {o.split("=", 1)[0].lstrip("+~") for o in overrides or []}
+    for key in _RECORDED_PATHS:
+        *parents, leaf = key.split(".")
+        node = cfg
+        for name in parents:
+            node = getattr(node, name, None)
+        value = getattr(node, leaf, None) if node is not None else None
+        if key in given or not isinstance(value, str) or (key == "tokenizer.path" and value == QWEN2):  # fmt: skip
+            continue
+        setattr(node, leaf, resolve_recorded_path(value, config_file))
 
 
 def load_trained(
     exp_dir: str | Path, weights: str | Path | None = None, overrides: list[str] | None = None
 ) -> tuple[Any, ExperimentConfig]:
-    """The trained LightningModule of an experiment, in eval mode, from safetensors weights."""
+    """The trained LightningModule of an experiment, in eval mode, from safetensors weights;
+    the config's recorded paths resolved against the experiment (``resolve_recorded_path``)."""
     from safetensors.torch import load_model
 
     from laura.text.tokenizer import TextTokenizer
@@ -34,6 +92,7 @@ def load_trained(
 
     exp = Path(exp_dir)
     cfg = to_object(load_config(exp / "config.yaml", overrides))
+    _resolve_config_paths(cfg, exp / "config.yaml", overrides)
     module = build_module(cfg, TextTokenizer(cfg.tokenizer.path))
     path = Path(weights) if weights else exp / "model.safetensors"
     if not path.is_file():
@@ -47,10 +106,34 @@ def load_trained(
     return module, cfg
 
 
-def _write_text(path: Path, rows: dict[str, str]) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text("".join(f"{k} {rows[k]}\n" for k in sorted(rows)), encoding="utf-8")
-    tmp.replace(path)
+def check_output_ids(ids: Iterable[str], data_dir: str | Path) -> None:
+    """Refuse utterance ids that cannot be file names inside an output dir (``<out>/wav/<utt>.wav``):
+    ``../../x``, ``a/b`` or ``/abs/x`` would write outside it. Called before anything is
+    written. The data layer's readers refuse such ids too; this guards records from elsewhere
+    (a manifest) at the place the file names are made."""
+    from laura.data.kaldi import check_utt_id
+
+    for uid in ids:
+        problem = check_utt_id(uid)
+        if problem:
+            raise DataError(f"{data_dir}: utterance id {uid!r} {problem}; it would name a file outside the output dir")  # fmt: skip
+
+
+def check_data_dir_ids(data_dir: str | Path) -> None:
+    """``check_output_ids`` on the ids of a data dir's tables, before the model is loaded or
+    anything is written: a hostile data dir is refused first."""
+    from laura.data.kaldi import read_table
+
+    d = Path(data_dir)
+    # with a segments file, wav.scp is keyed by recording: those ids never name a file
+    first = "segments" if (d / "segments").is_file() else "wav.scp"
+    for name in (first, "text", "utt2spk"):
+        if (d / name).is_file():
+            check_output_ids(list(read_table(d / name)), d)
+
+
+def _table(rows: dict[str, str]) -> str:
+    return "".join(f"{k} {rows[k]}\n" for k in sorted(rows))
 
 
 @torch.no_grad()
@@ -62,16 +145,19 @@ def decode(
     overrides: list[str] | None = None,
     task: str | None = None,
     vocoder: str | Path | None = None,
+    overwrite: bool = False,
 ) -> dict[str, Any]:
-    """Decode ``data_dir`` with the experiment; ``task`` defaults to the config's (``data.task``,
-    or the only data source's); audio tasks need ``vocoder`` (a ``laura train kind=vocoder``
-    export)."""
+    """Decode ``data_dir`` with the experiment into ``out_dir`` (written whole; a non-empty one is
+    refused unless ``overwrite``); ``task`` defaults to the config's (``data.task``, or the only
+    data source's); audio tasks need ``vocoder`` (a ``laura train kind=vocoder`` export)."""
     from laura.config import data_sources
     from laura.data.dataset import TaskDataset, collate
     from laura.data.prepare import load_records
     from laura.data.samplers import DynamicBucketSampler
     from laura.data.tasks import get_task
 
+    # Refused before the model is loaded (and again by staged_dir, which does the writing).
+    check_output_dir(out_dir, overwrite, "decode output dir")
     module, cfg = load_trained(exp_dir, weights, overrides)
     if task is None:
         tasks = sorted({s.task for s in data_sources(cfg.data)})
@@ -84,8 +170,10 @@ def decode(
             raise ValueError(f"task {task} outputs audio: decode it with a lauragpt experiment")
         if vocoder is None:
             raise ValueError(f"task {task} outputs audio: give --vocoder <vocoder dir>")
-        return decode_audio(module, cfg, spec, data_dir, out_dir, vocoder, exp_dir)
-    records = load_records(data_dir, check_audio=True, require_text=spec.needs_text)
+        return decode_audio(module, cfg, spec, data_dir, out_dir, vocoder, exp_dir, overwrite)
+    records = load_records(
+        data_dir, check_audio=True, require_text=spec.needs_text, write_cache=False
+    )
     task = spec
     ds = TaskDataset(records, task, module.tokenizer, cfg.model.frontend, train=False)
     sampler = DynamicBucketSampler(
@@ -119,10 +207,6 @@ def decode(
         for uid, ref, hyp in zip(batch["ids"], batch["refs"], texts):
             hyps[uid], refs[uid] = hyp, ref
     elapsed = time.perf_counter() - t0
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    _write_text(out / "hyp", hyps)
-    _write_text(out / "ref", refs)
     info = {
         "exp_dir": str(exp_dir),
         "data_dir": str(data_dir),
@@ -132,18 +216,11 @@ def decode(
         "rtf": elapsed / max(audio_sec, 1e-9),
         "config": to_container(cfg)["decode"],
     }
-    tmp = out / "decode.json.tmp"
-    tmp.write_text(json.dumps(info, indent=2))
-    tmp.replace(out / "decode.json")
+    with staged_dir(out_dir, overwrite, "decode output dir") as stage:
+        atomic_write_text(stage / "hyp", _table(hyps))
+        atomic_write_text(stage / "ref", _table(refs))
+        atomic_write_json(stage / "decode.json", info)
     return info
-
-
-def _atomic_wav(path: Path, wav: Any, sample_rate: int) -> None:
-    import soundfile as sf
-
-    tmp = path.with_name(f".{path.stem}.tmp.wav")
-    sf.write(tmp, wav, sample_rate, subtype="PCM_16")
-    tmp.replace(path)
 
 
 def _rms(x: torch.Tensor) -> float:
@@ -153,8 +230,10 @@ def _rms(x: torch.Tensor) -> float:
 @torch.no_grad()
 def decode_audio(module: Any, cfg: ExperimentConfig, spec: Any, data_dir: str | Path,
                  out_dir: str | Path, vocoder_dir: str | Path, exp_dir: str | Path = "",
-                 ) -> dict[str, Any]:  # fmt: skip
-    """LM -> first-group codec tokens -> vocoder -> codec decoder -> wavs (see the module doc)."""
+                 overwrite: bool = False) -> dict[str, Any]:  # fmt: skip
+    """LM -> first-group codec tokens -> vocoder -> codec decoder -> wavs (see the module doc).
+
+    Everything is written into a hidden sibling of ``out_dir`` that replaces it at the end."""
     from dataclasses import asdict
 
     from laura.data.dataset import TaskDataset, collate, read_audio
@@ -163,6 +242,7 @@ def decode_audio(module: Any, cfg: ExperimentConfig, spec: Any, data_dir: str | 
     from laura.nn.generation import GenerationConfig
     from laura.viz import save_spectrograms
 
+    check_data_dir_ids(data_dir)
     a = cfg.decode.audio
     voc = load_vocoder(vocoder_dir)
     if asdict(voc.cfg.frontend) != asdict(cfg.model.frontend):
@@ -175,7 +255,10 @@ def decode_audio(module: Any, cfg: ExperimentConfig, spec: Any, data_dir: str | 
     if spec.name not in a.len_ratios:
         raise ValueError(f"decode.audio.len_ratios has no [min, max] for task {spec.name}")
     lo, hi = a.len_ratios[spec.name]
-    records = load_records(data_dir, check_audio=True, require_text=spec.needs_text)
+    records = load_records(
+        data_dir, check_audio=True, require_text=spec.needs_text, write_cache=False
+    )
+    check_output_ids([r["id"] for r in records], data_dir)
     # Zero-shot TTS: with a token cache, a prompt utterance's tokens start the output (the LM
     # continues after them; they are not part of the written audio).
     tokens = None
@@ -201,75 +284,74 @@ def decode_audio(module: Any, cfg: ExperimentConfig, spec: Any, data_dir: str | 
     gen = GenerationConfig(max_new_tokens=a.max_new_tokens, temperature=a.temperature,
                            top_k=top_k, repeat_window=a.repeat_window, repeat_max=a.repeat_max)  # fmt: skip
     g = torch.Generator().manual_seed(a.seed)
-    out = Path(out_dir)
-    (out / "wav").mkdir(parents=True, exist_ok=True)
+    # wav.scp names the wavs where they will be once the staged dir is swapped in
+    final = Path(os.path.abspath(out_dir))
     sr = voc.codec.sample_rate
     scp: dict[str, str] = {}
     token_rows: dict[str, str] = {}
     loops, lengths = 0, []
     per_utt: dict[str, dict[str, Any]] = {}
     lm_sec = voc_sec = audio_sec = 0.0
-    for i in tqdm(range(len(ds)), desc=f"decode {spec.name} {Path(data_dir).name}"):
-        batch = collate([ds[i]])
-        uid = batch["ids"][0]
-        t0 = time.perf_counter()
-        res = module.model.generate(batch, gen, max_len_ratio=hi, min_len_ratio=lo, generator=g,
-                                    audio_probs=soft)  # fmt: skip
-        lm_sec += time.perf_counter() - t0
-        ids = [t - vocab.audio_offset for t in res.tokens[0]]
-        if any(not 0 <= t < vocab.n_audio for t in ids):
-            raise RuntimeError(f"utterance {uid}: the LM emitted a non-audio token in an audio output")  # fmt: skip
-        loops += int(res.hit_max[0])
-        lengths.append(len(ids))
-        cap = res.max_tokens[0] if res.max_tokens else None
-        per_utt[uid] = {"tokens": len(ids), "max_tokens": cap, "hit_max": bool(res.hit_max[0])}
-        first = torch.tensor([ids or [0]], dtype=torch.long)
-        if soft and ids:
-            assert res.probs is not None
-            first = res.probs[0][None]  # (1, F, codes): the vocoder embeds probs @ codebook
-        t1 = time.perf_counter()
-        cond = batch_conditions(batch, voc.cfg.vocoder.conditions, voc.cmvn, voc.codec)
-        wav = voc.synthesize(first, torch.tensor([first.shape[1]]), cond)[0].float()
-        voc_sec += time.perf_counter() - t1
-        rec = records[i]
-        noisy = None
-        if "audio" in spec.inputs:
-            noisy = torch.from_numpy(read_audio(rec["audio"], rec.get("start"), rec.get("end"))[0])
-        level = _rms(noisy) if noisy is not None else a.output_rms
-        wav = wav * (level / (_rms(wav) + 1e-8))
-        wav = wav.clamp(-1.0, 1.0)
-        audio_sec += wav.shape[0] / sr
-        path = out / "wav" / f"{uid}.wav"
-        _atomic_wav(path, wav.numpy(), sr)
-        scp[uid] = str(path.resolve())
-        token_rows[uid] = " ".join(map(str, ids))
-        if i < a.n_pictures:
-            t = batch["target_audio"][0]
-            ref = read_audio(t["path"], t.get("start"), t.get("end"))[0]
-            panels = ([("input (noisy)", noisy.numpy())] if noisy is not None else []) + [
-                (f"output ({len(ids)} codec frames{', cut at max' if res.hit_max[0] else ''})", wav.numpy()),
-                ("reference", ref),
-            ]  # fmt: skip
-            save_spectrograms(panels, out / "png" / f"{uid}.png", sr, title=f"{spec.name} {uid}: {rec.get('text', '')}")  # fmt: skip
-    _write_text(out / "wav.scp", scp)
-    _write_text(out / "tokens", token_rows)
-    n = max(1, len(scp))
-    info = {
-        "exp_dir": str(exp_dir),
-        "data_dir": str(data_dir),
-        "task": spec.name,
-        "vocoder": str(vocoder_dir),
-        "n_utts": len(scp),
-        "loop_ratio": loops / n,
-        "mean_tokens": sum(lengths) / n,
-        "lm_seconds": lm_sec,
-        "vocoder_seconds": voc_sec,
-        "rtf": (lm_sec + voc_sec) / max(audio_sec, 1e-9),
-        "vocoder_input": "posterior_mean" if soft else "codes",
-        "config": to_container(cfg)["decode"]["audio"],
-        "per_utt": per_utt,
-    }
-    tmp = out / "decode.json.tmp"
-    tmp.write_text(json.dumps(info, indent=2))
-    tmp.replace(out / "decode.json")
+    with staged_dir(out_dir, overwrite, "decode output dir") as out:
+        (out / "wav").mkdir()
+        for i in tqdm(range(len(ds)), desc=f"decode {spec.name} {Path(data_dir).name}"):
+            batch = collate([ds[i]])
+            uid = batch["ids"][0]
+            t0 = time.perf_counter()
+            res = module.model.generate(batch, gen, max_len_ratio=hi, min_len_ratio=lo,
+                                        generator=g, audio_probs=soft)  # fmt: skip
+            lm_sec += time.perf_counter() - t0
+            ids = [t - vocab.audio_offset for t in res.tokens[0]]
+            if any(not 0 <= t < vocab.n_audio for t in ids):
+                raise RuntimeError(f"utterance {uid}: the LM emitted a non-audio token in an audio output")  # fmt: skip
+            loops += int(res.hit_max[0])
+            lengths.append(len(ids))
+            cap = res.max_tokens[0] if res.max_tokens else None
+            per_utt[uid] = {"tokens": len(ids), "max_tokens": cap, "hit_max": bool(res.hit_max[0])}
+            first = torch.tensor([ids or [0]], dtype=torch.long)
+            if soft and ids:
+                assert res.probs is not None
+                first = res.probs[0][None]  # (1, F, codes): the vocoder embeds probs @ codebook
+            t1 = time.perf_counter()
+            cond = batch_conditions(batch, voc.cfg.vocoder.conditions, voc.cmvn, voc.codec)
+            wav = voc.synthesize(first, torch.tensor([first.shape[1]]), cond)[0].float()
+            voc_sec += time.perf_counter() - t1
+            rec = records[i]
+            noisy = None
+            if "audio" in spec.inputs:
+                noisy = torch.from_numpy(read_audio(rec["audio"], rec.get("start"), rec.get("end"))[0])  # fmt: skip
+            level = _rms(noisy) if noisy is not None else a.output_rms
+            wav = wav * (level / (_rms(wav) + 1e-8))
+            wav = wav.clamp(-1.0, 1.0)
+            audio_sec += wav.shape[0] / sr
+            atomic_write_wav(out / "wav" / f"{uid}.wav", wav.numpy(), sr)
+            scp[uid] = str(final / "wav" / f"{uid}.wav")
+            token_rows[uid] = " ".join(map(str, ids))
+            if i < a.n_pictures:
+                t = batch["target_audio"][0]
+                ref = read_audio(t["path"], t.get("start"), t.get("end"))[0]
+                panels = ([("input (noisy)", noisy.numpy())] if noisy is not None else []) + [
+                    (f"output ({len(ids)} codec frames{', cut at max' if res.hit_max[0] else ''})", wav.numpy()),
+                    ("reference", ref),
+                ]  # fmt: skip
+                save_spectrograms(panels, out / "png" / f"{uid}.png", sr, title=f"{spec.name} {uid}: {rec.get('text', '')}")  # fmt: skip
+        atomic_write_text(out / "wav.scp", _table(scp))
+        atomic_write_text(out / "tokens", _table(token_rows))
+        n = max(1, len(scp))
+        info = {
+            "exp_dir": str(exp_dir),
+            "data_dir": str(data_dir),
+            "task": spec.name,
+            "vocoder": str(vocoder_dir),
+            "n_utts": len(scp),
+            "loop_ratio": loops / n,
+            "mean_tokens": sum(lengths) / n,
+            "lm_seconds": lm_sec,
+            "vocoder_seconds": voc_sec,
+            "rtf": (lm_sec + voc_sec) / max(audio_sec, 1e-9),
+            "vocoder_input": "posterior_mean" if soft else "codes",
+            "config": to_container(cfg)["decode"]["audio"],
+            "per_utt": per_utt,
+        }
+        atomic_write_json(out / "decode.json", info)
     return info

@@ -17,6 +17,86 @@ import torch
 from omegaconf import DictConfig
 
 from laura.config import ExperimentConfig, data_sources, save_config, to_container, to_object
+from laura.errors import ConfigError, ExperimentError, TrainingError
+
+# Keys a re-run may change and still continue the same experiment: budgets, logging cadence and
+# decoding settings. Any other difference means another experiment.
+RESUMABLE_KEYS = (
+    "exp_dir",
+    "trainer.max_steps",
+    "trainer.max_epochs",
+    "trainer.max_time",
+    "trainer.enable_progress_bar",
+    "trainer.log_every_n_steps",
+    "trainer.checkpoint_every_n_steps",
+    "trainer.val_check_interval",
+    "trainer.limit_val_batches",
+    "data.num_workers",
+    "decode.",
+)
+
+
+def _flatten(tree: Any, prefix: str = "") -> dict[str, Any]:
+    if isinstance(tree, dict):
+        out: dict[str, Any] = {}
+        for k, v in tree.items():
+            out.update(_flatten(v, f"{prefix}{k}."))
+        return out
+    return {prefix[:-1]: tree}
+
+
+def config_differences(saved: dict[str, Any], new: dict[str, Any]) -> list[str]:
+    """``key: old -> new`` for every key that differs, except the resumable ones."""
+    a, b = _flatten(saved), _flatten(new)
+    diffs = []
+    for k in sorted(set(a) | set(b)):
+        if any(k == r or (r.endswith(".") and k.startswith(r)) for r in RESUMABLE_KEYS):
+            continue
+        if a.get(k, "<absent>") != b.get(k, "<absent>"):
+            diffs.append(f"{k}: {a.get(k, '<absent>')} -> {b.get(k, '<absent>')}")
+    return diffs
+
+
+def claim_experiment(cfg: Any, exp: Path, fresh: bool = False) -> None:
+    """Make sure training into ``exp`` damages nothing; call before anything is written there.
+
+    A new or empty directory is taken. One trained with the same config (up to budgets and
+    logging: ``RESUMABLE_KEYS``) is continued. One trained with another config is refused,
+    naming the keys that differ, unless ``fresh``: then its contents are moved aside to
+    ``<exp>.replaced-<time>`` (nothing is deleted) and training starts anew."""
+    from omegaconf import OmegaConf
+
+    saved_path = exp / "config.yaml"
+    if not saved_path.is_file():
+        if fresh and exp.is_dir() and any(exp.iterdir()) and _is_main_process():
+            _move_aside(exp)
+        return
+    if not _is_main_process():
+        return  # a re-launched DDP rank: rank 0 checked and wrote this config
+    try:
+        saved = OmegaConf.to_container(OmegaConf.load(saved_path), resolve=True)
+    except Exception as err:  # a torn or hand-edited file: not ours to judge, nor to overwrite
+        raise ExperimentError(
+            f"{saved_path}: unreadable ({err}); use --fresh to start anew"
+        ) from None
+    diffs = config_differences(saved, to_container(cfg))  # type: ignore[arg-type]
+    if not diffs:
+        return
+    if not fresh:
+        shown = "; ".join(diffs[:8]) + (f"; ... ({len(diffs)} keys)" if len(diffs) > 8 else "")
+        raise ExperimentError(
+            f"{exp}: trained with another config ({shown}); nothing was changed. Choose another "
+            "exp_dir, or pass --fresh to move this experiment aside and start anew"
+        )
+    _move_aside(exp)
+
+
+def _move_aside(exp: Path) -> None:
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    dest = exp.with_name(f"{exp.name}.replaced-{stamp}")
+    os.replace(exp, dest)
+    exp.mkdir(parents=True)
+    print(f"--fresh: the previous {exp} is now {dest}")
 
 
 def absolute_tokenizer_path(cfg: Any) -> None:
@@ -58,7 +138,13 @@ def compute_cmvn(
     def feats() -> Any:
         for r in tqdm(chosen, desc="cmvn stats", leave=False):
             wav, _ = read_audio(r["audio"], r.get("start"), r.get("end"))
-            yield fe(torch.from_numpy(wav), train=False)
+            f = fe(torch.from_numpy(wav), train=False)
+            if not torch.isfinite(f).all():
+                raise TrainingError(
+                    f"{r['audio']}: utterance {r['id']} gives NaN/Inf features (CMVN statistics "
+                    "would be NaN); fix or drop it (laura validate-data finds such files)"
+                )
+            yield f
 
     s, ss, n = accumulate_cmvn_stats(feats())
     cmvn = GlobalCMVN.from_stats(s, ss, n)
@@ -86,8 +172,10 @@ def _is_main_process() -> bool:
     )
 
 
-def train(dcfg: DictConfig, callbacks: list[Any] | None = None) -> Path:
-    """Train as configured; ``callbacks`` are extra Lightning callbacks (hooks for tools and tests)."""
+def train(dcfg: DictConfig, callbacks: list[Any] | None = None, fresh: bool = False) -> Path:
+    """Train as configured; ``callbacks`` are extra Lightning callbacks (hooks for tools and
+    tests); ``fresh`` moves an experiment trained with another config aside instead of refusing
+    (see ``claim_experiment``)."""
     import lightning as L
 
     from laura.data.datamodule import LauraDataModule
@@ -100,15 +188,17 @@ def train(dcfg: DictConfig, callbacks: list[Any] | None = None) -> Path:
     )
     cfg = to_object(dcfg)
     if cfg.kind == "codec":
-        return train_codec(cfg, callbacks)
+        return train_codec(cfg, callbacks, fresh)
     if cfg.kind == "vocoder":
-        return train_vocoder(cfg, callbacks)
+        return train_vocoder(cfg, callbacks, fresh)
     L.seed_everything(cfg.seed, workers=True, verbose=False)
     exp = Path(cfg.exp_dir)
-    exp.mkdir(parents=True, exist_ok=True)
     absolute_tokenizer_path(cfg)
     tokenizer = TextTokenizer(cfg.tokenizer.path)
     resolve_vocab(cfg, tokenizer)
+    cfg.cmvn = cfg.cmvn or str(exp / "cmvn.json")
+    claim_experiment(cfg, exp, fresh)
+    exp.mkdir(parents=True, exist_ok=True)
     sources = data_sources(cfg.data)
     if not sources or not any(src.train for src in sources):
         raise ValueError("no training data: set data.train (or data.sources[*].train)")
@@ -140,7 +230,7 @@ def train(dcfg: DictConfig, callbacks: list[Any] | None = None) -> Path:
         seed=cfg.seed,
         audio_offset=audio_offset,
     )
-    trainer = make_trainer(cfg.trainer, exp, callbacks)
+    trainer = make_trainer(cfg.trainer, exp, callbacks, seed=cfg.seed)
     fit_resumable(trainer, module, dm, exp)
     if trainer.is_global_zero:
         export_weights(module, exp / "model.safetensors")
@@ -219,7 +309,7 @@ def resolve_conditions(cfg: Any, tokenizer: Any, latent_dim: int) -> None:
             raise ValueError(f"condition {c.name!r}: dim {c.dim} < tokenizer vocabulary {tokenizer.vocab_size}")  # fmt: skip
 
 
-def train_vocoder(cfg: Any, callbacks: list[Any] | None = None) -> Path:
+def train_vocoder(cfg: Any, callbacks: list[Any] | None = None, fresh: bool = False) -> Path:
     """kind=vocoder: SE/TTS data dirs with codec tokens of all groups -> VocoderModule (codec
     frozen) -> ``exp_dir/vocoder`` (vocoder.json + model.safetensors, what decoding reads)."""
     import lightning as L
@@ -232,7 +322,6 @@ def train_vocoder(cfg: Any, callbacks: list[Any] | None = None) -> Path:
 
     L.seed_everything(cfg.seed, workers=True, verbose=False)
     exp = Path(cfg.exp_dir)
-    exp.mkdir(parents=True, exist_ok=True)
     if not cfg.codec:
         raise ValueError("kind=vocoder needs codec=<codec dir> (the frozen codec it decodes with)")
     sources = data_sources(cfg.data)
@@ -251,6 +340,9 @@ def train_vocoder(cfg: Any, callbacks: list[Any] | None = None) -> Path:
     resolve_conditions(cfg, tokenizer, codec.cfg.latent_dim)
     if needs_waveforms(cfg.vocoder.conditions):
         cfg.data.keep_waveforms = True
+    cfg.cmvn = cfg.cmvn or str(exp / "cmvn.json")
+    claim_experiment(cfg, exp, fresh)
+    exp.mkdir(parents=True, exist_ok=True)
     recs = source_records(cfg.data, sources, exp)
     cmvn = load_or_compute_cmvn(cfg, sources, recs, cfg.frontend, exp)
     save_config(cfg, exp / "config.yaml")
@@ -259,7 +351,7 @@ def train_vocoder(cfg: Any, callbacks: list[Any] | None = None) -> Path:
     if cfg.init_from:
         load_weights(module, cfg.init_from)
     dm = LauraDataModule(cfg.data, cfg.frontend, tokenizer, sources, recs, seed=cfg.seed)
-    trainer = make_trainer(cfg.trainer, exp, callbacks)
+    trainer = make_trainer(cfg.trainer, exp, callbacks, seed=cfg.seed)
     fit_resumable(trainer, module, dm, exp)
     if trainer.is_global_zero:
         save_vocoder(module, exp / "vocoder")
@@ -268,7 +360,7 @@ def train_vocoder(cfg: Any, callbacks: list[Any] | None = None) -> Path:
 
 
 def make_trainer(t: Any, exp: Path, callbacks: list[Any] | None = None, steps_per_batch: int = 1,
-                 manual_optimization: bool = False) -> Any:  # fmt: skip
+                 manual_optimization: bool = False, seed: int = 0) -> Any:  # fmt: skip
     """A Lightning Trainer from a TrainerConfig: CSV logs, last.ckpt every N steps, atomic writes.
 
     ``steps_per_batch``: Lightning counts each optimizer step (a GAN makes two per batch), so step
@@ -277,9 +369,14 @@ def make_trainer(t: Any, exp: Path, callbacks: list[Any] | None = None, steps_pe
     from lightning.pytorch.callbacks import ModelCheckpoint
     from lightning.pytorch.loggers import CSVLogger
 
-    from laura.models.common import AtomicCheckpointIO
+    from laura.models.common import AtomicCheckpointIO, FiniteTraining, StepSeed
 
     k = steps_per_batch
+    if t.max_steps == 0 or (t.max_steps < 0 and not t.max_epochs and not t.max_time):
+        raise ConfigError(
+            f"trainer.max_steps={t.max_steps}: nothing would be trained (give a positive "
+            "trainer.max_steps, or trainer.max_epochs / trainer.max_time)"
+        )
     return L.Trainer(
         accelerator=t.accelerator,
         devices=t.devices,
@@ -309,6 +406,8 @@ def make_trainer(t: Any, exp: Path, callbacks: list[Any] | None = None, steps_pe
                 save_top_k=0,
                 every_n_train_steps=t.checkpoint_every_n_steps * k,
             ),
+            StepSeed(seed),
+            FiniteTraining(),
             *(callbacks or []),
         ],
         plugins=[AtomicCheckpointIO()],
@@ -328,7 +427,7 @@ def fit_resumable(trainer: Any, module: Any, datamodule: Any, exp: Path) -> None
     trainer.save_checkpoint(str(last), weights_only=False)
 
 
-def train_codec(cfg: Any, callbacks: list[Any] | None = None) -> Path:
+def train_codec(cfg: Any, callbacks: list[Any] | None = None, fresh: bool = False) -> Path:
     """kind=codec: audio-only data dirs -> CodecModule (GAN) -> ``exp_dir/codec`` (codec.json +
     model.safetensors, what ``laura codec-tokens`` and the vocoder read)."""
     import lightning as L
@@ -343,10 +442,11 @@ def train_codec(cfg: Any, callbacks: list[Any] | None = None) -> Path:
     warnings.filterwarnings("ignore", message=".*manual optimization and every_n_train_steps.*")
     L.seed_everything(cfg.seed, workers=True, verbose=False)
     exp = Path(cfg.exp_dir)
-    exp.mkdir(parents=True, exist_ok=True)
     d = cfg.data
     if not d.train:
         raise ValueError("no training data: set data.train")
+    claim_experiment(cfg, exp, fresh)
+    exp.mkdir(parents=True, exist_ok=True)
 
     def records(dirs: list[str]) -> list[dict[str, Any]]:
         out: list[dict[str, Any]] = []
@@ -378,9 +478,9 @@ def train_codec(cfg: Any, callbacks: list[Any] | None = None) -> Path:
                              f"(missing {missing[:5]}, unexpected {unexpected[:5]})")  # fmt: skip
     seg = int(round(d.segment_seconds * cfg.codec.sample_rate))
     dm = AudioSegmentDataModule(train_recs, valid_recs, seg, d.batch_size, d.num_workers, d.n_valid,
-                                cfg.codec.sample_rate)  # fmt: skip
+                                cfg.codec.sample_rate, seed=cfg.seed)  # fmt: skip
     trainer = make_trainer(
-        cfg.trainer, exp, callbacks, module.n_optimizers, manual_optimization=True
+        cfg.trainer, exp, callbacks, module.n_optimizers, manual_optimization=True, seed=cfg.seed
     )
     fit_resumable(trainer, module, dm, exp)
     if trainer.is_global_zero:
@@ -395,22 +495,16 @@ def train_codec(cfg: Any, callbacks: list[Any] | None = None) -> Path:
 
 def load_weights(module: torch.nn.Module, path: str | Path) -> None:
     """Start from an earlier stage's weights (safetensors, or a checkpoint read weights-only)."""
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"{path}: init_from weights not found")
-    if path.suffix == ".ckpt":
-        module.load_state_dict(
-            torch.load(path, map_location="cpu", weights_only=True)["state_dict"]
-        )
-    else:
-        from safetensors.torch import load_model
+    from laura.checkpoints import load_state
 
-        load_model(module, str(path))
+    load_state(module, path, what="init_from weights")
 
 
 def export_weights(module: torch.nn.Module, path: Path) -> None:
-    from safetensors.torch import save_model
+    """The trained weights (safetensors), refused when any is NaN/Inf (nothing is written)."""
+    from laura.io import atomic_save_safetensors
 
-    tmp = path.with_name(path.name + ".tmp")
-    save_model(module, str(tmp))
-    os.replace(tmp, path)
+    bad = [n for n, p in module.state_dict().items() if p.is_floating_point() and not torch.isfinite(p).all()]  # fmt: skip
+    if bad:
+        raise TrainingError(f"{path}: not written: weights {bad[:3]} hold NaN/Inf")
+    atomic_save_safetensors(path, module)

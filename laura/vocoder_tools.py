@@ -6,10 +6,16 @@ Systems scored against the target audio (SE: the clean reference; TTS: the recor
 ``vocoder`` (its waveform), ``first_group`` (the codec decoding group 1 alone), ``codec_all``
 (all groups: the codec's ceiling) and, for tasks with an audio input, ``input`` (e.g. the noisy
 speech of SE).
+
+``out_dir`` (``scores.json``, ``wav/``, ``png/``, ``asr/``) is written whole (``staged_dir``): a
+run killed midway leaves the previous one as it was; a non-empty ``out_dir`` is refused unless
+``overwrite``.
 """
 
 from __future__ import annotations
 
+import contextlib
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -27,18 +33,22 @@ def evaluate_vocoder(vocoder_dir: str | Path, data_dir: str | Path, task: str,
                      token_dir: str = "codec_tokens", max_utts: int = 0,
                      out_dir: str | Path | None = None, n_pictures: int = 3,
                      codec: str | Path | None = None, threads: int = 0,
-                     asr_exp: str | Path | None = None) -> dict[str, Any]:  # fmt: skip
+                     asr_exp: str | Path | None = None,
+                     overwrite: bool = False) -> dict[str, Any]:  # fmt: skip
     """Scores per system (PESQ-wb, STOI; SE also per SNR), the vocoder's real-time factor, and
-    ``out_dir/{wav,png}`` for the first ``n_pictures`` utterances. ``asr_exp`` (a laura ASR
-    experiment) adds each system's WER/CER per language and the reference's (its ceiling); the
-    transcribed wavs go to ``out_dir/asr`` (a temporary dir without ``out_dir``)."""
-    import soundfile as sf
+    ``out_dir/{wav,png}`` for the first ``n_pictures`` utterances, ``out_dir/scores.json``.
+    ``asr_exp`` (a laura ASR experiment) adds each system's WER/CER per language and the
+    reference's (its ceiling); the transcribed wavs go to ``out_dir/asr/wav`` and the
+    transcripts to ``out_dir/asr/hyp`` (a temporary dir without ``out_dir``)."""
     from tqdm import tqdm
 
+    from laura.codec_tools import check_output_dir
     from laura.data.datamodule import open_token_source
     from laura.data.dataset import TaskDataset, collate, read_audio
     from laura.data.prepare import load_records
     from laura.data.tasks import get_task
+    from laura.decode import check_data_dir_ids, check_output_ids
+    from laura.io import atomic_write_json, atomic_write_wav, staged_dir
     from laura.metrics.audio import nanmean, pesq_wb, stoi
     from laura.models.vocoder import (
         batch_codes,
@@ -50,13 +60,16 @@ def evaluate_vocoder(vocoder_dir: str | Path, data_dir: str | Path, task: str,
     from laura.text.tokenizer import TextTokenizer
     from laura.viz import save_spectrograms
 
+    out_dir = out_dir or None
+    check_output_dir(out_dir, overwrite, "vocoder-eval output dir")  # before the work, not after
+    check_data_dir_ids(data_dir)  # ids name the wavs and pictures written below
     if threads:
         torch.set_num_threads(threads)
     module = load_vocoder(vocoder_dir, codec)
     spec = get_task(task)
     if spec.output_kind != "audio":
         raise ValueError(f"task {task}: the vocoder makes audio outputs (SE, TTS)")
-    records = load_records(data_dir, require_text=spec.needs_text)
+    records = load_records(data_dir, require_text=spec.needs_text, write_cache=False)
     if max_utts and max_utts < len(records):
         # a seeded random subset: a stride could fall in step with a cycled grid (SE's SNRs)
         import random
@@ -65,100 +78,115 @@ def evaluate_vocoder(vocoder_dir: str | Path, data_dir: str | Path, task: str,
         records = [records[i] for i in keep]
     if not records:
         raise ValueError(f"{data_dir}: no utterances to evaluate")
+    check_output_ids([r["id"] for r in records], data_dir)
     tokens = open_token_source(spec, [str(data_dir)], token_dir, module.codec.cfg.n_q)
     ds = TaskDataset(records, spec, TextTokenizer(module.cfg.tokenizer.path),
                      module.cfg.frontend, train=False, tokens=tokens,
                      keep_waveforms=needs_waveforms(module.cfg.vocoder.conditions))  # fmt: skip
     sr = module.codec.sample_rate
-    out = Path(out_dir) if out_dir else None
     systems = ["vocoder", "first_group", "codec_all"] + (
         ["input"] if "audio" in spec.inputs else []
     )
     scores: dict[str, dict[str, list[float]]] = {s: {"pesq": [], "stoi": []} for s in systems}
     by_snr: dict[str, dict[str, list[float]]] = {}
     synth_seconds = audio_seconds = 0.0
-    asr_work = None
-    if asr_exp is not None:
-        import tempfile
-
-        asr_work = out / "asr" if out is not None else Path(tempfile.mkdtemp(prefix="voc_asr"))
     asr_wavs: dict[str, dict[str, str]] = {s: {} for s in systems + ["reference"]}
-    for k, rec in enumerate(tqdm(records, desc=f"vocoder eval {task}", leave=False)):
-        batch = collate([ds[k]])
-        codes, lens = batch_codes(batch, module.codec.cfg.n_q)
-        cond = batch_conditions(batch, module.cfg.vocoder.conditions, module.cmvn, module.codec)
-        t0 = time.perf_counter()
-        voc = module.synthesize(codes[:, 0], lens, cond)[0]
-        synth_seconds += time.perf_counter() - t0
-        t = batch["target_audio"][0]
-        ref = torch.from_numpy(read_audio(t["path"], t.get("start"), t.get("end"))[0])
-        audio_seconds += ref.shape[0] / sr
-        wavs = {
-            "vocoder": voc,
-            "first_group": module.first_group_only(codes[:, 0], lens)[0],
-            "codec_all": module.codec.decode(codes)[0, : int(lens[0]) * module.codec.hop_length],
-        }
-        wavs = {
-            name: _rms_match(match_length(w.float(), ref.shape[0]), ref) for name, w in wavs.items()
-        }
-        if "input" in systems:
-            wavs["input"] = match_length(torch.from_numpy(read_audio(rec["audio"], rec.get("start"), rec.get("end"))[0]), ref.shape[0])  # fmt: skip
-        for name, w in wavs.items():
-            p, s = pesq_wb(ref, w, sr), stoi(ref, w, sr)
-            scores[name]["pesq"].append(p)
-            scores[name]["stoi"].append(s)
-            if rec.get("snr") is not None:
-                cell = by_snr.setdefault(f"{float(rec['snr']):g}", {})
-                cell.setdefault(f"{name}_pesq", []).append(p)
-                cell.setdefault(f"{name}_stoi", []).append(s)
-        if asr_work is not None:
-            for name, w in [*wavs.items(), ("reference", ref)]:
-                path = asr_work / "wav" / name / f"{rec['id']}.wav"
-                path.parent.mkdir(parents=True, exist_ok=True)
-                sf.write(path, w.numpy(), sr, subtype="PCM_16")
-                asr_wavs[name][rec["id"]] = str(path.resolve())  # wav.scp of another dir
-        if out is not None and k < n_pictures:
-            (out / "wav").mkdir(parents=True, exist_ok=True)
+    with contextlib.ExitStack() as stack:
+        out = None
+        if out_dir is not None:
+            out = stack.enter_context(staged_dir(out_dir, overwrite, "vocoder-eval output dir"))
+        asr_work = None
+        if asr_exp is not None and out is not None:
+            asr_work = out / "asr"
+        elif asr_exp is not None:
+            asr_work = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="voc_asr")))
+        for k, rec in enumerate(tqdm(records, desc=f"vocoder eval {task}", leave=False)):
+            batch = collate([ds[k]])
+            codes, lens = batch_codes(batch, module.codec.cfg.n_q)
+            conditions = module.cfg.vocoder.conditions
+            cond = batch_conditions(batch, conditions, module.cmvn, module.codec)
+            t0 = time.perf_counter()
+            voc = module.synthesize(codes[:, 0], lens, cond)[0]
+            synth_seconds += time.perf_counter() - t0
+            t = batch["target_audio"][0]
+            ref = torch.from_numpy(read_audio(t["path"], t.get("start"), t.get("end"))[0])
+            audio_seconds += ref.shape[0] / sr
+            n = int(lens[0]) * module.codec.hop_length
+            wavs = {
+                "vocoder": voc,
+                "first_group": module.first_group_only(codes[:, 0], lens)[0],
+                "codec_all": module.codec.decode(codes)[0, :n],
+            }
+            wavs = {
+                name: _rms_match(match_length(w.float(), ref.shape[0]), ref)
+                for name, w in wavs.items()
+            }
+            if "input" in systems:
+                wavs["input"] = match_length(torch.from_numpy(read_audio(rec["audio"], rec.get("start"), rec.get("end"))[0]), ref.shape[0])  # fmt: skip
             for name, w in wavs.items():
-                sf.write(out / "wav" / f"{rec['id']}_{name}.wav", w.numpy(), sr, subtype="PCM_16")
-            panels = [(f"{name}  PESQ {scores[name]['pesq'][-1]:.2f}", wavs[name].numpy()) for name in systems]  # fmt: skip
-            panels.append(("reference", ref.numpy()))
-            save_spectrograms(
-                panels, out / "png" / f"{rec['id']}.png", sr, title=f"{task} {rec['id']}"
-            )
-    result: dict[str, Any] = {
-        "task": task,
-        "n_utts": len(records),
-        "vocoder_kind": module.cfg.vocoder.kind,
-        "systems": {
-            s: {m: round(nanmean(v), 4) for m, v in sc.items()} for s, sc in scores.items()
-        },
-        "rtf": round(synth_seconds / max(audio_seconds, 1e-9), 4),
-        "torch_threads": torch.get_num_threads(),
-    }
-    if asr_work is not None:
-        assert asr_exp is not None
-        result["asr"] = {"exp": str(asr_exp), **_asr_rates(asr_exp, asr_wavs, records, asr_work)}
-    if by_snr:
-        result["by_snr"] = {snr: {m: round(float(np.nanmean(v)), 4) for m, v in cell.items()}
-                            for snr, cell in sorted(by_snr.items(), key=lambda kv: float(kv[0]))}  # fmt: skip
+                p, s = pesq_wb(ref, w, sr), stoi(ref, w, sr)
+                scores[name]["pesq"].append(p)
+                scores[name]["stoi"].append(s)
+                if rec.get("snr") is not None:
+                    cell = by_snr.setdefault(f"{float(rec['snr']):g}", {})
+                    cell.setdefault(f"{name}_pesq", []).append(p)
+                    cell.setdefault(f"{name}_stoi", []).append(s)
+            if asr_work is not None:
+                for name, w in [*wavs.items(), ("reference", ref)]:
+                    path = asr_work / "wav" / name / f"{rec['id']}.wav"
+                    atomic_write_wav(path, w.numpy(), sr)
+                    asr_wavs[name][rec["id"]] = str(path.resolve())
+            if out is not None and k < n_pictures:
+                for name, w in wavs.items():
+                    atomic_write_wav(out / "wav" / f"{rec['id']}_{name}.wav", w.numpy(), sr)
+                panels = [(f"{name}  PESQ {scores[name]['pesq'][-1]:.2f}", wavs[name].numpy()) for name in systems]  # fmt: skip
+                panels.append(("reference", ref.numpy()))
+                save_spectrograms(
+                    panels, out / "png" / f"{rec['id']}.png", sr, title=f"{task} {rec['id']}"
+                )
+        result: dict[str, Any] = {
+            "task": task,
+            "n_utts": len(records),
+            "vocoder_kind": module.cfg.vocoder.kind,
+            "systems": {
+                s: {m: round(nanmean(v), 4) for m, v in sc.items()} for s, sc in scores.items()
+            },
+            "rtf": round(synth_seconds / max(audio_seconds, 1e-9), 4),
+            "torch_threads": torch.get_num_threads(),
+            "vocoder": str(vocoder_dir),
+            "data": str(data_dir),
+        }
+        if asr_work is not None:
+            assert asr_exp is not None
+            result["asr"] = {"exp": str(asr_exp), **_asr_rates(asr_exp, asr_wavs, records, asr_work)}  # fmt: skip
+        if by_snr:
+            result["by_snr"] = {snr: {m: round(float(np.nanmean(v)), 4) for m, v in cell.items()}
+                                for snr, cell in sorted(by_snr.items(), key=lambda kv: float(kv[0]))}  # fmt: skip
+        if out is not None:
+            atomic_write_json(out / "scores.json", result, indent=1)
     return result
 
 
 def _asr_rates(asr_exp: str | Path, wavs: dict[str, dict[str, str]],
                records: list[dict[str, Any]], work: Path) -> dict[str, dict[str, float]]:  # fmt: skip
-    """{system: {"<lang> <WER|CER>": rate}} of each system's wavs transcribed by laura's ASR."""
+    """{system: {"<lang> <WER|CER>": rate}} of each system's wavs transcribed by laura's ASR;
+    the transcripts go to ``work/hyp/<system>``."""
     from laura.audio_scoring import asr_transcripts
+    from laura.io import atomic_write_text
     from laura.metrics.wer import score_by_lang
 
     by_id = {r["id"]: r for r in records}
     langs = {u: r.get("lang") or "auto" for u, r in by_id.items()}
     rates: dict[str, dict[str, float]] = {}
-    for name, paths in wavs.items():
-        hyps = asr_transcripts(asr_exp, paths, by_id, work / "decode" / name)
-        refs = {u: by_id[u].get("text") or "" for u in paths}
-        rates[name] = {f"{lang} {r['metric'].upper()}": r["rate"]
-                       for lang, r in score_by_lang(refs, hyps, langs).items()}  # fmt: skip
+    # The ASR data and decode dirs are scratch: inside a staged output their wav.scp and
+    # manifest would name the staging dir, which is renamed at the end.
+    with tempfile.TemporaryDirectory(prefix="voc_asr") as tmp:
+        for name, paths in wavs.items():
+            hyps = asr_transcripts(asr_exp, paths, by_id, Path(tmp) / name)
+            atomic_write_text(work / "hyp" / name, "".join(f"{u} {hyps[u]}\n" for u in sorted(hyps)))  # fmt: skip
+            refs = {u: by_id[u].get("text") or "" for u in paths}
+            rates[name] = {f"{lang} {r['metric'].upper()}": r["rate"]
+                           for lang, r in score_by_lang(refs, hyps, langs).items()}  # fmt: skip
     return rates
 
 

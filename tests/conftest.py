@@ -7,6 +7,8 @@ import numpy as np
 import pytest
 import soundfile as sf
 
+import laura  # noqa: F401  (before torch runs a kernel: pins the CPU kernels, see laura/__init__.py)
+
 torch_threads = int(os.environ.get("LAURA_TEST_THREADS", "2"))
 ROOT = Path(__file__).resolve().parents[1]
 

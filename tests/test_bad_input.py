@@ -90,3 +90,21 @@ def test_skip_option_trains_and_lists_what_it_skipped(bad_dirs, tiny_bpe, tmp_pa
     skipped = (exp / "skipped_train0.txt").read_text()
     assert utt in skipped and "8000" in skipped
     assert (exp / "model.safetensors").is_file()
+
+
+def test_training_refuses_unsafe_utterance_id(tiny_asr_dir, tiny_bpe, tmp_path):
+    """An id that would be a path (decode writes <out>/wav/<id>.wav) stops training before any
+    step, with every file and line that holds it."""
+    d = _copy_dir(tiny_asr_dir, tmp_path / "unsafe")
+    for name in ("wav.scp", "text", "utt2spk"):
+        p = d / name
+        # spk1-000 is the first line; "../" sorts before it, so the order stays valid
+        p.write_text(p.read_text().replace("spk1-000 ", "../../evil ", 1))
+    exp = tmp_path / "exp"
+    with pytest.raises(ValidationError) as err:
+        train(_cfg(d, tiny_bpe, exp))
+    why = "id '../../evil' contains '/' (ids become file names: no path separators)"
+    assert [str(p) for p in err.value.problems] == [
+        f"{d / name}:1: {why}" for name in ("text", "utt2spk", "wav.scp")
+    ]
+    assert not (exp / "checkpoints").exists()

@@ -170,7 +170,7 @@ def trained(speech) -> tuple[Codec, list[float]]:
     return codec.eval(), losses
 
 
-def test_reconstruction_improves_monotonically_with_more_quantizers(trained, speech) -> None:
+def test_reconstruction_improves_with_more_quantizers(trained, speech) -> None:
     codec, losses = trained
     assert sum(losses[-10:]) < 0.7 * sum(losses[:10])  # it learned
     held_out = speech[5]
@@ -179,8 +179,11 @@ def test_reconstruction_improves_monotonically_with_more_quantizers(trained, spe
     for n in (1, 2, 4, 8):
         y = codec.decode(tokens[:, :n], scale, length=held_out.shape[-1])
         errs.append(MultiScaleSpectralLoss(power_spec=False)(held_out, y)["mel"].item())
-    # measured: 0.700, 0.689, 0.683, 0.682 (mel L1 on a held-out utterance)
-    assert all(a > b for a, b in zip(errs, errs[1:])) and errs[0] - errs[-1] > 0.02 * errs[0], errs
+    # Margins from the spread over seeds 0-5 on AVX2 and AVX-512 kernels (12 trainings; mel L1
+    # 0.66-0.76): 1 -> 2 quantizers falls by >= 0.014, 1 -> 4 and 1 -> 8 by >= 0.025. After 300
+    # steps 4 vs 8 is within +-0.007 either way, so the test does not order them.
+    assert errs[0] - errs[1] > 0.005, errs
+    assert errs[0] - errs[2] > 0.01 and errs[0] - errs[3] > 0.01, errs
     # Structured dropout trained every depth: each codebook moved and is used.
     for i in range(8):
         cb = codec.quantizer.codebooks[i]

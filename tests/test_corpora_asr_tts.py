@@ -146,13 +146,11 @@ def test_aishell1(tmp_path, caplog):
     assert (src / "data_aishell/wav/train/S0002/BAC009S0002W0122.wav").is_file()  # extracted
     assert set(dirs) == {"train", "dev", "test"}
     kd = load_data_dir(dirs["train"])
-    assert kd.utt_ids == ["S0002-BAC009S0002W0122", "S0002-BAC009S0002W0123"]
-    assert kd.text["S0002-BAC009S0002W0122"] == "而对楼市成交抑制作用最大的限购"
-    assert kd.utt2spk["S0002-BAC009S0002W0123"] == "S0002"
+    assert kd.utt_ids == ["BAC009S0002W0122", "BAC009S0002W0123"]  # the official ids
+    assert kd.text["BAC009S0002W0122"] == "而对楼市成交抑制作用最大的限购"
+    assert kd.utt2spk["BAC009S0002W0123"] == "S0002"
     assert set(kd.extras["utt2lang"].values()) == {"zh"}
-    assert (
-        load_data_dir(dirs["test"]).text["S0764-BAC009S0764W0122"] == "一二线城市虽然也处于调整中"
-    )
+    assert load_data_dir(dirs["test"]).text["BAC009S0764W0122"] == "一二线城市虽然也处于调整中"
     for d in dirs.values():
         assert_valid(d)
     # the extracted state is read as is (and a re-run re-extracts nothing)
@@ -160,6 +158,63 @@ def test_aishell1(tmp_path, caplog):
     assert prepare("aishell1", src / "data_aishell", out, splits=["train"]) == {
         "train": out / "train"
     }
+
+
+def test_aishell1_counts_and_lists_transcript_lines_without_audio(tmp_path, caplog):
+    src = make_aishell1(tmp_path / "src", tmp_path)
+    transcript = src / "data_aishell/transcript/aishell_transcript_v0.8.txt"
+    lines = transcript.read_text().splitlines(keepends=True)
+    lines += [
+        "BAC009S0002W0124 没有 音频\n",  # train speaker, wav absent
+        "BAC009S0724W0122 没有 音频\n",  # dev speaker, wav absent
+        "BAC009S0916W0001 没有 音频\n",  # a speaker with no directory in any split
+    ]
+    transcript.write_text("".join(sorted(lines)))
+    out = tmp_path / "data"
+    with caplog.at_level(logging.WARNING):
+        dirs = prepare("aishell1", src, out)
+    assert load_data_dir(dirs["train"]).utt_ids == ["BAC009S0002W0122", "BAC009S0002W0123"]
+    assert load_data_dir(dirs["dev"]).utt_ids == ["BAC009S0724W0121"]
+    assert (dirs["train"] / "skipped.tsv").read_text() == (
+        "BAC009S0002W0999\twav files without a transcript\n"
+        "BAC009S0002W0124\ttranscript lines without a wav file\n"
+    )
+    assert (dirs["dev"] / "skipped.tsv").read_text() == (
+        "BAC009S0724W0122\ttranscript lines without a wav file\n"
+    )
+    assert not (dirs["test"] / "skipped.tsv").exists()
+    assert (out / "aishell1_skipped.tsv").read_text() == (
+        "BAC009S0916W0001\ttranscript lines without a wav file (their speaker has no directory "
+        "in any split)\n"
+    )
+    assert "aishell1 dev: skipped 1 transcript lines without a wav file: BAC009S0724W0122" in (
+        caplog.text
+    )
+    for d in dirs.values():
+        assert_valid(d)
+    # a rerun with a complete transcript removes the stale lists
+    transcript.write_text("".join(sorted(lines[:-3])))
+    (src / "data_aishell/wav/train/S0002/BAC009S0002W0999.wav").unlink()
+    prepare("aishell1", src, out)
+    assert not (dirs["train"] / "skipped.tsv").exists()
+    assert not (dirs["dev"] / "skipped.tsv").exists()
+    assert not (out / "aishell1_skipped.tsv").exists()
+
+
+def test_aishell1_ids_get_a_speaker_prefix_only_when_sorting_needs_it():
+    from laura.data.corpora.aishell import _kaldi_sortable_ids
+    from laura.data.corpora.common import Utt
+
+    official = [Utt(u, "", u[6:11]) for u in ("BAC009S0003W0001", "BAC009S0002W0122")]
+    assert [u.id for u in _kaldi_sortable_ids(official, "t")] == [
+        "BAC009S0003W0001", "BAC009S0002W0122",
+    ]  # fmt: skip
+    # a renamed file whose name sorts after another speaker's: ids sorted would interleave
+    # the speakers (S0003 before S0002), which Kaldi's utt2spk forbids
+    renamed = [Utt("BAC009S0003W0001", "", "S0003"), Utt("ZZZ0001", "", "S0002")]
+    assert [u.id for u in _kaldi_sortable_ids(renamed, "t")] == [
+        "S0003-BAC009S0003W0001", "S0002-ZZZ0001",
+    ]  # fmt: skip
 
 
 def test_aishell1_broken(tmp_path):

@@ -335,6 +335,26 @@ def test_crema_d(tmp_path):
         get_corpus("crema_d").prepare(tmp_path / "out", tmp_path / "out2")
 
 
+def test_crema_d_clone_without_git_lfs_pull(tmp_path):
+    clone = tmp_path / "CREMA-D"
+    (clone / ".git").mkdir(parents=True)
+    audio = clone / "AudioWAV"
+    audio.mkdir()
+    for stem in ("1001_DFA_ANG_XX", "1002_IEO_HAP_HI"):
+        (audio / f"{stem}.wav").write_text(
+            "version https://git-lfs.github.com/spec/v1\n"
+            "oid sha256:4d7a214614ab2935c943f9e0ff69d22eadbb8f32b1258daaa5e2ca24d17e2393\n"
+            "size 75148\n"
+        )
+    with pytest.raises(DataError) as err:
+        get_corpus("crema_d").prepare(clone, tmp_path / "out", num_workers=1)
+    assert str(err.value) == (
+        f"{audio / '1001_DFA_ANG_XX.wav'}: a git-lfs pointer file, not audio (the repository "
+        f"was cloned without its LFS files); run `git lfs pull` in {clone.resolve()}, then "
+        "prepare again"
+    )
+
+
 # -------------------------------------------------------------------------------- SAVEE
 
 
@@ -395,6 +415,86 @@ def test_emovdb(tmp_path):
     dirs = get_corpus("emovdb").prepare(src, tmp_path / "out3", splits=["test"])
     assert not (dirs["test"] / "text").exists()
     assert_valid(dirs["test"], require_text=False)
+
+
+# One file per speaker (names as in the corpus) and where each official layout puts it.
+EMOVDB_FILES = [  # (speaker, archive style word, file)
+    ("bea", "Amused", "amused_1-15_0001.wav"),
+    ("bea", "Sleepy", "sleepiness_1-28_0015.wav"),
+    ("jenie", "Angry", "anger_393-420_0397.wav"),
+    ("josh", "Neutral", "neutral_1-28_0002.wav"),
+    ("sam", "Angry", "anger_336-364_0349.wav"),
+]
+README_SPEAKERS = {"bea": "Spk-Bea", "jenie": "Spk-Je", "josh": "Spk-Jsh", "sam": "Spk-Sa"}
+
+
+def emovdb_layout(src: Path, layout: str) -> None:
+    for i, (spk, style, name) in enumerate(EMOVDB_FILES):
+        if layout == "openslr":  # each archive extracted into a folder named after it
+            path = src / f"{spk}_{style}" / name
+        elif layout == "sorted":  # the authors' sorted copy: <speaker>/<Style>/
+            path = src / "EmoV-DB_sorted" / spk / style / name
+        elif layout == "script":  # emov_mfa_alignment.Emov().download(): EMOV-DB/1..4
+            num = "1234"["bea jenie josh sam".split().index(spk)]
+            path = src / "EMOV-DB" / num / name
+            # its MFA steps add <file>.lab transcripts beside the wavs and trimmed copies under
+            # EMOV/<n>/: not the corpus
+            tone(src / "EMOV" / num / name, 22050, seconds=0.1, seed=i)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.with_suffix(".lab").write_text("author of the danger trail")
+        else:  # the README's speaker names
+            path = src / README_SPEAKERS[spk] / style / name
+        # the distributed files are 44.1 kHz, some stored as 64-bit float wav
+        tone(path, 44100, seconds=0.1, seed=i, subtype="DOUBLE" if i % 2 else "PCM_16")
+    arctic = src / "EMOV-DB" if layout == "script" else src
+    (arctic / "cmuarctic.data").write_text(
+        '( arctic_a0001 "Author of the danger trail, Philip Steels, etc." )\n'
+        '( arctic_a0002 "Not at this particular case, Tom, apologized Whittemore." )\n'
+        '( arctic_a0015 "The gray eyes faltered; the flush deepened." )\n'
+        '( arctic_a0349 "Each of them was ignorant." )\n'
+        '( arctic_a0397 "It was just as well." )\n'
+    )
+
+
+@pytest.mark.parametrize("layout", ["openslr", "sorted", "script", "readme"])
+def test_emovdb_official_layouts_give_all_four_speakers(tmp_path, layout):
+    src = tmp_path / "src"
+    emovdb_layout(src, layout)
+    dirs = get_corpus("emovdb").prepare(src, tmp_path / "out", num_workers=1)
+    assert table(dirs["train"], "utt2spk") == {
+        "bea-amused_1-15_0001": "bea",
+        "jenie-anger_393-420_0397": "jenie",
+        "josh-neutral_1-28_0002": "josh",
+    }
+    assert table(dirs["test"], "utt2spk") == {"sam-anger_336-364_0349": "sam"}
+    assert table(dirs["test"], "text") == {"sam-anger_336-364_0349": "Each of them was ignorant."}
+    assert table(dirs["train"], "utt2emotion") == {
+        "bea-amused_1-15_0001": "happiness",
+        "jenie-anger_393-420_0397": "anger",
+        "josh-neutral_1-28_0002": "neutral",
+    }
+    # only the sleepy file is skipped (no trimmed EMOV/ copy, no .lab file, no duplicate)
+    skipped = (dirs["train"] / "skipped.tsv").read_text().splitlines()
+    assert [line.split("\t")[1] for line in skipped] == ["style 'sleepiness' has no unified class"]
+    assert skipped[0].split("\t")[0].endswith("sleepiness_1-28_0015.wav")
+    for d in dirs.values():
+        assert_valid(d)
+    if layout == "script":  # src may also be the EMOV-DB folder itself
+        again = get_corpus("emovdb").prepare(src / "EMOV-DB", tmp_path / "out2", num_workers=1)
+        assert table(again["train"], "utt2spk") == table(dirs["train"], "utt2spk")
+
+
+def test_emovdb_unrecognised_layout_names_the_folder_and_the_layouts(tmp_path):
+    # every archive extracted straight into one folder: the speakers are lost
+    for i, (_, _, name) in enumerate(EMOVDB_FILES):
+        tone(tmp_path / "src" / name, 44100, seconds=0.1, seed=i)
+    with pytest.raises(DataError) as err:
+        get_corpus("emovdb").prepare(tmp_path / "src", tmp_path / "out")
+    msg = str(err.value)
+    assert msg.startswith(f"{tmp_path / 'src'}: no EmoV-DB layout recognised (5 .wav files")
+    for layout in ("bea_Amused/", "bea/Amused/", "EMOV-DB/1/", "Spk-Je"):
+        assert layout in msg
+    assert "\n" not in msg
 
 
 def test_emovdb_broken(tmp_path):

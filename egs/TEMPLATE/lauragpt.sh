@@ -73,7 +73,8 @@ if [ $stage -le 5 ] && [ $stop_stage -ge 5 ]; then
   for s in $test_sets; do
     log "stage 5: decode $s"
     # shellcheck disable=SC2086
-    laura decode --exp exp/$exp_name --data data/$s --out exp/$exp_name/decode_$s $decode_args
+    laura decode --exp exp/$exp_name --data data/$s --out exp/$exp_name/decode_$s --overwrite \
+      $decode_args
   done
 fi
 

@@ -64,16 +64,53 @@ class RepeatedConcat(torch.utils.data.Dataset):
     def __len__(self) -> int:
         return len(self.index)
 
-    def __getitem__(self, k: int) -> dict[str, Any]:
+    def __getitem__(self, item: int | tuple[int, int]) -> dict[str, Any]:
+        k, seed = item if isinstance(item, tuple) else (item, None)
         d, i = self.index[k]
-        return self.datasets[d][i]
+        return self.datasets[d][i if seed is None else (i, seed)]
 
     def durations(self) -> list[float]:
         per = [ds.durations() for ds in self.datasets]
         return [per[d][i] for d, i in self.index]
 
 
-class LauraDataModule(L.LightningDataModule):
+class ResumableDataModule(L.LightningDataModule):
+    """A DataModule whose training batches come from a ``DynamicBucketSampler`` and whose
+    position in them travels in checkpoints (Lightning saves ``state_dict`` there)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._train_sampler: DynamicBucketSampler | None = None
+        self._resume: dict[str, Any] | None = None
+
+    def _rank(self) -> tuple[int, int]:
+        t = self.trainer
+        return (t.global_rank, t.world_size) if t is not None else (0, 1)
+
+    def _start(self, sampler: DynamicBucketSampler) -> DynamicBucketSampler:
+        """Put a new training sampler where a checkpoint left it (or, for a checkpoint without
+        sampler state, at the start of the trainer's epoch)."""
+        if self._resume:
+            sampler.load_state_dict(self._resume)
+        elif self.trainer is not None and self.trainer.current_epoch:
+            sampler.set_epoch(self.trainer.current_epoch)
+        self._resume = None
+        self._train_sampler = sampler
+        return sampler
+
+    def state_dict(self) -> dict[str, Any]:
+        if self._train_sampler is None or self.trainer is None:
+            return self._resume or {}
+        # "processed": a checkpoint taken in on_train_batch_end counts the batch just trained
+        # ("completed" does so only after the hook).
+        done = self.trainer.fit_loop.epoch_loop.batch_progress.current.processed
+        return self._train_sampler.state_dict(batches_done=int(done))
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self._resume = state or None
+
+
+class LauraDataModule(ResumableDataModule):
     """``records``: for each source, (train records, valid records), in ``sources`` order."""
 
     def __init__(
@@ -96,16 +133,10 @@ class LauraDataModule(L.LightningDataModule):
         self.records = list(records)
         self.seed = seed
         self.audio_offset = audio_offset
-        self._train_sampler: DynamicBucketSampler | None = None
-        self._resume: dict[str, Any] | None = None
 
     @property
     def tasks(self) -> list[str]:
         return [s.task for s in self.sources]
-
-    def _rank(self) -> tuple[int, int]:
-        t = self.trainer
-        return (t.global_rank, t.world_size) if t is not None else (0, 1)
 
     def _dataset(
         self, source: SourceConfig, records: list[dict[str, Any]], dirs: list[str], train: bool
@@ -131,16 +162,9 @@ class LauraDataModule(L.LightningDataModule):
         rank, world = self._rank()
         sampler = DynamicBucketSampler(
             ds.durations(), self.cfg.max_seconds, self.cfg.max_batch_size, self.cfg.num_buckets,
-            shuffle=True, seed=self.seed, rank=rank, world_size=world,
+            shuffle=True, seed=self.seed, rank=rank, world_size=world, item_seeds=True,
         )  # fmt: skip
-        if self.trainer is not None:
-            sampler.set_epoch(self.trainer.current_epoch)
-        if self._resume is not None:
-            if self.trainer is None or int(self._resume["epoch"]) >= self.trainer.current_epoch:
-                sampler.load_state_dict(self._resume)
-            self._resume = None
-        self._train_sampler = sampler
-        return self._loader(ds, sampler)
+        return self._loader(ds, self._start(sampler))
 
     def val_dataloader(self) -> list[torch.utils.data.DataLoader]:
         loaders = []
@@ -162,21 +186,15 @@ class LauraDataModule(L.LightningDataModule):
     def _loader(
         self, ds: torch.utils.data.Dataset, sampler: DynamicBucketSampler
     ) -> torch.utils.data.DataLoader:
+        # Its own generator: creating an iterator must not draw from the global RNG (the
+        # examples' randomness is keyed by the sampler's item seeds, the model's by the step).
         return torch.utils.data.DataLoader(
             ds, batch_sampler=sampler, collate_fn=collate, num_workers=self.cfg.num_workers,
             persistent_workers=False, pin_memory=False,
+            generator=torch.Generator().manual_seed(self.seed),
         )  # fmt: skip
 
-    # Mid-epoch position, saved in checkpoints by Lightning.
-    def state_dict(self) -> dict[str, Any]:
-        if self._train_sampler is None or self.trainer is None:
-            return {}
-        done = self.trainer.fit_loop.epoch_loop.batch_progress.current.completed
-        return self._train_sampler.state_dict(batches_done=int(done))
-
-    def load_state_dict(self, state: dict[str, Any]) -> None:
-        self._resume = state or None
-
+        return self._loader(ds, self._start(sampler))
 
 def _single(task: str) -> type[LauraDataModule]:
     """A per-task DataModule: the shared one with a single source of this task."""

@@ -12,6 +12,7 @@ import soundfile as sf
 import torch
 
 from laura.data.tasks import TaskSpec, Tokenizer, TokenSource
+from laura.errors import DataError
 from laura.nn.frontend import FrontendConfig, WavFrontend
 
 
@@ -74,14 +75,26 @@ class TaskDataset(torch.utils.data.Dataset):
     def durations(self) -> list[float]:
         return [float(r["duration"]) for r in self.records]
 
-    def __getitem__(self, i: int) -> dict[str, Any]:
+    def __getitem__(self, item: int | tuple[int, int]) -> dict[str, Any]:
+        """``item``: an index, or ``(index, seed)`` from a sampler with item seeds: then every
+        random choice for this example (prompt, speed factor, dither) follows from the seed."""
+        i, seed = item if isinstance(item, tuple) else (item, None)
+        if seed is None:
+            return self._example(i, random)  # type: ignore[arg-type]
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            return self._example(i, random.Random(seed))
+
+    def _example(self, i: int, rng: random.Random) -> dict[str, Any]:
         rec = self.records[i]
-        use_prompt = self.prompt_prob > 0 and (not self.train or random.random() < self.prompt_prob)
+        use_prompt = self.prompt_prob > 0 and (not self.train or rng.random() < self.prompt_prob)
         ex = self.task.make_example(rec, self.tokenizer, self.tokens, self.audio_offset, use_prompt,
                                     require_tokens=self.train)  # fmt: skip
         feats, wavs = [], []
         for a in ex["audio"]:
             wav, sr = read_audio(a["path"], a.get("start"), a.get("end"))
+            if not np.isfinite(wav).all():  # would make features, CMVN, loss and weights NaN
+                raise DataError(f"{a['path']}: utterance {rec['id']}: NaN/Inf samples")
             if sr != self.sample_rate:
                 raise ValueError(
                     f"utterance {rec['id']}: {a['path']} has sample rate {sr}, expected {self.sample_rate}"
@@ -90,8 +103,7 @@ class TaskDataset(torch.utils.data.Dataset):
             # Audio outputs (SE) are time-aligned with the input: perturbing only the input
             # would break that, so speed perturbation is for text-output tasks.
             if self.train and len(self.speed_factors) > 1 and self.task.output_kind == "text":
-                # random is seeded per worker by Lightning (seed_everything(workers=True)).
-                x = speed_perturb(x, sr, random.choice(self.speed_factors))
+                x = speed_perturb(x, sr, rng.choice(self.speed_factors))
             feats.append(self.frontend(x, train=self.train))
             if self.keep_waveforms:
                 wavs.append(x)

@@ -1,9 +1,8 @@
-"""Exceptions for the data layer.
+"""Exceptions for the data layer (kept here for imports; the types live in ``laura.errors``).
 
-`DataError` derives from `ValueError` so callers that already catch bad-input errors keep working;
-its message always names the offending file (and line, where one exists).
+`DataError`'s message always names the offending file (and line, where one exists).
 """
 
+from laura.errors import DataError
 
-class DataError(ValueError):
-    """A data file (Kaldi table, manifest, audio) is missing, malformed or inconsistent."""
+__all__ = ["DataError"]

@@ -19,6 +19,12 @@ Differences from Kaldi, on purpose:
   recording", as in Kaldi's `extract-segments`; it is stored as `end=None`.
 * A missing `utt2spk` is read as "every utterance is its own speaker"; `spk2utt` is derived from
   `utt2spk` when the file is absent (`validate.py` still reports a missing `utt2spk`).
+* Ids (the keys of every table: utterances, recordings, speakers) must be usable as one file
+  name, because decoding writes `<out>/wav/<id>.wav` and friends: `check_utt_id` refuses empty
+  ids, `.` and `..`, `/`, `\\`, NUL, whitespace and other control characters, and ids longer than
+  `MAX_ID_BYTES`. `scan_table` reports such a key as a `bad-id` issue (file, line and the id
+  quoted with `repr`, so a hostile id cannot print terminal escapes), the readers refuse it and
+  `write_table` never writes one.
 
 Besides the core files, every per-utterance table whose name matches `EXTRA_TABLE_PATTERNS`
 (`text.*`, `utt2*`, `*.scp`, `caption*`, `prompt*`) is loaded into `KaldiDir.extras`, so a new
@@ -29,14 +35,15 @@ requested with `extra_files=`.
 from __future__ import annotations
 
 import fnmatch
+import hashlib
 import os
 import re
-import secrets
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from laura.data.errors import DataError
+from laura.io import atomic_write_text  # noqa: F401  (re-exported: data modules import it here)
 
 __all__ = [
     "CORE_FILES",
@@ -46,7 +53,10 @@ __all__ = [
     "TableIssue",
     "TableLine",
     "atomic_write_text",
+    "MAX_ID_BYTES",
     "byte_order",
+    "check_utt_id",
+    "data_dir_fingerprint",
     "derive_spk2utt",
     "is_extra_table",
     "load_data_dir",
@@ -56,6 +66,7 @@ __all__ = [
     "read_wav_scp",
     "resolve_audio_path",
     "scan_table",
+    "table_names",
     "write_data_dir",
     "write_table",
 ]
@@ -71,6 +82,9 @@ _KEY_SPLIT = re.compile(r"[ \t]+")
 # `foo.ark:123` (Kaldi archive offset) - not a plain audio path.
 _ARK_OFFSET = re.compile(r"\.ark:\d+$")
 MAX_ISSUES_IN_MESSAGE = 20
+# Ids become file names (`<id>.wav`, `<id>_reference.wav`, `<id>.png`): leave room for a suffix
+# under the usual 255-byte limit of a file name.
+MAX_ID_BYTES = 200
 
 
 def byte_order(key: str) -> bytes:
@@ -92,25 +106,43 @@ class TableIssue:
     """One problem found while scanning a table; `kind` is a short code used by validate.py."""
 
     lineno: int
-    kind: str  # "blank" | "malformed" | "encoding" | "duplicate"
+    kind: str  # "blank" | "malformed" | "encoding" | "duplicate" | "bad-id"
     key: str | None
     message: str
 
 
-def scan_table(path: str | os.PathLike[str]) -> tuple[list[TableLine], list[TableIssue]]:
-    """Parse a table leniently: return every good entry and every issue, never raise on content.
+def check_utt_id(uid: str) -> str | None:
+    """What makes `uid` unusable as an id (utterance, recording or speaker), or None if it is fine.
 
-    Duplicate keys are reported as issues and only the first occurrence is kept in the entries.
-    Raises `DataError` only if the file cannot be opened.
+    An id must be one safe file-name component: outputs are written as `<out>/wav/<id>.wav`, so
+    `../../x`, `a/b`, `/abs/x`, `..` or `.` would write outside `<out>` or onto a directory.
+    Refused: the empty id, `.` and `..`, `/` and `\\` (a path separator here or on Windows), NUL,
+    whitespace, other non-printable characters (terminal escapes), and ids longer than
+    `MAX_ID_BYTES` bytes in UTF-8. Everything else is allowed, e.g. `BAC009S0764W0121`,
+    `1272-128104-0000`, `spk1_utt.2`, `.hidden` or non-ASCII letters.
+
+    The answer reads after the id: `f"id {uid!r} {problem}"`.
     """
-    path = Path(path)
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError as e:
-        raise DataError(f"{path}: no such file") from e
-    except OSError as e:
-        raise DataError(f"{path}: cannot read: {e}") from e
+    if not uid:
+        return "is empty"
+    if uid in (".", ".."):
+        return f"is {uid!r}, a directory name (ids become file names)"
+    for c in uid:
+        if c in "/\\":
+            return f"contains {c!r} (ids become file names: no path separators)"
+        if c == "\0":
+            return "contains a NUL character"
+        if c.isspace():
+            return "contains whitespace"
+        if not c.isprintable():
+            return f"contains the control character {c!r}"
+    n = len(uid.encode("utf-8"))
+    if n > MAX_ID_BYTES:
+        return f"is {n} bytes long (at most {MAX_ID_BYTES}: ids become file names)"
+    return None
 
+
+def _parse_table(raw: bytes) -> tuple[list[TableLine], list[TableIssue]]:
     entries: list[TableLine] = []
     issues: list[TableIssue] = []
     first_seen: dict[str, int] = {}
@@ -135,6 +167,12 @@ def scan_table(path: str | os.PathLike[str]) -> tuple[list[TableLine], list[Tabl
         parts = _KEY_SPLIT.split(line, maxsplit=1)
         key = parts[0]
         value = parts[1].strip() if len(parts) > 1 else ""
+        bad = check_utt_id(key)
+        if bad is not None:
+            # key=None: the raw id is only ever printed quoted (it may hold terminal escapes).
+            # The entry is dropped from every table alike, so no "missing from" cascade follows.
+            issues.append(TableIssue(lineno, "bad-id", None, f"id {key!r} {bad}"))
+            continue
         if key in first_seen:
             issues.append(
                 TableIssue(
@@ -145,6 +183,25 @@ def scan_table(path: str | os.PathLike[str]) -> tuple[list[TableLine], list[Tabl
         first_seen[key] = lineno
         entries.append(TableLine(lineno, key, value))
     return entries, issues
+
+
+def _read_bytes(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except FileNotFoundError as e:
+        raise DataError(f"{path}: no such file") from e
+    except OSError as e:
+        raise DataError(f"{path}: cannot read: {e}") from e
+
+
+def scan_table(path: str | os.PathLike[str]) -> tuple[list[TableLine], list[TableIssue]]:
+    """Parse a table leniently: return every good entry and every issue, never raise on content.
+
+    Duplicate keys are reported as issues and only the first occurrence is kept in the entries;
+    unsafe ids (see `check_utt_id`) are reported and left out of the entries.
+    Raises `DataError` only if the file cannot be opened.
+    """
+    return _parse_table(_read_bytes(Path(path)))
 
 
 def _raise_issues(path: Path, issues: list[TableIssue]) -> None:
@@ -167,30 +224,10 @@ def read_table(path: str | os.PathLike[str]) -> dict[str, str]:
     return {e.key: e.value for e in entries}
 
 
-def atomic_write_text(path: str | os.PathLike[str], text: str) -> None:
-    """Write `text` (UTF-8) to `path` via a temp file in the same directory + `os.replace`.
-
-    Readers see either the old or the new file, never a partial one. The temp file is created
-    with mode 0o666 minus the umask, like a normal `open(path, "w")`.
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.parent / f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-
-
 def _check_key_value(path: Path, key: str, value: str) -> None:
-    if not key or any(c.isspace() for c in key):
-        raise DataError(f"{path}: id {key!r} is empty or contains whitespace")
+    bad = check_utt_id(key)
+    if bad is not None:
+        raise DataError(f"{path}: id {key!r} {bad}")
     if "\n" in value or "\r" in value:
         raise DataError(f"{path}: value for id {key!r} contains a newline")
 
@@ -387,6 +424,66 @@ def load_data_dir(
         segments=segments,
         extras=extras,
     )
+
+
+def table_names(data_dir: str | os.PathLike[str], extra_files: Iterable[str] = ()) -> list[str]:
+    """Names of the tables `load_data_dir`/`validate_data_dir` read, sorted: the core files that
+    exist, the extras `is_extra_table` picks up, and `extra_files` (listed even if missing)."""
+    d = Path(data_dir)
+    names = {n for n in CORE_FILES if (d / n).is_file()}
+    names.update(p.name for p in d.iterdir() if p.is_file() and is_extra_table(p.name))
+    names.update(extra_files)
+    return sorted(names)
+
+
+def data_dir_fingerprint(
+    data_dir: str | os.PathLike[str],
+    *,
+    extra_files: Iterable[str] = (),
+    base_dir: str | os.PathLike[str] | None = None,
+) -> dict[str, object]:
+    """What files derived from a data dir (manifest, validation stamp) were made from.
+
+    Equal fingerprints mean the same tables and untouched audio files, so a derived file stamped
+    with it is still true. JSON-ready dict:
+
+    * `tables`: name -> sha256 of the file's bytes for every table of `table_names` (None for a
+      requested `extra_files` entry that is missing). Contents, not mtimes: a forged file with a
+      newer mtime does not pass for the truth, and copying a dir keeps it valid.
+    * `audio`: sha256 over (absolute path, size, mtime_ns, ctime_ns, inode) of every audio file
+      `wav.scp` and the other `*.scp` tables name (a missing file hashes as missing); `os.stat`
+      only, no file is opened. Replacing or rewriting a file changes its inode or ctime, which
+      cannot be set back like an mtime; moving the dir changes the absolute paths.
+    * `audio_files`: how many distinct audio paths that is.
+
+    Lenient: lines the tables cannot parse are skipped here (validation reports them).
+    """
+    d = Path(data_dir)
+    base = Path(base_dir) if base_dir is not None else d
+    tables: dict[str, str | None] = {}
+    paths: set[str] = set()
+    for name in table_names(d, extra_files):
+        try:
+            raw = (d / name).read_bytes()
+        except OSError:
+            tables[name] = None
+            continue
+        tables[name] = hashlib.sha256(raw).hexdigest()
+        if name.endswith(".scp"):
+            for e in _parse_table(raw)[0]:
+                try:
+                    paths.add(resolve_audio_path(e.value, base))
+                except ValueError:
+                    pass
+    h = hashlib.sha256()
+    for path in sorted(paths):
+        try:
+            st = os.stat(path)
+            stat = f"{st.st_size}\t{st.st_mtime_ns}\t{st.st_ctime_ns}\t{st.st_ino}"
+        except (OSError, ValueError):  # ValueError: a NUL in the path
+            stat = "-"
+        h.update(f"{path}\t{stat}\n".encode("utf-8", "surrogateescape"))
+    return {"tables": tables, "audio": h.hexdigest(), "audio_files": len(paths)}
 
 
 def _fmt_time(t: float) -> str:

@@ -15,28 +15,65 @@ A record ("cut") looks like::
   `text.en` -> `text_en`, `clean.scp` -> `clean` (an absolute path), `caption` -> `caption`.
 
 Manifests are written atomically; reading one reports the file and line of any bad record.
+
+The tables are the truth; `<data_dir>/manifest.jsonl` is only a cache of them (it saves reading
+every audio header again). `data_dir_to_manifest` starts the file with a header line::
+
+    {"laura_manifest": 1, "fingerprint": {...}, "options": {...}, "records_sha256": "..."}
+
+`fingerprint` is `kaldi.data_dir_fingerprint` of the dir when the records were built (a hash of
+every table's bytes and of the audio files' `os.stat`), `options` the builder's arguments and
+`records_sha256` the hash of the record lines below. `manifest_records` uses the file only when
+all three still agree and every record is an utterance of `wav.scp` (or `segments`) with the
+audio path the table gives; otherwise (stale, hand-edited, forged, a manifest of an older
+laura without a header) it builds the records from the tables again. `read_manifest` skips the
+header, so manifests with and without one read the same.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import logging
 import os
 import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import Any
 
 import soundfile
 
 from laura.data.errors import DataError
-from laura.data.kaldi import atomic_write_text, byte_order, load_data_dir
+from laura.data.kaldi import (
+    atomic_write_text,
+    byte_order,
+    check_utt_id,
+    data_dir_fingerprint,
+    load_data_dir,
+    read_segments,
+    read_wav_scp,
+)
 
 __all__ = [
+    "HEADER_KEY",
+    "MANIFEST_NAME",
+    "MANIFEST_VERSION",
     "REQUIRED_KEYS",
+    "build_records",
     "data_dir_to_manifest",
     "default_extra_key",
+    "manifest_header",
+    "manifest_records",
     "read_manifest",
     "write_manifest",
 ]
+
+log = logging.getLogger(__name__)
+
+MANIFEST_NAME = "manifest.jsonl"  # the cached manifest inside a data dir
+HEADER_KEY = "laura_manifest"  # marks the header line; its value is MANIFEST_VERSION
+# Bump when records change shape or meaning: older cached manifests are then rebuilt.
+MANIFEST_VERSION = 1
 
 REQUIRED_KEYS = ("id", "audio", "duration")
 # Keys the builder sets itself; an extra table may not overwrite them.
@@ -63,15 +100,14 @@ def default_extra_key(file_name: str) -> str | None:
     return re.sub(r"\W", "_", name)
 
 
-def data_dir_to_manifest(
+def build_records(
     data_dir: str | os.PathLike[str],
-    out_jsonl: str | os.PathLike[str],
     extras_map: Mapping[str, str] | None = None,
     *,
     utt_ids: Iterable[str] | None = None,
     base_dir: str | os.PathLike[str] | None = None,
-) -> int:
-    """Convert a Kaldi data dir into a JSONL manifest; return the number of records written.
+) -> list[dict[str, Any]]:
+    """The manifest records of a Kaldi data dir, built from its tables and audio headers.
 
     `extras_map` maps extra table file names to record keys, e.g. `{"utt2emotion": "emotion"}`;
     when given, only those extras are included (and each must exist). When None, every extra
@@ -161,23 +197,168 @@ def data_dir_to_manifest(
                 rec[key] = value
         records.append(rec)
 
-    write_manifest(out_jsonl, records)
+    return records
+
+
+def _options(
+    extras_map: Mapping[str, str] | None,
+    utt_ids: Iterable[str] | None,
+    base_dir: str | os.PathLike[str] | None,
+) -> dict[str, Any]:
+    ids = None
+    if utt_ids is not None:  # a digest: the list itself may be long
+        ids = hashlib.sha256("\n".join(sorted(utt_ids, key=byte_order)).encode()).hexdigest()
+    return {
+        "extras_map": None if extras_map is None else dict(sorted(extras_map.items())),
+        "utt_ids": ids,
+        "base_dir": None if base_dir is None else os.path.abspath(base_dir),
+    }
+
+
+def manifest_header(
+    fingerprint: Mapping[str, Any],
+    extras_map: Mapping[str, str] | None = None,
+    *,
+    utt_ids: Iterable[str] | None = None,
+    base_dir: str | os.PathLike[str] | None = None,
+) -> dict[str, Any]:
+    """Header for `write_manifest`: the dir's `data_dir_fingerprint` (taken *before* building, so
+    a table edited meanwhile makes the cache stale, never wrongly fresh) and the builder options."""
+    return {
+        "fingerprint": dict(fingerprint),
+        "options": _options(extras_map, utt_ids, base_dir),
+    }
+
+
+def data_dir_to_manifest(
+    data_dir: str | os.PathLike[str],
+    out_jsonl: str | os.PathLike[str],
+    extras_map: Mapping[str, str] | None = None,
+    *,
+    utt_ids: Iterable[str] | None = None,
+    base_dir: str | os.PathLike[str] | None = None,
+) -> int:
+    """Convert a Kaldi data dir into a JSONL manifest (atomically, with a fingerprint header);
+    return the number of records written. Arguments as for `build_records`."""
+    extra_files = list(extras_map or {})
+    fp = data_dir_fingerprint(data_dir, extra_files=extra_files, base_dir=base_dir)
+    records = build_records(data_dir, extras_map, utt_ids=utt_ids, base_dir=base_dir)
+    header = manifest_header(fp, extras_map, utt_ids=utt_ids, base_dir=base_dir)
+    write_manifest(out_jsonl, records, header=header)
     return len(records)
 
 
-def read_manifest(path: str | os.PathLike[str]) -> list[dict]:
-    """Read a JSONL manifest. Raises `DataError` naming file and line for bad JSON, non-object
-    lines, blank lines, missing required keys (`id`, `audio`, `duration`) and duplicate ids."""
-    path = Path(path)
+def _verified_cache(d: Path, path: Path, header: Mapping[str, Any]) -> list[dict[str, Any]] | None:
+    """The records of `path` if it is a true cache of data dir `d`, else None (with the reason
+    logged). `header`: the header a fresh build would write."""
+    if not path.is_file():
+        return None
     try:
-        raw = path.read_text(encoding="utf-8")
+        got, body, records = _read(path)
+    except DataError as e:
+        log.info("%s: rebuilding the manifest (%s)", path, e)
+        return None
+    why = None
+    if got is None:
+        why = "no fingerprint header (older laura)"
+    elif got.get(HEADER_KEY) != MANIFEST_VERSION:
+        why = f"manifest version {got.get(HEADER_KEY)!r}, this laura writes {MANIFEST_VERSION}"
+    elif got.get("fingerprint") != header["fingerprint"]:
+        why = "the tables or audio files changed since it was built"
+    elif got.get("options") != header["options"]:
+        why = "built with other options"
+    elif got.get("records_sha256") != hashlib.sha256(body).hexdigest():
+        why = "its records were edited"
+    else:
+        why = _foreign_record(d, records)
+    if why is not None:
+        log.info("%s: rebuilding the manifest: %s", path, why)
+        return None
+    return records
+
+
+def _foreign_record(d: Path, records: list[dict[str, Any]]) -> str | None:
+    """Why a record does not belong to data dir `d`'s tables, or None: every id must be an
+    utterance of `wav.scp` (or `segments`) and its audio the file that table names."""
+    wav = read_wav_scp(d / "wav.scp")
+    segs = read_segments(d / "segments") if (d / "segments").is_file() else None
+    for rec in records:
+        uid = rec["id"]
+        if segs is not None:
+            seg = segs.get(uid)
+            want = None if seg is None else wav.get(seg.recording)
+            table = "segments"
+        else:
+            want, table = wav.get(uid), "wav.scp"
+        if want is None:
+            return f"utterance {uid!r} is not in {d / table}"
+        if rec.get("audio") != want:
+            got = rec.get("audio")
+            return f"utterance {uid!r}: audio {got!r}, but {d / 'wav.scp'} says {want!r}"
+    return None
+
+
+def manifest_records(
+    data_dir: str | os.PathLike[str],
+    *,
+    write: bool = True,
+    fingerprint: Mapping[str, Any] | None = None,
+) -> list[dict[str, Any]]:
+    """Every record of a data dir: from `<data_dir>/manifest.jsonl` when it is a verified cache of
+    the tables (see the module doc), else built from the tables.
+
+    A rebuilt manifest is written back atomically when `write` is true and the dir is writable;
+    with `write=False` (decoding, scoring: read-only use) nothing is ever written into the dir.
+    `fingerprint`: `data_dir_fingerprint(data_dir)` if the caller has it already (saves a second
+    pass over the tables and audio files).
+    """
+    d = Path(data_dir)
+    fp = data_dir_fingerprint(d) if fingerprint is None else fingerprint
+    header = manifest_header(fp)
+    path = d / MANIFEST_NAME
+    records = _verified_cache(d, path, header)
+    if records is not None:
+        return records
+    records = build_records(d)
+    if write:
+        try:
+            write_manifest(path, records, header=header)
+        except OSError as e:  # a read-only data dir: the records are used from memory
+            log.info("%s: cannot cache the manifest (%s); using it from memory", path, e)
+    return records
+
+
+def _read(path: Path) -> tuple[dict[str, Any] | None, bytes, list[dict[str, Any]]]:
+    """(header or None, the bytes of the record lines, records) of a manifest file."""
+    try:
+        raw = path.read_bytes()
     except FileNotFoundError as e:
         raise DataError(f"{path}: no such file") from e
-    except (OSError, UnicodeDecodeError) as e:
+    except OSError as e:
         raise DataError(f"{path}: cannot read: {e}") from e
-    records: list[dict] = []
+    header = None
+    body = raw
+    first, _, rest = raw.partition(b"\n")
+    if first.lstrip().startswith(b"{") and HEADER_KEY.encode() in first:
+        try:
+            obj = json.loads(first)
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            obj = None
+        if isinstance(obj, dict) and HEADER_KEY in obj and "id" not in obj:
+            header, body = obj, rest
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise DataError(f"{path}: cannot read: {e}") from e
+    offset = 1 if header is not None else 0  # line numbers count the header line
+    records: list[dict[str, Any]] = []
     seen: dict[str, int] = {}
-    for lineno, line in enumerate(raw.splitlines(), start=1):
+    # Split on "\n" only: json.dumps(ensure_ascii=False) leaves U+2028 or U+0085 in a transcript
+    # unescaped, and str.splitlines() would cut the record there.
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()  # the newline that ends the last record
+    for lineno, line in enumerate(lines, start=1 + offset):
         if not line.strip():
             raise DataError(f"{path}:{lineno}: blank line")
         try:
@@ -190,17 +371,37 @@ def read_manifest(path: str | os.PathLike[str]) -> list[dict]:
         if missing:
             raise DataError(f"{path}:{lineno}: record lacks required key(s) {missing}")
         rid = rec["id"]
+        if not isinstance(rid, str):
+            raise DataError(f"{path}:{lineno}: id {rid!r} is not a string")
+        bad = check_utt_id(rid)
+        if bad is not None:
+            raise DataError(f"{path}:{lineno}: id {rid!r} {bad}")
         if rid in seen:
             raise DataError(
                 f"{path}:{lineno}: duplicate id {rid!r} (first seen at line {seen[rid]})"
             )
         seen[rid] = lineno
         records.append(rec)
-    return records
+    return header, body, records
 
 
-def write_manifest(path: str | os.PathLike[str], records: Iterable[Mapping[str, object]]) -> None:
-    """Write records as JSONL (UTF-8, one object per line) atomically, in the given order."""
+def read_manifest(path: str | os.PathLike[str]) -> list[dict]:
+    """Read a JSONL manifest (with or without the header line). Raises `DataError` naming file
+    and line for bad JSON, non-object lines, blank lines, missing required keys (`id`, `audio`,
+    `duration`), unsafe ids (`kaldi.check_utt_id`) and duplicate ids."""
+    return _read(Path(path))[2]
+
+
+def write_manifest(
+    path: str | os.PathLike[str],
+    records: Iterable[Mapping[str, object]],
+    header: Mapping[str, Any] | None = None,
+) -> None:
+    """Write records as JSONL (UTF-8, one object per line) atomically, in the given order.
+
+    With `header` (see `manifest_header`) the first line is the header, completed with the
+    format version and the sha256 of the record lines; one file, one rename, so the header and
+    the records it describes cannot come apart."""
     path = Path(path)
     lines = []
     for i, rec in enumerate(records):
@@ -210,4 +411,9 @@ def write_manifest(path: str | os.PathLike[str], records: Iterable[Mapping[str, 
             lines.append(json.dumps(dict(rec), ensure_ascii=False, allow_nan=False) + "\n")
         except (TypeError, ValueError) as e:
             raise DataError(f"{path}: record {rec['id']!r} cannot be written as JSON: {e}") from e
-    atomic_write_text(path, "".join(lines))
+    body = "".join(lines)
+    if header is not None:
+        digest = hashlib.sha256(body.encode("utf-8")).hexdigest()
+        head = {HEADER_KEY: MANIFEST_VERSION, **header, "records_sha256": digest}
+        body = json.dumps(head, ensure_ascii=False, allow_nan=False) + "\n" + body
+    atomic_write_text(path, body)

@@ -1,7 +1,11 @@
-"""From data dirs to training records: validate, write a manifest next to the data, read it.
+"""From data dirs to training records: validate (once), read the cached manifest, check it.
 
-Validation runs before any training step: a bad dir fails with every problem listed, or, with
-``skip_invalid``, its bad utterances are dropped and listed in ``<exp_dir>/skipped_<name>.txt``.
+The tables are the truth. Validation runs before any training step, once per state of the data
+dir (`validate.validate_once` stamps `<data_dir>/.validated.json`): a bad dir fails with every
+problem listed, or, with ``skip_invalid``, its bad utterances are dropped and listed in
+``<exp_dir>/skipped_<name>.txt``. The records come from ``<data_dir>/manifest.jsonl`` only while
+its fingerprint says it was built from the tables and audio files as they are now
+(`manifest.manifest_records`); otherwise they are built from the tables again.
 """
 
 from __future__ import annotations
@@ -9,15 +13,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from laura.data.manifest import data_dir_to_manifest, read_manifest
-from laura.data.validate import ValidationError, filter_invalid, validate_data_dir
-
-
-def _manifest_is_fresh(data_dir: Path, manifest: Path) -> bool:
-    if not manifest.is_file():
-        return False
-    m = manifest.stat().st_mtime
-    return all(p.stat().st_mtime <= m for p in data_dir.iterdir() if p.is_file() and p != manifest)
+from laura.data.errors import DataError
+from laura.data.kaldi import data_dir_fingerprint
+from laura.data.manifest import build_records, manifest_header, manifest_records, write_manifest
+from laura.data.validate import ValidationError, filter_invalid, validate_once
+from laura.io import atomic_write_text
 
 
 def load_records(
@@ -28,33 +28,48 @@ def load_records(
     skip_invalid: bool = False,
     skipped_list: str | Path | None = None,
     require_text: bool = True,
+    write_cache: bool = True,
 ) -> list[dict[str, Any]]:
-    """Records of a Kaldi-style data dir, validated first."""
-    data_dir = Path(data_dir)
-    if not data_dir.is_dir():
-        raise FileNotFoundError(f"{data_dir}: data directory not found")
+    """Records of a Kaldi-style data dir, validated first.
+
+    ``validate``: run `validate_once` (a matching ``.validated.json`` stamp skips the work);
+    ``check_audio`` and ``require_text`` are its options. Problems raise `ValidationError`, or
+    with ``skip_invalid`` drop the utterances concerned, listed in ``skipped_list``.
+    ``write_cache``: write ``manifest.jsonl`` and the validation stamp into the data dir (when it
+    is writable). Pass False for read-only use (decoding, scoring): nothing is then written into
+    the data dir, the caches are still used when they are true.
+    """
+    d = Path(data_dir)
+    if not d.is_dir():
+        raise DataError(f"{d}: data directory does not exist")
+    # One pass over the tables and audio files serves the stamp and the manifest checks.
+    fp = data_dir_fingerprint(d)
     keep = None
     if validate:
-        problems = validate_data_dir(data_dir, check_audio=check_audio, require_text=require_text)
+        problems = validate_once(
+            d,
+            check_audio=check_audio,
+            require_text=require_text,
+            write_stamp=write_cache,
+            fingerprint=fp,
+        )
         if problems and not skip_invalid:
-            raise ValidationError(problems, str(data_dir))
+            raise ValidationError(problems, str(d))
         if problems:
-            keep, skipped = filter_invalid(data_dir, problems)
+            keep, skipped = filter_invalid(d, problems)
+            where = ""
             if skipped_list is not None:
-                out = Path(skipped_list)
-                out.parent.mkdir(parents=True, exist_ok=True)
-                tmp = out.with_name(out.name + ".tmp")
-                tmp.write_text("".join(f"{p}\n" for p in skipped))
-                tmp.replace(out)
-            print(f"{data_dir}: skipping {len(skipped)} problem(s), list in {skipped_list}")
-    manifest = data_dir / "manifest.jsonl"
-    if keep is not None:
-        # A filtered view is private to this experiment: do not overwrite the shared manifest.
-        manifest = Path(skipped_list or data_dir).with_suffix(".manifest.jsonl")
-        data_dir_to_manifest(data_dir, manifest, utt_ids=keep)
-    elif not _manifest_is_fresh(data_dir, manifest):
-        data_dir_to_manifest(data_dir, manifest)
-    records = read_manifest(manifest)
+                atomic_write_text(skipped_list, "".join(f"{p}\n" for p in skipped))
+                where = f", list in {skipped_list}"
+            print(f"{d}: skipping {len(skipped)} problem(s){where}")
+    if keep is None:
+        records = manifest_records(d, write=write_cache, fingerprint=fp)
+    else:
+        # A filtered view is private to this experiment: never the data dir's shared manifest.
+        records = build_records(d, utt_ids=keep)
+        if skipped_list is not None:
+            out = Path(skipped_list).with_suffix(".manifest.jsonl")
+            write_manifest(out, records, header=manifest_header(fp, utt_ids=keep))
     if not records:
-        raise ValueError(f"{data_dir}: no utterances left to use")
+        raise DataError(f"{d}: no utterances left to use")
     return records

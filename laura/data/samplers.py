@@ -5,6 +5,16 @@ bucket until a budget of padded seconds (``max_seconds``: longest utterance x ba
 spent. Under DDP every rank gets a disjoint share of the same epoch's batches and the same
 number of them (batches are split, never dropped or repeated, to make the count divisible).
 Lightning must not wrap it: set ``use_distributed_sampler=False``.
+
+Epochs and resume: the order is a function of (seed, epoch) only, and the sampler counts epochs
+itself: each new iteration after a finished one is the next epoch. (Lightning calls
+``set_epoch`` on ``batch_sampler.sampler``, which a batch sampler does not have, and its epoch
+count jumps ahead when a run stopped mid-epoch by ``max_steps`` is resumed.) Its state (epoch,
+batches trained) travels in checkpoints; resuming skips exactly the batches already trained, in
+any epoch. With
+``item_seeds`` every element it yields is ``(index, seed)``: the seed keys the random choices
+made for that example (dither, speed perturbation, prompts), so they do not depend on worker
+processes, on prefetching or on where a run was resumed.
 """
 
 from __future__ import annotations
@@ -27,6 +37,7 @@ class DynamicBucketSampler:
         seed: int = 0,
         rank: int = 0,
         world_size: int = 1,
+        item_seeds: bool = False,
     ) -> None:
         if max_seconds <= 0:
             raise ValueError(f"max_seconds must be positive, got {max_seconds}")
@@ -40,8 +51,11 @@ class DynamicBucketSampler:
         self.seed = seed
         self.rank = rank
         self.world_size = world_size
+        self.item_seeds = item_seeds
         self.epoch = 0
-        self._skip = 0  # batches of the current epoch already consumed (resume)
+        self._skip = 0  # batches of the current epoch already trained (resume)
+        self._plan: tuple[int, list[list[int]]] | None = None  # (epoch, this rank's batches)
+        self._finished = False  # the last iteration ran to the end: the next is a new epoch
 
     # --- epoch plan ---------------------------------------------------------------------------
     def _buckets(self) -> list[list[int]]:
@@ -62,7 +76,10 @@ class DynamicBucketSampler:
             for i in idx:
                 d = self.durations[i]
                 new_longest = max(longest, d)
-                if cur and (new_longest * (len(cur) + 1) > self.max_seconds or len(cur) >= self.max_batch_size):
+                if cur and (
+                    new_longest * (len(cur) + 1) > self.max_seconds
+                    or len(cur) >= self.max_batch_size
+                ):
                     batches.append(cur)
                     cur, new_longest = [], d
                 cur.append(i)
@@ -88,34 +105,65 @@ class DynamicBucketSampler:
         return batches
 
     def rank_batches(self) -> list[list[int]]:
-        return self._all_batches()[self.rank :: self.world_size]
+        if self._plan is None or self._plan[0] != self.epoch:
+            self._plan = (self.epoch, self._all_batches()[self.rank :: self.world_size])
+        return self._plan[1]
+
+    def item_seed(self, position: int, index: int) -> int:
+        """The seed of the example at ``position`` (in this rank's epoch order) of this epoch."""
+        return random.Random(
+            f"{self.seed}/{self.epoch}/{self.rank}/{position}/{index}"
+        ).getrandbits(63)
 
     # --- sampler protocol -----------------------------------------------------------------------
-    def __iter__(self) -> Iterator[list[int]]:
+    def __iter__(self) -> Iterator[list[Any]]:
+        if self._finished:
+            self.epoch, self._skip, self._finished = self.epoch + 1, 0, False
         batches = self.rank_batches()
-        skip, self._skip = self._skip, 0
-        yield from batches[skip:]
+        skip = self._skip
+        position = sum(len(b) for b in batches[:skip])
+        # Marked before the last batch is handed out: loaders stop at the known length without
+        # asking for more. The epoch of a state saved meanwhile is still this one (loaders
+        # prefetch ahead of training); the next iteration starts the next epoch.
+        self._finished = skip >= len(batches)
+        for n, batch in enumerate(batches[skip:], start=skip + 1):
+            self._finished = n == len(batches)
+            if self.item_seeds:
+                yield [(i, self.item_seed(position + k, i)) for k, i in enumerate(batch)]
+            else:
+                yield list(batch)
+            position += len(batch)
 
     def __len__(self) -> int:
         # The full epoch, even when resuming: Lightning counts resumed batches from where it was.
         return len(self.rank_batches())
 
     def set_epoch(self, epoch: int) -> None:
-        self.epoch = epoch
+        """Start epoch ``epoch`` from its beginning (iterating further epochs needs no call)."""
+        self.epoch, self._skip, self._finished = epoch, 0, False
 
     # --- resume -------------------------------------------------------------------------------
     def state_dict(self, batches_done: int) -> dict[str, Any]:
-        return {"epoch": self.epoch, "batches_done": batches_done, "seed": self.seed}
+        """``batches_done``: batches of the current epoch trained so far (on this rank)."""
+        return {"epoch": self.epoch, "batches_done": batches_done, "seed": self.seed,
+                "world_size": self.world_size}  # fmt: skip
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         if int(state.get("seed", self.seed)) != self.seed:
-            raise ValueError("sampler state was saved with another seed")
+            raise ValueError(
+                f"sampler state was saved with seed {state.get('seed')}, this run has {self.seed}"
+            )
+        if int(state.get("world_size", self.world_size)) != self.world_size:
+            raise ValueError(
+                f"sampler state was saved with {state.get('world_size')} ranks, this run has "
+                f"{self.world_size}: the batches of the interrupted epoch would not match"
+            )
         self.epoch = int(state["epoch"])
         done = int(state["batches_done"])
         # A state saved at the very end of an epoch resumes at the start of the next one.
         if done >= len(self.rank_batches()):
             self.epoch, done = self.epoch + 1, 0
-        self._skip = done
+        self._skip, self._finished = done, False
 
     def padding_share(self) -> float:
         """Share of padded frames (seconds) in this rank's batches."""
@@ -125,5 +173,3 @@ class DynamicBucketSampler:
             padded += max(ds) * len(ds)
             used += sum(ds)
         return 0.0 if padded == 0 else 1.0 - used / padded
-
-

@@ -10,13 +10,17 @@ Checks:
 * required files exist: `wav.scp`, `utt2spk`, `text` (unless `require_text=False`) and any
   `extra_text_files`;
 * every table (core files, `segments`, `spk2utt` and the extras `kaldi.is_extra_table` picks up):
-  blank or malformed lines, bad UTF-8, duplicate ids, ids not sorted in byte order;
+  blank or malformed lines, bad UTF-8, duplicate ids, unsafe ids (`kaldi.check_utt_id`: path
+  separators, `..`, NUL, ...), ids not sorted in byte order;
+* the dir has at least one utterance (an empty `wav.scp` or `segments` is a problem);
 * ids present in one per-utterance file and missing from another (one problem per id);
-* `spk2utt` agrees with `utt2spk`; speaker ids are single non-empty tokens;
+* `spk2utt` agrees with `utt2spk`; speaker ids are single safe tokens;
 * empty transcripts in `text` and `extra_text_files`;
-* audio (`check_audio=True`): file missing, unreadable, sample rate != expected, not mono,
-  zero samples, duration outside [min_duration, max_duration]; with `check_samples=True` the
-  samples are decoded (in blocks, so memory stays bounded) to find all-zero audio and NaN/Inf;
+* audio (`check_audio=True`): file missing, unreadable, a WAV whose data chunk is shorter than
+  its header declares (truncated: libsndfile would silently read what is there), sample rate !=
+  expected, not mono, zero samples, duration outside [min_duration, max_duration]; with
+  `check_samples=True` the samples are decoded (in blocks, so memory stays bounded) to find
+  all-zero audio, NaN/Inf and files that decode to fewer frames than their header says;
   other path tables (e.g. `clean.scp`) get the same checks except the duration limits;
 * `segments`: syntax, start >= 0, start < end, recording in `wav.scp`, segment within the
   recording (with `SEGMENT_TOLERANCE` slack), segment duration within the limits.
@@ -26,15 +30,30 @@ With `segments`, `wav.scp` is keyed by recording, and problems about a recording
 
 `check_audio=False` skips every access to audio files (useful on slow network storage);
 `check_samples=False` keeps the header checks and skips decoding.
+
+Validation is done once per data dir, not at every `laura train` start nor on every DDP rank:
+`validate_once` writes `<data_dir>/.validated.json` (atomically; skipped when the dir is
+read-only), holding the dir's `kaldi.data_dir_fingerprint` (taken before validating), the
+options and the problems found, and returns the recorded problems while the fingerprint, the
+options and `VALIDATOR_VERSION` still match. Any change to a table, a replaced/rewritten/missing
+audio file or a moved dir changes the fingerprint and validation runs again. A clean stamp also
+answers a less demanding request (e.g. `check_audio=False`, `require_text=False`, wider duration
+limits). The stamp is a cache, not a seal: whoever can write the data dir can forge it, as they
+can the data.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import json
+import logging
 import os
-from collections.abc import Iterable, Sequence
+import struct
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import soundfile
@@ -43,6 +62,8 @@ from laura.data.errors import DataError
 from laura.data.kaldi import (
     TableLine,
     byte_order,
+    check_utt_id,
+    data_dir_fingerprint,
     derive_spk2utt,
     is_extra_table,
     load_data_dir,
@@ -50,18 +71,25 @@ from laura.data.kaldi import (
     resolve_audio_path,
     scan_table,
 )
+from laura.io import atomic_write_json
 
 __all__ = [
     "BENIGN_KINDS",
+    "STAMP_NAME",
     "STRUCTURAL_KINDS",
+    "VALIDATOR_VERSION",
     "Problem",
     "ValidationError",
     "filter_invalid",
     "format_problems",
     "main",
     "raise_if_invalid",
+    "read_stamp",
     "validate_data_dir",
+    "validate_once",
 ]
+
+log = logging.getLogger(__name__)
 
 # Problems that stop `load_data_dir` from working: skipping utterances cannot help.
 STRUCTURAL_KINDS = frozenset(
@@ -73,6 +101,8 @@ STRUCTURAL_KINDS = frozenset(
         "malformed",
         "encoding",
         "duplicate",
+        "bad-id",
+        "no-utterances",
         "spk2utt",
     }
 )
@@ -81,6 +111,12 @@ BENIGN_KINDS = frozenset({"unsorted"})
 SEGMENT_TOLERANCE = 0.02  # seconds a segment may overshoot its recording (rounding)
 _BLOCK_FRAMES = 1 << 20  # decode in blocks of ~1M frames: bounded memory for long recordings
 MAX_PROBLEMS_IN_MESSAGE = 50
+STAMP_NAME = ".validated.json"
+# Bump when validate_data_dir gains or changes a check: older stamps then no longer count.
+VALIDATOR_VERSION = 2
+# WAV data sizes that mean "length unknown": what espeak-ng and sox write to a pipe, and -1.
+_WAV_STREAMING_SIZES = (0x7FFFF000, 0xFFFFFFFF)
+_EXACT_LENGTH_FORMATS = frozenset({"WAV", "WAVEX", "FLAC", "AIFF", "W64", "RF64", "CAF"})
 
 
 @dataclass(frozen=True)
@@ -147,6 +183,7 @@ class _AudioInfo:
     sample_rate: int
     channels: int
     subtype: str
+    format: str = ""
 
     @property
     def duration(self) -> float:
@@ -161,22 +198,83 @@ def _read_info(path: str) -> tuple[_AudioInfo | None, tuple[str, str] | None]:
         info = soundfile.info(path)
     except Exception as e:  # LibsndfileError, RuntimeError, TypeError: all "cannot read"
         return None, ("audio-unreadable", f"cannot read audio file {path}: {e}")
-    return _AudioInfo(info.frames, info.samplerate, info.channels, info.subtype), None
+    return _AudioInfo(info.frames, info.samplerate, info.channels, info.subtype, info.format), None
+
+
+def _wav_data_chunk(path: str) -> tuple[int, int, int] | None:
+    """(declared data bytes, bytes present after the data chunk header, bytes per frame) of a
+    RIFF/WAVE file, or None if it is not one or its data length is unknown.
+
+    libsndfile trusts the file size over a data chunk header that claims more, and reports the
+    frames actually there: a truncated WAV looks like a shorter, valid one. Only the chunk
+    headers are read."""
+    with open(path, "rb") as f:
+        riff = f.read(12)
+        if len(riff) < 12 or riff[:4] != b"RIFF" or riff[8:12] != b"WAVE":
+            return None
+        size = os.fstat(f.fileno()).st_size
+        block_align = 0
+        while True:  # every turn moves >= 8 bytes on: ends at the end of the file
+            head = f.read(8)
+            if len(head) < 8:
+                return None  # no data chunk: libsndfile refuses the file itself
+            cid, n = head[:4], struct.unpack("<I", head[4:])[0]
+            if cid == b"fmt ":
+                fmt = f.read(n)
+                if len(fmt) >= 14:
+                    block_align = struct.unpack("<H", fmt[12:14])[0]
+                f.seek(n & 1, os.SEEK_CUR)
+            elif cid == b"data":
+                if n in _WAV_STREAMING_SIZES or block_align <= 0:
+                    return None
+                return n, size - f.tell(), block_align
+            else:
+                f.seek(n + (n & 1), os.SEEK_CUR)  # chunks are padded to an even size
+
+
+def _truncation(path: str, info: _AudioInfo) -> tuple[str, str] | None:
+    """A WAV whose data chunk is shorter than its header declares."""
+    if info.format not in ("WAV", "WAVEX"):  # the header says which, not the file name
+        return None
+    try:
+        chunk = _wav_data_chunk(path)
+    except OSError as e:
+        return "audio-unreadable", f"cannot read audio file {path}: {e}"
+    if chunk is None:
+        return None
+    declared, present, block_align = chunk
+    if present >= declared:
+        return None
+    msg = (
+        f"audio file {path} is truncated: its header declares {declared // block_align} "
+        f"samples, the file holds {present // block_align}"
+    )
+    return "truncated", msg
 
 
 def _scan_samples(path: str, info: _AudioInfo) -> tuple[str, str] | None:
-    """Decode the file block by block; report NaN/Inf samples or all-zero audio."""
+    """Decode the file block by block; report NaN/Inf samples, all-zero audio, or fewer frames
+    than the header says (a truncated compressed file)."""
     dtype = "float64" if info.subtype == "DOUBLE" else "float32"
     nonfinite = 0
     any_nonzero = False
+    frames = 0
     try:
         for block in soundfile.blocks(path, blocksize=_BLOCK_FRAMES, dtype=dtype, always_2d=True):
+            frames += len(block)
             finite = np.isfinite(block)
             nonfinite += int(block.size - np.count_nonzero(finite))
             # NaN != 0 is True, so mask non-finite values out before the silence test
             any_nonzero = any_nonzero or bool(np.any(block[finite] != 0))
     except Exception as e:
         return "audio-unreadable", f"cannot decode audio file {path}: {e}"
+    # Lossless formats state their length exactly; lossy ones (MP3, OGG) may estimate it.
+    if frames < info.frames and info.format in _EXACT_LENGTH_FORMATS:
+        msg = (
+            f"audio file {path} is truncated: its header declares {info.frames} samples, "
+            f"{frames} could be decoded"
+        )
+        return "truncated", msg
     if nonfinite:
         return "nonfinite", f"audio contains {nonfinite} NaN/Inf sample(s) ({path})"
     if not any_nonzero:
@@ -193,6 +291,9 @@ def _check_audio_file(
     """At most one (kind, message) per file, the most basic first; info if the header is usable."""
     info, err = _read_info(path)
     if info is None:
+        return None, err
+    err = _truncation(path, info)
+    if err is not None:
         return None, err
     if info.sample_rate != expected_sample_rate:
         msg = f"sample rate {info.sample_rate} Hz, expected {expected_sample_rate} Hz ({path})"
@@ -295,6 +396,11 @@ def validate_data_dir(
 
     # --- the same utterance ids everywhere -----------------------------------------------
     primary = "segments" if has_segments else "wav.scp"
+    if primary in tables and not tables[primary]:
+        # otherwise an empty dir passes every per-utterance check and reads as clean
+        problems.append(
+            Problem(str(d), None, None, f"no utterances ({primary} has none)", "no-utterances")
+        )
     utt_tables = [n for n in [primary, "text", "utt2spk", *extras] if n in tables]
     ids_of = {n: {e.key: e.lineno for e in tables[n]} for n in utt_tables}
     seen: set[str] = set()
@@ -329,6 +435,10 @@ def validate_data_dir(
                     "malformed",
                 )
             )
+        elif (bad := check_utt_id(e.value)) is not None:
+            # speaker ids are keys of spk2utt and may name per-speaker outputs too
+            msg = f"speaker id {e.value!r} {bad}"
+            problems.append(Problem(fname("utt2spk"), e.lineno, e.key, msg, "bad-id"))
         else:
             utt2spk[e.key] = e.value
     if "spk2utt" in tables and "utt2spk" in tables:
@@ -430,6 +540,194 @@ def _sorted(problems: list[Problem]) -> list[Problem]:
     return sorted(problems, key=lambda p: (p.file, p.line or 0))
 
 
+def _options(
+    *,
+    expected_sample_rate: int,
+    require_text: bool,
+    max_duration: float,
+    min_duration: float,
+    check_audio: bool,
+    check_samples: bool,
+    extra_text_files: Iterable[str],
+    base_dir: str | os.PathLike[str] | None,
+) -> dict[str, Any]:
+    """The options as a stamp records them: settings that have no effect are left out, so that
+    equal meanings compare equal."""
+    return {
+        "require_text": bool(require_text),
+        "extra_text_files": sorted(set(extra_text_files)),
+        "base_dir": None if base_dir is None else os.path.abspath(base_dir),
+        "check_audio": bool(check_audio),
+        "check_samples": bool(check_audio and check_samples),
+        "expected_sample_rate": int(expected_sample_rate) if check_audio else None,
+        "min_duration": float(min_duration) if check_audio else None,
+        "max_duration": float(max_duration) if check_audio else None,
+    }
+
+
+def _covers(done: Mapping[str, Any], want: Mapping[str, Any]) -> bool:
+    """Would a dir that passed validation with options `done` also pass with `want`?"""
+    if done["base_dir"] != want["base_dir"]:
+        return False
+    if want["require_text"] and not done["require_text"]:
+        return False
+    if not set(want["extra_text_files"]) <= set(done["extra_text_files"]):
+        return False
+    if not want["check_audio"]:
+        return True
+    return (
+        done["check_audio"]
+        and (done["check_samples"] or not want["check_samples"])
+        and done["expected_sample_rate"] == want["expected_sample_rate"]
+        and done["min_duration"] >= want["min_duration"]
+        and done["max_duration"] <= want["max_duration"]
+    )
+
+
+def _problem_to_json(p: Problem, d: Path) -> dict[str, Any]:
+    out = dataclasses.asdict(p)
+    # file names relative to the dir: the same dir may be named by another (relative) path later
+    if p.file == str(d):
+        out["file"] = ""
+    elif p.file.startswith(str(d) + os.sep):
+        out["file"] = p.file[len(str(d)) + 1 :]
+    else:
+        out["file"] = None
+        out["abs_file"] = p.file
+    return out
+
+
+def _problem_from_json(obj: Mapping[str, Any], d: Path) -> Problem:
+    rel = obj["file"]
+    file = obj["abs_file"] if rel is None else str(d) if rel == "" else str(d / rel)
+    return Problem(
+        file, obj["line"], obj["utt"], obj["message"], obj["kind"], obj.get("label", "utt")
+    )
+
+
+def _stamped(
+    d: Path, fingerprint: Mapping[str, Any], opts: Mapping[str, Any]
+) -> list[Problem] | None:
+    try:
+        stamp = json.loads((d / STAMP_NAME).read_text(encoding="utf-8"))
+        if (
+            not isinstance(stamp, dict)
+            or stamp.get("validator") != VALIDATOR_VERSION
+            or stamp.get("fingerprint") != fingerprint
+        ):
+            return None
+        done = stamp["options"]
+        problems = [_problem_from_json(p, d) for p in stamp["problems"]]
+        if done == opts:
+            return problems
+        # a clean result under stricter options answers a less demanding request as well
+        return [] if not problems and _covers(done, opts) else None
+    except (OSError, ValueError, KeyError, TypeError):  # missing, unreadable or not ours
+        return None
+
+
+def read_stamp(
+    data_dir: str | os.PathLike[str],
+    *,
+    fingerprint: Mapping[str, Any] | None = None,
+    expected_sample_rate: int = 16000,
+    require_text: bool = True,
+    max_duration: float = 60.0,
+    min_duration: float = 0.05,
+    check_audio: bool = True,
+    check_samples: bool = True,
+    extra_text_files: Iterable[str] = (),
+    base_dir: str | os.PathLike[str] | None = None,
+) -> list[Problem] | None:
+    """The problems `<data_dir>/.validated.json` records for the dir as it is now and these
+    options, or None when there is no such stamp (missing, stale, other options). For DDP ranks
+    that wait for rank 0's `validate_once`. Options as for `validate_data_dir`; `fingerprint` as
+    for `validate_once`."""
+    d = Path(data_dir)
+    if not d.is_dir():
+        return None
+    extra_text_files = list(extra_text_files)
+    opts = _options(
+        expected_sample_rate=expected_sample_rate,
+        require_text=require_text,
+        max_duration=max_duration,
+        min_duration=min_duration,
+        check_audio=check_audio,
+        check_samples=check_samples,
+        extra_text_files=extra_text_files,
+        base_dir=base_dir,
+    )
+    if fingerprint is None:
+        fingerprint = data_dir_fingerprint(d, extra_files=extra_text_files, base_dir=base_dir)
+    return _stamped(d, fingerprint, opts)
+
+
+def validate_once(
+    data_dir: str | os.PathLike[str],
+    *,
+    write_stamp: bool = True,
+    force: bool = False,
+    fingerprint: Mapping[str, Any] | None = None,
+    expected_sample_rate: int = 16000,
+    require_text: bool = True,
+    max_duration: float = 60.0,
+    min_duration: float = 0.05,
+    check_audio: bool = True,
+    check_samples: bool = True,
+    extra_text_files: Iterable[str] = (),
+    base_dir: str | os.PathLike[str] | None = None,
+) -> list[Problem]:
+    """`validate_data_dir` with the result stamped in `<data_dir>/.validated.json`.
+
+    When the stamp matches the dir as it is now (its `kaldi.data_dir_fingerprint`) and the
+    options, its recorded problems are returned without validating; otherwise the dir is
+    validated and, with `write_stamp`, the stamp is replaced atomically (a read-only dir is
+    validated all the same, just not stamped). `force` validates even when the stamp matches
+    (`laura validate-data`). `fingerprint`: `data_dir_fingerprint(data_dir,
+    extra_files=extra_text_files, base_dir=base_dir)` if the caller has it already.
+
+    DDP: call it on rank 0, then barrier, then on the other ranks (they find the stamp; if the
+    dir is read-only they validate themselves), or poll `read_stamp` on them.
+    """
+    d = Path(data_dir)
+    kwargs: dict[str, Any] = dict(
+        expected_sample_rate=expected_sample_rate,
+        require_text=require_text,
+        max_duration=max_duration,
+        min_duration=min_duration,
+        check_audio=check_audio,
+        check_samples=check_samples,
+        extra_text_files=list(extra_text_files),
+        base_dir=base_dir,
+    )
+    if not d.is_dir():
+        return validate_data_dir(d, **kwargs)
+    opts = _options(**kwargs)
+    if fingerprint is None:  # taken before validating: a change meanwhile makes the stamp stale
+        fingerprint = data_dir_fingerprint(
+            d, extra_files=kwargs["extra_text_files"], base_dir=base_dir
+        )
+    if not force:
+        stamped = _stamped(d, fingerprint, opts)
+        if stamped is not None:
+            return stamped
+    problems = validate_data_dir(d, **kwargs)
+    if write_stamp:
+        stamp = {
+            "validator": VALIDATOR_VERSION,
+            "fingerprint": dict(fingerprint),
+            "options": opts,
+            "problems": [_problem_to_json(p, d) for p in problems],
+        }
+        try:
+            # one line: scripts that read every file of a data dir as a table (egs/mini/se_tts/
+            # local/subset_dir.py) then see one odd key instead of lines starting with spaces
+            atomic_write_json(d / STAMP_NAME, stamp, indent=None)
+        except OSError as e:  # read-only data dir: validated, just not remembered
+            log.info("%s: cannot write %s (%s)", d, STAMP_NAME, e)
+    return problems
+
+
 def raise_if_invalid(data_dir: str | os.PathLike[str], **kwargs: object) -> None:
     """Run `validate_data_dir(data_dir, **kwargs)`; raise `ValidationError` listing all problems."""
     problems = validate_data_dir(data_dir, **kwargs)  # type: ignore[arg-type]
@@ -501,8 +799,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     total = 0
     for data_dir in args.dirs:
-        problems = validate_data_dir(
+        # always validates (force); the stamp it leaves spares `laura train` doing it again
+        problems = validate_once(
             data_dir,
+            force=True,
             expected_sample_rate=args.sample_rate,
             require_text=not args.no_text,
             max_duration=args.max_duration,

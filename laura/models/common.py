@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+import lightning as L
 import torch
 from lightning.pytorch.plugins.io import TorchCheckpointIO
 from torch import nn
@@ -60,23 +61,96 @@ def make_optimizer(module: nn.Module, cfg: OptimConfig, total_steps: int) -> dic
     return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "interval": "step"}}
 
 
+def step_seed(seed: int, step: int, rank: int) -> int:
+    """The seed of training step ``step`` on ``rank`` (a hash: neighbouring steps share nothing)."""
+    import random
+
+    return random.Random(f"laura-step/{seed}/{step}/{rank}").getrandbits(63)
+
+
+class StepSeed(L.Callback):
+    """Reseed the global RNGs before every training step from (seed, step, rank).
+
+    Dropout, SpecAugment, audio-token noise, codec quantizer depth and vocoder group draws then
+    depend on where training is, not on what ran before: a run resumed from any checkpoint draws
+    what the uninterrupted run drew, whatever validation, data loading or a restart consumed in
+    between. (The examples' own randomness is keyed by the sampler's item seeds.)"""
+
+    def __init__(self, seed: int) -> None:
+        self.seed = seed
+
+    def on_train_batch_start(self, trainer: Any, pl_module: Any, batch: Any, batch_idx: int
+                             ) -> None:  # fmt: skip
+        import random
+
+        import numpy as np
+
+        s = step_seed(self.seed, trainer.global_step, trainer.global_rank)
+        torch.manual_seed(s)
+        random.seed(s)
+        np.random.seed(s % 2**32)
+
+
 class AtomicCheckpointIO(TorchCheckpointIO):
     """Write to a temporary file and rename: a crash never leaves a torn checkpoint."""
 
     def save_checkpoint(
         self, checkpoint: dict[str, Any], path: Any, storage_options: Any = None
     ) -> None:
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.name + ".tmp")
-        torch.save(checkpoint, tmp)
-        os.replace(tmp, path)
+        from laura.io import atomic_path
+
+        with atomic_path(path) as tmp:
+            torch.save(checkpoint, tmp)
 
     def load_checkpoint(
         self, path: Any, map_location: Any = None, weights_only: bool | None = None
     ) -> dict[str, Any]:
-        # A checkpoint is data, never code.
-        return torch.load(path, map_location=map_location or "cpu", weights_only=True)
+        # A checkpoint is data, never code (whatever the caller asks).
+        from laura.checkpoints import read_checkpoint
+
+        return read_checkpoint(path, map_location=map_location or "cpu")
+
+
+class FiniteTraining(L.Callback):
+    """Stop at the first NaN/Inf input feature or loss, naming the step and the utterances.
+
+    Checked before the backward pass, so no optimiser step is taken with it and the last
+    checkpoint on disk stays the last good one. (NaN/Inf audio is named by file when it is read:
+    see ``TaskDataset``.)"""
+
+    def __init__(self) -> None:
+        self._ids: list[str] = []
+
+    def on_train_batch_start(self, trainer: Any, pl_module: Any, batch: Any, batch_idx: int
+                             ) -> None:  # fmt: skip
+        from laura.errors import TrainingError
+
+        self._ids = list(batch.get("ids") or []) if isinstance(batch, dict) else []
+        for key in ("feats", "wav"):
+            x = batch.get(key) if isinstance(batch, dict) else None
+            if (
+                isinstance(x, torch.Tensor)
+                and x.is_floating_point()
+                and not torch.isfinite(x).all()
+            ):
+                raise TrainingError(
+                    f"step {trainer.global_step}: NaN/Inf in the input {key} of utterances "
+                    f"{self._named()}; training stopped (the last checkpoint is unchanged)"
+                )
+
+    def on_before_backward(self, trainer: Any, pl_module: Any, loss: torch.Tensor) -> None:
+        from laura.errors import TrainingError
+
+        if not torch.isfinite(loss).all():
+            raise TrainingError(
+                f"step {trainer.global_step}: loss is {loss.detach().float().item()} on "
+                f"utterances {self._named()}; training stopped (the last checkpoint is unchanged)"
+            )
+
+    def _named(self) -> str:
+        return ", ".join(self._ids[:4]) + (
+            f" (+{len(self._ids) - 4})" if len(self._ids) > 4 else ""
+        )
 
 
 def plot_curves(metrics_csvs: list[Path], out_png: str | Path) -> Path | None:

@@ -37,15 +37,23 @@ class LauraGPTModule(L.LightningModule):
 
     def load_encoder(self, path: str | Path) -> None:
         """Encoder (and its CMVN) from a CTC pre-training export (safetensors)."""
-        from safetensors.torch import load_file
+        from laura.checkpoints import read_safetensors
+        from laura.errors import CheckpointError
 
-        state = load_file(str(path))
+        state = read_safetensors(path)
         enc = {k[len("encoder.") :]: v for k, v in state.items() if k.startswith("encoder.")}
         if not enc:
-            raise ValueError(f"{path}: no 'encoder.*' tensors (expected a laura encoder export)")
-        missing, unexpected = self.model.encoder.load_state_dict(enc, strict=False)
+            raise CheckpointError(
+                f"{path}: no 'encoder.*' tensors (expected a laura encoder export)"
+            )
+        try:
+            missing, unexpected = self.model.encoder.load_state_dict(enc, strict=False)
+        except RuntimeError as err:
+            raise CheckpointError(
+                f"{path}: encoder does not fit the config ({str(err).splitlines()[1].strip()} ...)"
+            ) from None
         if missing or unexpected:
-            raise ValueError(
+            raise CheckpointError(
                 f"{path}: encoder does not match the config (missing {missing[:5]}, unexpected {unexpected[:5]})"
             )
         cmvn = {k[len("cmvn.") :]: v for k, v in state.items() if k.startswith("cmvn.")}

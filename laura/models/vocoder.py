@@ -283,8 +283,14 @@ def save_vocoder(module: VocoderModule, out_dir: str | Path) -> Path:
 
 
 def load_vocoder(path: str | Path, codec: str | Path | Codec | None = None) -> VocoderModule:
-    """A saved vocoder dir in eval mode, with its codec (``codec`` overrides the recorded path)."""
+    """A saved vocoder dir in eval mode, with its codec (``codec`` overrides the recorded path).
+
+    Relative codec and tokenizer paths in vocoder.json are resolved against the vocoder dir (see
+    ``laura.decode.resolve_recorded_path``): a shipped vocoder loads from any directory."""
     from safetensors.torch import load_file
+
+    from laura.decode import resolve_recorded_path
+    from laura.text.tokenizer import QWEN2
 
     d = Path(path)
     meta_path, weights = d / "vocoder.json", d / "model.safetensors"
@@ -292,6 +298,9 @@ def load_vocoder(path: str | Path, codec: str | Path | Codec | None = None) -> V
         if not p.is_file():
             raise FileNotFoundError(f"{p}: missing; a vocoder dir holds vocoder.json and model.safetensors")  # fmt: skip
     meta = json.loads(meta_path.read_text())
+    meta["codec"] = resolve_recorded_path(meta["codec"], meta_path)
+    if meta["tokenizer"] != QWEN2:
+        meta["tokenizer"] = resolve_recorded_path(meta["tokenizer"], meta_path)
     vc = meta["vocoder"]
     vc["conditions"] = [asdict(ConditionConfig(**c)) for c in vc.get("conditions", [])]
     FrontendConfig(**meta["frontend"])  # unknown keys fail here, by name

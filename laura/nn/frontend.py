@@ -22,6 +22,8 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
+from laura.errors import DataError
+from laura.io import atomic_write_text
 from laura.nn.masks import make_pad_mask
 
 
@@ -233,12 +235,25 @@ class GlobalCMVN(nn.Module):
             "mean": self.mean.detach().cpu().tolist(),
             "istd": self.istd.detach().cpu().tolist(),
         }
-        Path(path).write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
+        if not (torch.isfinite(self.mean).all() and torch.isfinite(self.istd).all()):
+            raise DataError(f"{path}: not written: the CMVN statistics hold NaN/Inf")
+        atomic_write_text(path, json.dumps(data, indent=1) + "\n")
 
     @classmethod
     def load(cls, path: str | Path) -> GlobalCMVN:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-        return cls.from_mean_istd(data["mean"], data["istd"])
+        try:
+            data = json.loads(Path(path).read_text(encoding="utf-8"))
+            cmvn = cls.from_mean_istd(data["mean"], data["istd"])
+        except FileNotFoundError:
+            raise DataError(f"{path}: CMVN file not found") from None
+        except (ValueError, KeyError, TypeError) as err:  # torn, truncated or not ours
+            raise DataError(
+                f"{path}: not a readable CMVN file ({type(err).__name__}: {err}); delete it to "
+                "recompute the statistics"
+            ) from None
+        if not (torch.isfinite(cmvn.mean).all() and torch.isfinite(cmvn.istd).all()):
+            raise DataError(f"{path}: CMVN statistics hold NaN/Inf; delete it to recompute them")
+        return cmvn
 
     # -- FunASR / Kaldi-nnet am.mvn -------------------------------------------------------------
 

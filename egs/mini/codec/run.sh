@@ -72,7 +72,7 @@ if [ $stage -le 3 ] && [ $stop_stage -ge 3 ]; then
   log "stage 3: reconstruction quality of $codec on held-out voices ($eval_utts test utterances)"
   out=exp/eval_$(basename $(dirname $codec))_$(basename $codec).json
   laura codec-eval --codec $codec --data $data/asr/test --speakers $data/speakers.tsv \
-    --n-q 1,8,32 --max-utts $eval_utts --out $out
+    --n-q 1,8,32 --max-utts $eval_utts --out $out --overwrite
 fi
 
 if [ $stage -le 4 ] && [ $stop_stage -ge 4 ]; then

@@ -72,7 +72,7 @@ fi
 
 if [ $stage -le 6 ] && [ $stop_stage -ge 6 ]; then
   log "stage 6: decode the test split"
-  laura decode --exp $asr_exp --data $data/asr/test --out $asr_exp/decode_test
+  laura decode --exp $asr_exp --data $data/asr/test --out $asr_exp/decode_test --overwrite
 fi
 
 if [ $stage -le 7 ] && [ $stop_stage -ge 7 ]; then

@@ -97,9 +97,10 @@ if [ $stage -le 6 ] && [ $stop_stage -ge 6 ]; then
     for task in SE TTS; do
       t=$(echo $task | tr A-Z a-z)
       log "stage 6: $kind vocoder on $t/test (ground-truth first-group tokens)"
+      # --overwrite: the stage re-scores (the vocoder may have trained further since)
       # shellcheck disable=SC2086
       laura vocoder-eval --vocoder exp/vocoder_$kind/vocoder --data $data/$t/test --task $task \
-        --codec $codec --max-utts $eval_utts --out-dir exp/vocoder_$kind/eval_$t $voc_asr
+        --codec $codec --max-utts $eval_utts --out-dir exp/vocoder_$kind/eval_$t --overwrite $voc_asr
     done
   done
 fi
@@ -122,8 +123,9 @@ if [ $stage -le 8 ] && [ $stop_stage -ge 8 ]; then
     t=$(echo $task | tr A-Z a-z)
     log "stage 8: decode $t/test ($decode_utts utterances) with $lm and $vocoder"
     python local/subset_dir.py $data/$t/test data/${t}_test_subset $decode_utts
+    # --overwrite: the stage re-decodes; the old outputs stay until the new ones are complete
     laura decode --exp $lm --data data/${t}_test_subset --task $task --vocoder $vocoder \
-      --out $dec/${t}_test
+      --out $dec/${t}_test --overwrite
   done
 fi
 
@@ -135,7 +137,7 @@ if [ $stage -le 9 ] && [ $stop_stage -ge 9 ]; then
     log "stage 9: score $t outputs"
     # shellcheck disable=SC2086
     laura score-audio --decode $dec/${t}_test --data data/${t}_test_subset --task $task \
-      $asr_opt --label "$lm" | tee $dec/${t}_test/RESULTS.md
+      $asr_opt --label "$lm" --overwrite | tee $dec/${t}_test/RESULTS.md
   done
 fi
 

@@ -17,7 +17,18 @@ official instructions do) unless ``extract=False``, which makes them an error in
 Splits: ``train``, ``dev``, ``test`` (the official speaker-disjoint split). ``text`` is the
 transcript with the word-segmentation spaces removed (character-level Chinese, no punctuation
 in the corpus). Wav files that have no transcript line (there are a few hundred in the
-official release) are skipped and counted.
+official release) and transcript lines that have no wav file are skipped (as the Kaldi recipe
+does by intersecting the two lists): counted, logged and listed in ``<split>/skipped.tsv``
+(a line is charged to the split holding its speaker's directory; lines whose speaker has no
+directory in any split go to ``out/aishell1_skipped.tsv``).
+
+Utterance ids are the corpus's own (``BAC009S0002W0122``), as in the Kaldi, ESPnet and WeNet
+recipes (``egs/aishell/s5/local/aishell_data_prep.sh``: id = file name, speaker = its
+directory). No speaker prefix is needed for Kaldi's sorting rule (sorting utt2spk by utterance
+must also sort it by speaker): every official id is ``BAC009`` + the speaker id, fixed width
+(``S`` + 4 digits), + ``W`` + 4 digits, so byte-order sorting of the ids groups and orders
+them by speaker. This is checked per split; only a split where it fails (renamed files) gets
+``<speaker>-<file name>`` ids, with a warning.
 
 AISHELL-2 (Du et al., 2018; iOS channel, v1.0, distributed on request by AISHELL). ``src`` is
 the ``AISHELL-2`` directory (or its parent); the dev/test sets ship separately as
@@ -40,17 +51,17 @@ skipped and counted, as Kaldi's recipe does by intersecting the two lists; an au
 ``wav.scp`` lists but that does not exist is an error. ``text`` is the transcript as
 distributed (English words keep their case), whitespace collapsed.
 
-Both: speaker = the directory holding the wav (AISHELL-1 ``S0002``, AISHELL-2 ``C0001``);
-the corpus utterance ids do not start with it, so ids are ``<speaker>-<corpus id>``
-(``S0002-BAC009S0002W0122``, ``C0001-IC0001W0001``). Tables: ``wav.scp`` (the original 16 kHz
-mono wav files, absolute paths; a set whose files are not 16 kHz mono is converted into
-``out/wav/<split>/``), ``text``, ``utt2spk``, ``utt2lang`` (``zh``).
+Both: speaker = the directory holding the wav (AISHELL-1 ``S0002``, AISHELL-2 ``C0001``).
+AISHELL-2 ids are ``<speaker>-<corpus id>`` (``C0001-IC0001W0001``). Tables: ``wav.scp`` (the
+original 16 kHz mono wav files, absolute paths; a set whose files are not 16 kHz mono is
+converted into ``out/wav/<split>/``), ``text``, ``utt2spk``, ``utt2lang`` (``zh``).
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import re
 import shutil
 import tarfile
 from collections.abc import Sequence
@@ -60,19 +71,16 @@ from pathlib import Path
 from tqdm import tqdm
 
 from laura.data.corpora import register_corpus
-from laura.data.corpora.common import Utt, convert_all, require
-from laura.data.corpora.librispeech import (
-    check_audio_format,
-    clean_text,
-    report_skipped,
-    write_split_clean,
-)
+from laura.data.corpora.common import Skips, Utt, convert_all, report_skipped, require
+from laura.data.corpora.librispeech import check_audio_format, clean_text, write_split_clean
 from laura.data.errors import DataError
+from laura.data.kaldi import byte_order
 
 log = logging.getLogger(__name__)
 
 AISHELL1_SPLITS = ("train", "dev", "test")
 AISHELL1_TRANSCRIPT = "transcript/aishell_transcript_v0.8.txt"
+_AISHELL1_ID = re.compile(r"^BAC009(S\d{4})W\d{4}$")
 
 AISHELL2_CHANNELS = {"ios": "iOS", "android": "Android", "mic": "Mic"}
 AISHELL2_SPLITS = ("train",) + tuple(
@@ -124,6 +132,15 @@ def prepare_aishell1(
             raise DataError(f"{transcript}:{lineno}: expected 'UTTID word word ...'")
         texts[utt] = text
 
+    # speaker directory -> its split, over every split on disk (not only the wanted ones), so a
+    # transcript line without audio is charged to the split its speaker belongs to
+    split_of = {
+        d.name: s
+        for s in AISHELL1_SPLITS
+        if (wav_root / s).is_dir()
+        for d in (wav_root / s).iterdir()
+        if d.is_dir()
+    }
     written: dict[str, Path] = {}
     for split in wanted:
         split_dir = require(wav_root / split, f"AISHELL-1 {split} audio (wav/{split}/<speaker>)")
@@ -134,21 +151,57 @@ def prepare_aishell1(
                 "original layout?"
             )
         utts: list[Utt] = []
-        no_text: list[str] = []
+        skips = Skips()
         for wav in tqdm(wavs, desc=f"aishell1 {split}", leave=False):
             if wav.stem not in texts:
-                no_text.append(wav.stem)
+                skips.add(wav.stem, "wav files without a transcript")
                 continue
             spk = wav.parent.name
-            utts.append(
-                Utt(f"{spk}-{wav.stem}", str(wav), spk, texts[wav.stem],
-                    extras={"utt2lang": "zh"})
-            )  # fmt: skip
-        report_skipped(f"aishell1 {split}", "wav files without a transcript", no_text)
+            utts.append(Utt(wav.stem, str(wav), spk, texts[wav.stem], extras={"utt2lang": "zh"}))
+        have = {w.stem for w in wavs}
+        skips.add_all(
+            sorted(
+                u for u in texts if split_of.get(_aishell1_speaker(u)) == split and u not in have
+            ),
+            "transcript lines without a wav file",
+        )
+        utts = _kaldi_sortable_ids(utts, f"aishell1 {split}")
         utts = _ensure_16k(utts, out / "wav" / split, num_workers, f"aishell1 {split}")
         written[split] = write_split_clean(out / split, utts)
+        skips.report(f"aishell1 {split}", written[split] / "skipped.tsv")
         log.info("aishell1 %s: %d utterances -> %s", split, len(utts), written[split])
+    # lines whose speaker has no directory in any split belong to no split: listed beside them
+    report_skipped(
+        "aishell1",
+        "transcript lines without a wav file (their speaker has no directory in any split)",
+        sorted(u for u in texts if _aishell1_speaker(u) not in split_of),
+        out / "aishell1_skipped.tsv",
+    )
     return written
+
+
+def _aishell1_speaker(utt: str) -> str | None:
+    """The speaker directory an AISHELL-1 id names (``BAC009S0764W0121`` -> ``S0764``)."""
+    m = _AISHELL1_ID.match(utt)
+    return m.group(1) if m else None
+
+
+def _kaldi_sortable_ids(utts: list[Utt], what: str) -> list[Utt]:
+    """Keep the corpus ids when sorting them also sorts their speakers -- what Kaldi needs of
+    utt2spk (``sort -k2 utt2spk`` must not reorder it) and what the official AISHELL-1 ids
+    (``BAC009`` + fixed-width speaker id + ``W`` + 4 digits) always give; otherwise prefix each
+    id with its speaker (``S0002-<id>``), which does."""
+    spks = [byte_order(u.speaker) for u in sorted(utts, key=lambda u: byte_order(u.id))]
+    if all(a <= b for a, b in zip(spks, spks[1:])):
+        return utts
+    log.warning(
+        "%s: sorting the file names does not sort their speakers (files renamed?): ids are "
+        "<speaker>-<file name>",
+        what,
+    )
+    for u in utts:
+        u.id = f"{u.speaker}-{u.id}"
+    return utts
 
 
 # --- AISHELL-2 -------------------------------------------------------------------------------

@@ -45,8 +45,8 @@ from pathlib import Path
 
 from laura.data.corpora import register_corpus
 from laura.data.corpora.clotho import aac_utts, convert_skip_bad, is_16k_mono, write_aac_split
-from laura.data.corpora.common import require
-from laura.data.corpora.librispeech import clean_text, report_skipped
+from laura.data.corpora.common import report_skipped, require
+from laura.data.corpora.librispeech import clean_text
 from laura.data.errors import DataError
 from laura.data.kaldi import atomic_write_text
 
@@ -123,8 +123,9 @@ def prepare(
                 f"{adir}: none of the {len(clips)} clips of {csv_path.name} is there "
                 "(expected files named <youtube_id>.wav, Y<youtube_id>.wav, ...)"
             )
-        failed = convert_skip_bad(jobs, num_workers, f"audiocaps {split}")
-        report_skipped(f"audiocaps {split}", "clips whose audio cannot be decoded", failed)
+        failed = convert_skip_bad(
+            jobs, num_workers, f"audiocaps {split}", "clips whose audio cannot be decoded"
+        )
         bad_dst = set(failed.values())
         found = [f for f in found if f[1] not in bad_dst]
         per_clip = split not in pair_splits

@@ -57,8 +57,8 @@ from tqdm import tqdm
 
 from laura.data.corpora import register_corpus
 from laura.data.corpora.clotho import UniqueIds, convert_skip_bad, is_16k_mono
-from laura.data.corpora.common import Utt, require
-from laura.data.corpora.librispeech import clean_text, report_skipped, write_split_clean
+from laura.data.corpora.common import Utt, report_skipped, require
+from laura.data.corpora.librispeech import clean_text, write_split_clean
 from laura.data.errors import DataError
 from laura.data.kaldi import Segment
 
@@ -198,8 +198,9 @@ def _read_split(
         "sentences with empty text/translation or bad times",
         dropped,
     )
-    failed = convert_skip_bad(jobs, num_workers, f"bstc {split_dir.name}")
-    report_skipped(f"bstc {split_dir.name}", "talks whose audio cannot be decoded", failed)
+    failed = convert_skip_bad(
+        jobs, num_workers, f"bstc {split_dir.name}", "talks whose audio cannot be decoded"
+    )
     bad_dst = set(failed.values())
     bad = {t for t, p in recordings.items() if p in bad_dst}
     utts = [u for u in utts if u.speaker not in bad]

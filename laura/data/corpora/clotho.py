@@ -42,15 +42,13 @@ import csv
 import logging
 import re
 from collections.abc import Iterable, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import soundfile as sf
-from tqdm import tqdm
 
 from laura.data.corpora import register_corpus
-from laura.data.corpora.common import SAMPLE_RATE, Utt, convert_report, require
-from laura.data.corpora.librispeech import clean_text, report_skipped, write_split_clean
+from laura.data.corpora.common import SAMPLE_RATE, Utt, convert_report, report_skipped, require
+from laura.data.corpora.librispeech import clean_text, write_split_clean
 from laura.data.errors import DataError
 
 log = logging.getLogger(__name__)
@@ -102,8 +100,9 @@ def prepare(
         report_skipped(f"clotho {split}", f"clips listed in {csv_path.name} without audio", missing)
         if not clips:
             raise DataError(f"{audio_dir}: none of the clips of {csv_path.name} is there")
-        failed = convert_skip_bad(jobs, num_workers, f"clotho {split}")
-        report_skipped(f"clotho {split}", "clips whose audio cannot be decoded", failed)
+        failed = convert_skip_bad(
+            jobs, num_workers, f"clotho {split}", "clips whose audio cannot be decoded"
+        )
         bad_dst = set(failed.values())
         clips = [c for c in clips if c[1] not in bad_dst]
         utts = aac_utts(
@@ -222,12 +221,14 @@ def convert_skip_bad(
     jobs: Sequence[tuple[str | Path, str | Path, float | None, float | None]],
     num_workers: int = 2,
     desc: str = "convert",
+    what: str = "audio files that cannot be decoded",
 ) -> dict[str, str]:
     """Like ``common.convert_all`` (16 kHz mono PCM, skipped when done) but a file that cannot
-    be decoded is logged and returned (``{src: dst}``) instead of aborting the whole run."""
+    be decoded is skipped instead of aborting the whole run: the failures are reported as
+    ``what`` (each with its decoder error) and returned as ``{src: dst}``."""
     todo = [(str(s), str(d), a, b) for s, d, a, b in jobs]
     errors = convert_report(todo, num_workers, desc)
-    for err in errors.values():
-        log.warning("%s", err)
+    # the error text starts with the source path, so the log names the file and the cause
+    report_skipped(desc, what, errors.values())
     dst = {s: d for s, d, _, _ in todo}
     return {src: dst[src] for src in errors}

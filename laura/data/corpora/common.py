@@ -1,8 +1,16 @@
-"""Helpers shared by the corpus preparation modules."""
+"""Helpers shared by the corpus preparation modules.
+
+Skipped items: every item a module leaves out (a wav without a transcript, a row without audio,
+an undecodable clip, an unmapped label) goes through ``report_skipped`` or ``Skips.report``:
+counted, logged as one warning line per cause (count, cause, first few items) and, where the
+module keeps one, listed in ``<split>/skipped.tsv`` (``item<TAB>reason``).
+"""
 
 from __future__ import annotations
 
+import logging
 import os
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -12,9 +20,15 @@ import numpy as np
 import soundfile as sf
 
 from laura.data.errors import DataError
-from laura.data.kaldi import Segment, write_data_dir
+from laura.data.kaldi import Segment, atomic_write_text, write_data_dir
+
+log = logging.getLogger(__name__)
 
 SAMPLE_RATE = 16000
+SKIP_EXAMPLES = 5  # items named in a skip log line (the list file has them all)
+# First line of a git-lfs pointer file: what a clone made without `git lfs pull` holds in place
+# of each large file (https://github.com/git-lfs/git-lfs/blob/main/docs/spec.md).
+LFS_POINTER_PREFIX = b"version https://git-lfs.github.com/spec/v1"
 
 # The paper's nine SER classes (A.2); at MELD test time like and happiness count as joy.
 SER_CLASSES: tuple[str, ...] = (
@@ -29,6 +43,80 @@ def require(path: Path, what: str) -> Path:
             f"{path}: not found ({what}); is the corpus extracted in its original layout?"
         )
     return path
+
+
+@dataclass
+class Skips:
+    """Items left out of a split, each with its reason; ``report`` counts and logs them and
+    writes the list."""
+
+    items: list[tuple[str, str]] = field(default_factory=list)
+
+    def add(self, item: str | Path, reason: str) -> None:
+        self.items.append((str(item), reason))
+
+    def add_all(self, items: Iterable[str | Path], reason: str) -> None:
+        self.items.extend((str(i), reason) for i in items)
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def summary(self) -> str:
+        counts = Counter(reason for _, reason in self.items)
+        return ", ".join(f"{n} x {reason}" for reason, n in counts.most_common())
+
+    def report(self, where: str, list_file: Path | None = None) -> int:
+        """Log one warning line per reason (``<where>: skipped <n> <reason>: a, b ...``) and,
+        with ``list_file``, write every item as ``item<TAB>reason`` there (a stale list of an
+        earlier run is removed when nothing was skipped). Returns the number skipped."""
+        if list_file is not None:
+            if self.items:
+                atomic_write_text(list_file, "".join(f"{i}\t{r}\n" for i, r in self.items))
+            else:
+                list_file.unlink(missing_ok=True)
+        by_reason: dict[str, list[str]] = {}
+        for item, reason in self.items:
+            by_reason.setdefault(reason, []).append(item)
+        listed = f" (all listed in {list_file})" if list_file is not None else ""
+        for reason, items in by_reason.items():
+            names = sorted(items)
+            more = " ..." if len(names) > SKIP_EXAMPLES else ""
+            log.warning(
+                "%s: skipped %d %s: %s%s%s",
+                where, len(names), reason, ", ".join(names[:SKIP_EXAMPLES]), more, listed,
+            )  # fmt: skip
+        return len(self.items)
+
+
+def report_skipped(
+    where: str, what: str, items: Iterable[str | Path], list_file: Path | None = None
+) -> int:
+    """Count and log items skipped for one reason (``Skips.report``); return the count."""
+    skips = Skips()
+    skips.add_all(items, what)
+    return skips.report(where, list_file)
+
+
+def check_not_lfs_pointer(path: str | Path) -> None:
+    """DataError when ``path`` is a git-lfs pointer file rather than the file it stands for.
+
+    Audio probes call this when soundfile cannot read a file: a clone made without ``git lfs
+    pull`` holds a ~130-byte text pointer for every audio file, which otherwise surfaces as
+    "unreadable audio" with no hint of the fix."""
+    path = Path(path)
+    try:
+        with open(path, "rb") as f:
+            head = f.read(len(LFS_POINTER_PREFIX))
+    except OSError:
+        return
+    if head != LFS_POINTER_PREFIX:
+        return
+    clone = next((p for p in path.resolve().parents if (p / ".git").exists()), None)
+    where = str(clone) if clone is not None else "the clone this file comes from"
+    raise DataError(
+        f"{path}: a git-lfs pointer file, not audio (the repository was cloned without its "
+        f"LFS files); run `git lfs pull` in {where}, then prepare again"
+    )
 
 
 @dataclass
@@ -89,6 +177,7 @@ def to_wav16k(
         last = None if end is None else int(round(end * info.samplerate))
         wav, sr = sf.read(str(src), start=first, stop=last, dtype="float32", always_2d=True)
     except (sf.LibsndfileError, RuntimeError) as err:
+        check_not_lfs_pointer(src)
         raise DataError(f"{src}: cannot decode audio ({err})") from err
     x = wav.mean(axis=1)
     if sr != SAMPLE_RATE:

@@ -42,8 +42,8 @@ from pathlib import Path
 
 from laura.data.corpora import register_corpus
 from laura.data.corpora.clotho import convert_skip_bad
-from laura.data.corpora.common import Utt, require
-from laura.data.corpora.librispeech import clean_text, report_skipped, write_split_clean
+from laura.data.corpora.common import Utt, report_skipped, require
+from laura.data.corpora.librispeech import clean_text, write_split_clean
 from laura.data.errors import DataError
 
 log = logging.getLogger(__name__)
@@ -101,8 +101,9 @@ def prepare(
     written: dict[str, Path] = {}
     for split in wanted:
         utts, jobs = _utts(rows_by_split[split], clips_dir, out / "wav", table, split)
-        failed = convert_skip_bad(jobs, num_workers, f"covost2 {split}")
-        report_skipped(f"covost2 {split}", "clips whose audio cannot be decoded", failed)
+        failed = convert_skip_bad(
+            jobs, num_workers, f"covost2 {split}", "clips whose audio cannot be decoded"
+        )
         bad_dst = set(failed.values())
         utts = [u for u in utts if u.wav not in bad_dst]
         written[split] = write_split_clean(out / split, utts)

@@ -22,7 +22,9 @@ Splits (no official ones; speaker-disjoint): the 91 actors sorted, every 10th fr
 (73/9/9 actors).
 
 Audio: the 16 kHz mono originals are used in place; files that are empty or unreadable (the
-README lists e.g. 1076_MTI_SAD_XX) are skipped and listed in ``<split>/skipped.tsv``. Tables:
+README lists e.g. 1076_MTI_SAD_XX) are skipped and listed in ``<split>/skipped.tsv``. A clone
+made without ``git lfs pull`` holds small git-lfs pointer text files in place of the wavs: that
+is an error naming the file and the clone to run ``git lfs pull`` in, not a skip. Tables:
 ``wav.scp``, ``text`` (the sentence), ``utt2spk`` (actor id), ``utt2emotion``,
 ``utt2emotion_orig`` (ANG, ...), ``utt2intensity`` (LO/MD/HI/XX), ``utt2lang``.
 Utterance id = the file stem (it starts with the actor id). Tasks: SER.
@@ -82,11 +84,8 @@ def prepare(
     *,
     splits: Sequence[str] | None = None,
     num_workers: int = 2,
-    **opts: object,
 ) -> dict[str, Path]:
     """Write ``out/<split>`` for CREMA-D; see the module doc for layout, splits and tables."""
-    if opts:
-        raise TypeError(f"crema_d: unknown option(s) {sorted(opts)}")
     src, out = Path(src), Path(out)
     audio_dir = src if src.name == "AudioWAV" else src / "AudioWAV"
     if not audio_dir.is_dir():

@@ -4,18 +4,32 @@ data.
 Four speakers (bea and jenie female, josh and sam male) read CMU ARCTIC prompts in five
 styles: amused, anger, disgust, neutral, sleepiness (josh: amused, neutral, sleepiness only).
 OpenSLR ships one archive per speaker and style (``bea_Amused.tar.gz``, ``jenie_Angry.tar.gz``,
-``sam_Sleepy.tar.gz`` ...); the authors' "sorted" copy has ``<speaker>/<style>/`` folders.
-Both are read, as long as the archives are extracted::
+``sam_Sleepy.tar.gz`` ...), each holding bare ``.wav`` files (no folder), so the layout is
+whatever the archives were extracted into. Every layout the official sources produce is read
+(github.com/numediart/EmoV-DB: README.md, ``emov_mfa_alignment.py``)::
 
-    <src>/
-    ├── bea_Amused/amused_1-15_0001.wav      (or bea/amused/amused_1-15_0001.wav)
-    ├── jenie_Angry/anger_1-28_0011.wav
-    ├── ...
-    └── cmuarctic.data                       optional: the ARCTIC prompt list (festvox)
+    <src>/                                   OpenSLR archives, each extracted into a folder
+    ├── bea_Amused/amused_1-15_0001.wav      named after it (as SpeechBrain's EmoV-DB recipe
+    ├── jenie_Angry/anger_1-28_0011.wav      expects them)
+    └── ...
+    <src>/                                   the authors' "sorted" copy (EmoV-DB_sorted,
+    ├── bea/Amused/amused_1-15_0001.wav      README, old mega.nz link):
+    ├── jenie/Angry/anger_393-420_0397.wav   <speaker>/<Style>/
+    └── ...
+    <src>/EMOV-DB/                           the repository's download script
+    ├── 1/amused_1-15_0001.wav ...           (``Emov().download()``): numbered folders,
+    ├── 2/ ... 3/ ... 4/                     1 = bea, 2 = jenie, 3 = josh, 4 = sam
+    └── cmuarctic.data                       (src may be EMOV-DB or its parent; a sibling
+                                             ``EMOV/`` of MFA-trimmed copies is not read)
+
+Speaker folders may also carry the README's speaker names: ``Spk-Bea``, ``Spk-Je`` (jenie),
+``Spk-Jsh`` (josh), ``Spk-Sa`` (sam), alone or as ``Spk-Je_Angry``. The speaker comes from the
+nearest enclosing folder whose name (before ``_``) is a speaker name, else from a numbered
+parent folder; a tree where no .wav file has a speaker is an error naming the layouts above.
+``cmuarctic.data`` (the ARCTIC prompt list, festvox) is optional.
 
 File name = ``<style>_<annotation range>_<sentence number>.wav``; the style comes from the
-file name, the speaker from the nearest folder whose name starts with a speaker name. The
-sentence number is the ARCTIC ``arctic_a<NNNN>`` prompt.
+file name. The sentence number is the ARCTIC ``arctic_a<NNNN>`` prompt.
 
 Labels: mapping in ``ser_labels`` (amused -> happiness; sleepiness dropped and counted by
 default, ``sleepy="neutral"`` keeps it as neutral).
@@ -23,7 +37,8 @@ default, ``sleepy="neutral"`` keeps it as neutral).
 Splits (no official ones; speaker-disjoint): ``train`` = bea, jenie, josh; ``test`` = sam
 (the one male speaker with all five styles).
 
-Audio: converted to 16 kHz mono into ``out/wav/<split>/`` unless already 16 kHz mono.
+Audio: converted to 16 kHz mono into ``out/wav/<split>/`` unless already 16 kHz mono (the
+distributed files are 44.1 kHz, some stored as 64-bit float wav).
 Tables: ``wav.scp``, ``utt2spk``, ``utt2emotion``, ``utt2emotion_orig`` (the file's style
 word), ``utt2lang``; ``text`` only when the ARCTIC prompt list is found (``cmuarctic.data`` in
 src, or ``arctic_prompts=PATH``) -- the OpenSLR archives do not contain it; without it
@@ -52,6 +67,19 @@ from laura.data.errors import DataError
 SPLITS = ("train", "test")
 SPEAKERS = ("bea", "jenie", "josh", "sam")
 TEST_SPEAKERS = ("sam",)
+# folder-name spellings of the speakers: their names, and the README's abbreviations (Spk-Je,
+# Spk-Jsh, Spk-Sa), accepted only with the "Spk" prefix so a stray short folder name is no match
+SPEAKER_NAMES = {s: s for s in SPEAKERS}
+README_NAMES = {"bea": "bea", "je": "jenie", "jsh": "josh", "sa": "sam"}
+# the download script's target folders, in the order of its download list
+NUMBERED = {"1": "bea", "2": "jenie", "3": "josh", "4": "sam"}
+SCRIPT_DIR = "EMOV-DB"
+LAYOUTS = (
+    "OpenSLR archives each extracted into a folder named after it (bea_Amused/amused_1-15_0001"
+    ".wav), the sorted copy (bea/Amused/amused_1-15_0001.wav), the download script's numbered "
+    "folders (EMOV-DB/1/amused_1-15_0001.wav; 1-4 = bea, jenie, josh, sam) or the README's "
+    "speaker names (Spk-Bea, Spk-Je, Spk-Jsh, Spk-Sa)"
+)
 # spellings seen in file and folder names -> the corpus's style word in file names
 STYLE_ALIASES = {
     "amused": "amused", "anger": "anger", "angry": "anger", "disgust": "disgust",
@@ -73,13 +101,19 @@ def read_arctic_prompts(path: Path) -> dict[str, str]:
 
 
 def speaker_of(path: Path, root: Path) -> str | None:
-    for part in reversed(path.relative_to(root).parts[:-1]):
+    """The speaker of a wav under ``root``: the nearest enclosing folder named after a speaker
+    (``bea_Amused``, ``bea``, ``Spk-Je``), else a numbered parent folder (``EMOV-DB/2``)."""
+    folders = path.relative_to(root).parts[:-1]
+    for part in reversed(folders):
         name = part.lower()
-        for prefix in ("spk-", "spk_"):
-            name = name.removeprefix(prefix)
-        head = name.split("_", 1)[0]
-        if head in SPEAKERS:
-            return head
+        bare = re.sub(r"^spk[-_ ]?", "", name)
+        head = re.split(r"[_\- ]", bare, maxsplit=1)[0]
+        if head in SPEAKER_NAMES:
+            return SPEAKER_NAMES[head]
+        if bare != name and head in README_NAMES:
+            return README_NAMES[head]
+    if folders and folders[-1] in NUMBERED:
+        return NUMBERED[folders[-1]]
     return None
 
 
@@ -97,37 +131,45 @@ def prepare(
     num_workers: int = 2,
     sleepy: str = "drop",
     arctic_prompts: str | Path | None = None,
-    **opts: object,
 ) -> dict[str, Path]:
     """Write ``out/<split>`` for EmoV-DB; see the module doc for layout, splits and tables."""
-    if opts:
-        raise TypeError(f"emovdb: unknown option(s) {sorted(opts)}")
     if sleepy not in ("drop", "neutral"):
         raise DataError(f"emovdb: sleepy must be 'drop' or 'neutral', got {sleepy!r}")
     src, out = Path(src), Path(out)
     if not src.is_dir():
         raise DataError(f"{src}: not found (EmoV-DB folder)")
+    # the download script's folder, when src is its parent: read it alone, so the MFA step's
+    # trimmed copies (a sibling EMOV/ with the same file names) are not taken for the corpus
+    root = src / SCRIPT_DIR if (src / SCRIPT_DIR).is_dir() else src
     prompts: dict[str, str] | None = None
-    prompt_file = Path(arctic_prompts) if arctic_prompts is not None else src / "cmuarctic.data"
+    if arctic_prompts is not None:
+        prompt_file = Path(arctic_prompts)
+    else:
+        found = [d / "cmuarctic.data" for d in (root, src) if (d / "cmuarctic.data").is_file()]
+        prompt_file = found[0] if found else root / "cmuarctic.data"
     if prompt_file.is_file():
         prompts = read_arctic_prompts(prompt_file)
         if not prompts:
             raise DataError(f"{prompt_file}: no '( arctic_aNNNN \"...\" )' lines")
     elif arctic_prompts is not None:
         raise DataError(f"{prompt_file}: not found (CMU ARCTIC prompt list cmuarctic.data)")
-    wavs = iter_files(src, (".wav",))
+    wavs = iter_files(root, (".wav",))
     if not wavs:
-        archives = sorted(src.glob("*.tar.gz"))
+        archives = sorted(root.glob("*.tar.gz"))
         hint = f" ({len(archives)} .tar.gz archives are there: extract them)" if archives else ""
+        raise DataError(f"{root}: no .wav files{hint}; expected one of: {LAYOUTS}")
+    speakers = {wav: speaker_of(wav, root) for wav in wavs}
+    if not any(speakers.values()):
         raise DataError(
-            f"{src}: no .wav files{hint}; is EmoV-DB extracted in its original layout "
-            "(bea_Amused/amused_1-15_0001.wav, ...)?"
+            f"{root}: no EmoV-DB layout recognised ({len(wavs)} .wav files, none in a speaker "
+            f"folder, e.g. {wavs[0].relative_to(root)}); expected one of: {LAYOUTS}. The OpenSLR "
+            "archives hold bare .wav files: extract each into a folder named after it"
         )
     wanted = choose_splits(splits, SPLITS, "emovdb")
     parts = builders(wanted)
     seen: set[str] = set()
     for wav in wavs:
-        spk = speaker_of(wav, src)
+        spk = speakers[wav]
         m = _NAME.match(wav.stem)
         if spk is None or m is None:
             split = "test" if spk in TEST_SPEAKERS else "train"

@@ -60,8 +60,8 @@ import soundfile as sf
 from tqdm import tqdm
 
 from laura.data.corpora import register_corpus
-from laura.data.corpora.common import SAMPLE_RATE, Utt, require
-from laura.data.corpora.librispeech import clean_text, report_skipped, write_split_clean
+from laura.data.corpora.common import SAMPLE_RATE, Utt, report_skipped, require
+from laura.data.corpora.librispeech import clean_text, write_split_clean
 from laura.data.errors import DataError
 from laura.data.kaldi import Segment
 

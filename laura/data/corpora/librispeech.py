@@ -28,21 +28,22 @@ Quirks: ``SPEAKERS.TXT`` is ``|``-separated with ``;`` comment lines, and a few 
 contain ``|`` themselves (speaker 60 is "|CBW|Simon"), so only the first four fields are split.
 
 The small helpers at the end of this module (text cleaning, stale-table removal, split
-resolution, skip reporting) are shared by the other ASR/TTS corpus modules of this package.
+resolution) are shared by the other ASR/TTS corpus modules of this package; skipped items are
+reported with ``common.report_skipped``.
 """
 
 from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import soundfile as sf
 from tqdm import tqdm
 
 from laura.data.corpora import register_corpus
-from laura.data.corpora.common import SAMPLE_RATE, Utt, require, write_split
+from laura.data.corpora.common import SAMPLE_RATE, Utt, report_skipped, require, write_split
 from laura.data.errors import DataError
 from laura.data.kaldi import CORE_FILES, is_extra_table
 
@@ -184,15 +185,6 @@ def check_audio_format(path: Path, what: str) -> bool:
     except (sf.LibsndfileError, RuntimeError) as err:
         raise DataError(f"{path}: cannot read {what} ({err})") from err
     return info.samplerate == SAMPLE_RATE and info.channels == 1
-
-
-def report_skipped(where: str, what: str, ids: Iterable[str]) -> int:
-    """Log how many items were skipped and why (with a few examples); return the count."""
-    ids = sorted(ids)
-    if ids:
-        more = " ..." if len(ids) > 5 else ""
-        log.warning("%s: skipped %d %s: %s%s", where, len(ids), what, ", ".join(ids[:5]), more)
-    return len(ids)
 
 
 def write_split_clean(

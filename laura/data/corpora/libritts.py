@@ -54,11 +54,10 @@ import soundfile as sf
 from tqdm import tqdm
 
 from laura.data.corpora import register_corpus
-from laura.data.corpora.common import Utt, convert_all, require
+from laura.data.corpora.common import Utt, convert_all, report_skipped, require
 from laura.data.corpora.librispeech import (
     clean_text,
     read_speakers,
-    report_skipped,
     resolve_splits,
     write_split_clean,
 )

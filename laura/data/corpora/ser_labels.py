@@ -41,16 +41,22 @@ sees the distinction in training, and ``eval_class`` merges them for MELD scorin
 from __future__ import annotations
 
 import logging
-from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import soundfile as sf
 
-from laura.data.corpora.common import SAMPLE_RATE, SER_CLASSES, Utt, convert_all, write_split
+from laura.data.corpora.common import (  # Skips: re-exported, the SER modules import it here
+    SAMPLE_RATE,
+    SER_CLASSES,
+    Skips,
+    Utt,
+    check_not_lfs_pointer,
+    convert_all,
+    write_split,
+)
 from laura.data.errors import DataError
-from laura.data.kaldi import atomic_write_text
 
 log = logging.getLogger(__name__)
 
@@ -108,23 +114,6 @@ def eval_class(label: str) -> str:
     return EVAL_MERGE.get(label, label)
 
 
-@dataclass
-class Skips:
-    """Items left out of a split, with the reason; written to ``skipped.tsv`` and logged."""
-
-    items: list[tuple[str, str]] = field(default_factory=list)
-
-    def add(self, item: str | Path, reason: str) -> None:
-        self.items.append((str(item), reason))
-
-    def __len__(self) -> int:
-        return len(self.items)
-
-    def summary(self) -> str:
-        counts = Counter(reason for _, reason in self.items)
-        return ", ".join(f"{n} x {reason}" for reason, n in counts.most_common())
-
-
 def choose_splits(requested: Sequence[str] | None, known: Sequence[str], corpus: str) -> list[str]:
     """Requested split names (default: all ``known``), each checked against ``known``."""
     if requested is None:
@@ -159,6 +148,7 @@ def resolve_audio(
         try:
             info = sf.info(str(path))
         except Exception as err:  # LibsndfileError, RuntimeError: the file cannot be read
+            check_not_lfs_pointer(path)  # not one bad file: the whole clone lacks its audio
             skips.add(path, f"unreadable audio ({type(err).__name__})")
             continue
         if info.frames == 0:
@@ -183,16 +173,8 @@ def finish_split(
         detail = f" ({skips.summary()})" if len(skips) else ""
         raise DataError(f"{out_dir}: {corpus} split {split!r} has no usable utterances{detail}")
     write_split(out_dir, utts)
-    report = out_dir / "skipped.tsv"
-    if len(skips):
-        atomic_write_text(report, "".join(f"{item}\t{why}\n" for item, why in skips.items))
-        log.warning(
-            "%s %s: %d utterances written, %d skipped (%s); see %s",
-            corpus, split, len(utts), len(skips), skips.summary(), report,
-        )  # fmt: skip
-    else:
-        report.unlink(missing_ok=True)  # a stale report from an earlier run
-        log.info("%s %s: %d utterances written", corpus, split, len(utts))
+    skips.report(f"{corpus} {split}", out_dir / "skipped.tsv")
+    log.info("%s %s: %d utterances written, %d skipped", corpus, split, len(utts), len(skips))
     return out_dir
 
 

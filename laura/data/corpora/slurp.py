@@ -50,8 +50,8 @@ from tqdm import tqdm
 
 from laura.data.corpora import register_corpus
 from laura.data.corpora.clotho import convert_skip_bad, is_16k_mono
-from laura.data.corpora.common import Utt, require
-from laura.data.corpora.librispeech import clean_text, report_skipped, write_split_clean
+from laura.data.corpora.common import Utt, report_skipped, require
+from laura.data.corpora.librispeech import clean_text, write_split_clean
 from laura.data.errors import DataError
 
 log = logging.getLogger(__name__)
@@ -258,8 +258,9 @@ def _ensure_16k(utts: list[Utt], wav_dir: Path, num_workers: int, split: str) ->
             continue
         log.warning("slurp %s: %s is not 16 kHz mono; converting to %s", split, d, wav_dir)
         jobs = [(u.wav, str((wav_dir / f"{u.id}.wav").resolve()), None, None) for u in group]
-        failed = convert_skip_bad(jobs, num_workers, f"slurp {split}")
-        report_skipped(f"slurp {split}", "recordings whose audio cannot be decoded", failed)
+        failed = convert_skip_bad(
+            jobs, num_workers, f"slurp {split}", "recordings whose audio cannot be decoded"
+        )
         for u, (_, dst, _, _) in zip(group, jobs):
             if u.wav not in failed:
                 u.wav = dst

@@ -57,8 +57,8 @@ from laura.data.corpora.clotho import (
     is_16k_mono,
     write_aac_split,
 )
-from laura.data.corpora.common import require
-from laura.data.corpora.librispeech import clean_text, report_skipped
+from laura.data.corpora.common import report_skipped, require
+from laura.data.corpora.librispeech import clean_text
 from laura.data.errors import DataError
 
 log = logging.getLogger(__name__)
@@ -215,7 +215,8 @@ def _place_audio(
     if all(p.suffix.lower() in AUDIO_EXTS and is_16k_mono(p) for p in sample):
         return [(c, str(src_of[c].resolve()), caps) for c, _, caps in clips]
     jobs = [(src_of[c], dst, None, None) for c, dst, _ in clips]
-    failed = convert_skip_bad(jobs, num_workers, f"wavcaps {split}")
-    report_skipped(f"wavcaps {split}", "clips whose audio cannot be decoded", failed)
+    failed = convert_skip_bad(
+        jobs, num_workers, f"wavcaps {split}", "clips whose audio cannot be decoded"
+    )
     bad = set(failed.values())
     return [c for c in clips if c[1] not in bad]

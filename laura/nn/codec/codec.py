@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
@@ -204,36 +203,32 @@ TRAINING_ONLY = ("embed_avg", "cluster_size")  # EMA statistics: not needed to e
 
 def save_codec(codec: Codec, out_dir: str | Path, extra: dict | None = None,
                inference_only: bool = False) -> Path:  # fmt: skip
-    """Write ``codec.json`` and ``model.safetensors`` atomically into out_dir.
+    """Write ``model.safetensors``, then ``codec.json``, each atomically, into out_dir.
 
     ``inference_only``: drop the EMA statistics and store float16 weights (about a quarter of
     the size; how the shipped mini codec is stored). Loading casts back to float32; such a codec
     can encode and decode, and training it again restarts the statistics."""
-    from safetensors.torch import save_file
+    from laura.io import atomic_save_safetensors, atomic_write_json
 
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
     state = {}
     for k, v in codec.state_dict().items():
         if inference_only and k.rsplit(".", 1)[-1] in TRAINING_ONLY:
             continue
         v = v.detach().contiguous()
         state[k] = v.half() if inference_only and v.is_floating_point() else v
-    tmp = out / f".model.{os.getpid()}.tmp"
-    save_file(
-        state, str(tmp), metadata={"format": "laura-codec", "inference_only": str(inference_only)}
-    )
-    os.replace(tmp, out / "model.safetensors")
+    meta_data = {"format": "laura-codec", "inference_only": str(inference_only)}
+    atomic_save_safetensors(out / "model.safetensors", state, metadata=meta_data)
     meta = {"config": asdict(codec.cfg), "inference_only": inference_only, **(extra or {})}
-    tmpj = out / f".codec.{os.getpid()}.tmp"
-    tmpj.write_text(json.dumps(meta, indent=1))
-    os.replace(tmpj, out / "codec.json")
+    atomic_write_json(out / "codec.json", meta, indent=1)
     return out
 
 
 def load_codec(path: str | Path, device: str | torch.device = "cpu") -> Codec:
     """Load a codec directory (codec.json + model.safetensors) in eval mode."""
     from safetensors.torch import load_file
+
+    from laura.errors import CheckpointError
 
     d = Path(path)
     cfg_path, weights = d / "codec.json", d / "model.safetensors"
@@ -246,7 +241,7 @@ def load_codec(path: str | Path, device: str | torch.device = "cpu") -> Codec:
         meta = json.loads(cfg_path.read_text())
         cfg = config_from_dict(meta["config"])
     except (json.JSONDecodeError, KeyError, TypeError, ValueError) as e:
-        raise ValueError(f"{cfg_path}: not a laura codec config ({e})") from e
+        raise CheckpointError(f"{cfg_path}: not a laura codec config ({e})") from e
     codec = Codec(cfg)
     state = {
         k: v.float() if v.is_floating_point() else v for k, v in load_file(str(weights)).items()
@@ -258,6 +253,6 @@ def load_codec(path: str | Path, device: str | torch.device = "cpu") -> Codec:
             cb.cluster_size.fill_(1.0)
             cb.embed_avg.copy_(cb.embed)
     if missing or unexpected:
-        raise ValueError(f"{weights}: does not match {cfg_path} (missing {missing[:5]}, "
-                         f"unexpected {unexpected[:5]})")  # fmt: skip
+        raise CheckpointError(f"{weights}: does not match {cfg_path} (missing {missing[:5]}, "
+                              f"unexpected {unexpected[:5]})")  # fmt: skip
     return codec.to(device).eval()

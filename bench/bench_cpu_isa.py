@@ -1,0 +1,78 @@
+"""The price of reproducible CPU training: the mini recipe's training step with the kernels'
+instruction set pinned to AVX2 (laura's default, ``LAURA_CPU_ISA=avx2``: the same weights on
+every x86-64 machine) against the machine's native choice (``LAURA_CPU_ISA=native``, e.g.
+AVX-512), each in a fresh process, measured in the same run. Goal: ratio pinned/native <= 1.15.
+
+The step: 4x256 Conformer on 8 x 4 s of LFR features + a 4x256 Qwen2 LM over 8 x 60 tokens,
+forward, backward, AdamW (the shapes of recipes/lauragpt-mini.yaml). The weight checksums show
+whether the two settings compute different numbers on this machine.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import report  # noqa: E402
+
+CHILD = r"""
+import hashlib, json, statistics, time
+import laura  # pins the kernels' instruction set before torch computes anything
+import torch
+from laura.nn.conformer import ConformerConfig, ConformerEncoder
+from transformers import Qwen2Config, Qwen2ForCausalLM
+
+torch.manual_seed(0)
+torch.set_num_threads(2)
+enc = ConformerEncoder(ConformerConfig(input_dim=560, d_model=256, n_blocks=4, n_heads=4,
+                                       ffn_dim=1024, conv_kernel=15, dropout=0.0))
+lm = Qwen2ForCausalLM(Qwen2Config(vocab_size=2048, hidden_size=256, num_hidden_layers=4,
+                                  num_attention_heads=4, num_key_value_heads=4,
+                                  intermediate_size=768, max_position_embeddings=512))
+params = list(enc.parameters()) + list(lm.parameters())
+opt = torch.optim.AdamW(params, lr=1e-3)
+x = torch.randn(8, 67, 560)
+lens = torch.full((8,), 67)
+ids = torch.randint(0, 2048, (8, 60))
+def step():
+    h = enc(x, lens)[0]
+    emb = lm.get_input_embeddings()(ids)
+    seq = torch.cat([h, emb], dim=1)
+    out = lm(inputs_embeds=seq).logits[:, 67:-1]
+    loss = torch.nn.functional.cross_entropy(out.reshape(-1, out.shape[-1]), ids[:, 1:].reshape(-1))
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+times = []
+for i in range(12):
+    t0 = time.perf_counter(); step(); times.append(time.perf_counter() - t0)
+digest = hashlib.sha256(b"".join(p.detach().numpy().tobytes() for p in params)).hexdigest()[:16]
+print(json.dumps({"step_s": statistics.median(times[2:]), "checksum": digest,
+                  "capability": torch.backends.cpu.get_cpu_capability()}))
+"""
+
+
+def run(isa: str) -> dict:
+    env = {**os.environ, "LAURA_CPU_ISA": isa}
+    out = subprocess.run([sys.executable, "-c", CHILD], env=env, capture_output=True, text=True,
+                         check=True).stdout  # fmt: skip
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def main() -> None:
+    native, pinned = run("native"), run("avx2")
+    rows = [
+        {"setting": "native", **native, "ratio": 1.0},
+        {"setting": "avx2 (default)", **pinned, "ratio": pinned["step_s"] / native["step_s"]},
+    ]
+    same = "same" if native["checksum"] == pinned["checksum"] else "different"
+    report("cpu_isa", rows, ["setting", "capability", "step_s", "ratio", "checksum"],
+           f"weights after 12 steps: {same} numbers under the two settings on this machine")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
