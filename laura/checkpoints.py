@@ -19,6 +19,11 @@ from torch import nn
 from laura.errors import CheckpointError
 
 
+def _gist(err: BaseException, lines: int = 1) -> str:
+    """The first line(s) of an exception, shortened: enough to say what a library found."""
+    return " ".join(x.strip() for x in str(err).split("\n")[:lines])[:300]
+
+
 def read_checkpoint(path: str | Path, map_location: Any = "cpu") -> dict[str, Any]:
     """A Lightning checkpoint as a dict of tensors and plain values."""
     path = Path(path)
@@ -28,15 +33,13 @@ def read_checkpoint(path: str | Path, map_location: Any = "cpu") -> dict[str, An
         return torch.load(path, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as err:
         # torch's own message suggests weights_only=False: that would run the file's code.
-        first = str(err).split("\n")[0].strip()
         raise CheckpointError(
             f"{path}: refused: it holds Python objects beyond tensors and plain containers "
-            f"and may contain code, so it was not loaded ({first[:160]})"
+            f"and may contain code, so it was not loaded ({_gist(err)[:160]})"
         ) from None
     except (RuntimeError, EOFError, OSError, ValueError) as err:
-        first = str(err).split("\n")[0].strip()
         raise CheckpointError(
-            f"{path}: not a readable checkpoint (torn, or not a torch file: {first[:160]})"
+            f"{path}: not a readable checkpoint (torn, or not a torch file: {_gist(err)[:160]})"
         ) from None
 
 
@@ -51,9 +54,8 @@ def read_safetensors(path: str | Path) -> dict[str, torch.Tensor]:
     try:
         return load_file(str(path))
     except (SafetensorError, OSError, ValueError, RuntimeError) as err:
-        first = str(err).split("\n")[0].strip()
         raise CheckpointError(
-            f"{path}: not a readable safetensors file (torn or malformed: {first[:160]})"
+            f"{path}: not a readable safetensors file (torn or malformed: {_gist(err)[:160]})"
         ) from None
 
 
@@ -94,14 +96,12 @@ def load_state(module: nn.Module, path: str | Path, what: str = "weights",
         try:
             missing, unexpected = load_model(module, str(path), strict=strict)
         except RuntimeError as err:
-            first = str(err).split("\n")[:3]
             raise CheckpointError(
-                f"{path}: {what} do not fit this model ({' '.join(first)})"
+                f"{path}: {what} do not fit this model ({_gist(err, 3)})"
             ) from None
         return list(missing), list(unexpected)
     try:
         res = module.load_state_dict(state, strict=strict)
     except RuntimeError as err:
-        first = " ".join(s.strip() for s in str(err).split("\n")[:3])
-        raise CheckpointError(f"{path}: {what} do not fit this model ({first[:300]})") from None
+        raise CheckpointError(f"{path}: {what} do not fit this model ({_gist(err, 3)})") from None
     return list(res.missing_keys), list(res.unexpected_keys)

@@ -102,14 +102,17 @@ def test_killed_decode_leaves_the_previous_results_intact(tmp_path) -> None:
     assert len(lines) == 1 and "not empty" in lines[0] and "--overwrite" in lines[0], res.stderr
     assert _checksums(out) == before
 
-    seed1 = [*FAST, "decode.audio.seed=1"]
+    # Longer outputs than the first run: the window between the first wav and the swap (when
+    # the kill must land) is then seconds, not milliseconds.
+    seed1 = ["decode.audio.max_new_tokens=200", "decode.audio.n_pictures=1", "decode.audio.seed=1"]
     proc = subprocess.Popen(_laura(*base, "--overwrite", *seed1), cwd=ROOT, env=_env(),
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
     try:
         deadline = time.monotonic() + 600
         while not list(tmp_path.glob(".dec.staging-*/wav/utt-*.wav")):
             assert proc.poll() is None, "the decode ended before its first wav was seen"
-            assert time.monotonic() < deadline, "no wav appeared in the staging dir"
+            if time.monotonic() > deadline:  # a guard against hanging, not a speed target
+                pytest.fail("no wav appeared in the staging dir")
             time.sleep(0.01)
         os.kill(proc.pid, signal.SIGKILL)
     finally:
