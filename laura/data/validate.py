@@ -84,7 +84,6 @@ __all__ = [
     "format_problems",
     "main",
     "raise_if_invalid",
-    "read_stamp",
     "validate_data_dir",
     "validate_once",
 ]
@@ -626,42 +625,6 @@ def _stamped(
         return None
 
 
-def read_stamp(
-    data_dir: str | os.PathLike[str],
-    *,
-    fingerprint: Mapping[str, Any] | None = None,
-    expected_sample_rate: int = 16000,
-    require_text: bool = True,
-    max_duration: float = 60.0,
-    min_duration: float = 0.05,
-    check_audio: bool = True,
-    check_samples: bool = True,
-    extra_text_files: Iterable[str] = (),
-    base_dir: str | os.PathLike[str] | None = None,
-) -> list[Problem] | None:
-    """The problems `<data_dir>/.validated.json` records for the dir as it is now and these
-    options, or None when there is no such stamp (missing, stale, other options). For DDP ranks
-    that wait for rank 0's `validate_once`. Options as for `validate_data_dir`; `fingerprint` as
-    for `validate_once`."""
-    d = Path(data_dir)
-    if not d.is_dir():
-        return None
-    extra_text_files = list(extra_text_files)
-    opts = _options(
-        expected_sample_rate=expected_sample_rate,
-        require_text=require_text,
-        max_duration=max_duration,
-        min_duration=min_duration,
-        check_audio=check_audio,
-        check_samples=check_samples,
-        extra_text_files=extra_text_files,
-        base_dir=base_dir,
-    )
-    if fingerprint is None:
-        fingerprint = data_dir_fingerprint(d, extra_files=extra_text_files, base_dir=base_dir)
-    return _stamped(d, fingerprint, opts)
-
-
 def validate_once(
     data_dir: str | os.PathLike[str],
     *,
@@ -686,8 +649,8 @@ def validate_once(
     (`laura validate-data`). `fingerprint`: `data_dir_fingerprint(data_dir,
     extra_files=extra_text_files, base_dir=base_dir)` if the caller has it already.
 
-    DDP: call it on rank 0, then barrier, then on the other ranks (they find the stamp; if the
-    dir is read-only they validate themselves), or poll `read_stamp` on them.
+    DDP: ``laura train`` validates before Lightning starts the other ranks (``ddp`` re-launches
+    the script after that, ``ddp_fork``/``ddp_spawn`` inherit the records): they find the stamp.
     """
     d = Path(data_dir)
     kwargs: dict[str, Any] = dict(
