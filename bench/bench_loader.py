@@ -20,7 +20,7 @@ from common import report  # noqa: E402
 
 from laura.config import DataConfig, SourceConfig  # noqa: E402
 from laura.data.datamodule import LauraDataModule  # noqa: E402
-from laura.data.prepare import load_records  # noqa: E402
+from laura.data.records import load_records  # noqa: E402
 from laura.data.samplers import DynamicBucketSampler  # noqa: E402
 from laura.nn.frontend import FrontendConfig  # noqa: E402
 from laura.text.tokenizer import train_bpe  # noqa: E402
@@ -36,7 +36,7 @@ def main() -> None:
     args = ap.parse_args()
     data = Path(args.data)
     if not (data / "wav.scp").is_file():
-        from laura.data.mini.generate import make_mini_corpus
+        from laura.minicorpus.generate import make_mini_corpus
 
         out = ROOT / "egs/mini/lauragpt/data/mini"
         print(f"{data} missing: building the demo mini corpus (ASR) in {out}")

@@ -9,9 +9,10 @@ __version__ = "0.1.0"
 # one (enough to move a test's figures by 0.02-0.04 and the demo's WER by points), while runs on
 # one machine, busy or idle, are bitwise equal. So laura pins all three to AVX2, which every
 # x86-64 machine it meets has, before torch computes anything. ``LAURA_CPU_ISA=native`` keeps the
-# machine's own choice (faster on some CPUs: bench/bench_cpu_isa.py); an explicit ATEN_CPU_CAPABILITY,
-# MKL_CBWR or ONEDNN_MAX_CPU_ISA in the environment wins. It acts only when laura is imported
-# before torch has run a kernel (the ``laura`` command always is). docs/reproducibility.md.
+# machine's own choice (faster on some CPUs: bench/bench_cpu_isa.py); an explicit
+# ATEN_CPU_CAPABILITY, MKL_CBWR or ONEDNN_MAX_CPU_ISA in the environment wins. It acts only when
+# laura is imported before torch has run a kernel (the ``laura`` command always is).
+# docs/reproducibility.md.
 CPU_ISA = _os.environ.get("LAURA_CPU_ISA", "avx2").lower()
 if CPU_ISA != "native":
     _os.environ.setdefault("ATEN_CPU_CAPABILITY", CPU_ISA)

@@ -70,8 +70,9 @@ def read_weights(path: str | Path) -> dict[str, torch.Tensor]:
     return read_safetensors(path)
 
 
-def load_state(module: nn.Module, path: str | Path, what: str = "weights",
-               strict: bool = True) -> tuple[list[str], list[str]]:  # fmt: skip
+def load_state(
+    module: nn.Module, path: str | Path, what: str = "weights", strict: bool = True
+) -> tuple[list[str], list[str]]:
     """Load ``path`` into ``module``; a file made for another model is one clear error.
 
     Tied weights stored once (safetensors' ``save_model``) are filled in from their twin."""

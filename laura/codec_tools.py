@@ -12,7 +12,6 @@ from typing import Any
 import torch
 
 from laura.errors import ExperimentError
-from laura.io import atomic_write_json
 from laura.nn.codec import Codec, load_codec
 
 
@@ -25,8 +24,10 @@ def open_codec(path: str | Path) -> Codec:
         from laura.nn.codec.funcodec import load_funcodec
 
         return load_funcodec(p)
-    raise FileNotFoundError(f"{p}: neither a laura codec dir (codec.json) nor a FunCodec model dir "
-                            "(config.yaml + model.pth)")  # fmt: skip
+    raise FileNotFoundError(
+        f"{p}: neither a laura codec dir (codec.json) nor a FunCodec model dir "
+        "(config.yaml + model.pth)"
+    )
 
 
 def _read(path: str, start: float | None, end: float | None, sample_rate: int) -> torch.Tensor:
@@ -38,9 +39,15 @@ def _read(path: str, start: float | None, end: float | None, sample_rate: int) -
     return torch.from_numpy(wav)
 
 
-def extract_tokens(codec_dir: str | Path, data_dir: str | Path, field: str = "audio", n_q: int = 32,
-                   token_dir: str = "codec_tokens", validate: bool = True,
-                   overwrite: bool = False) -> Path:  # fmt: skip
+def extract_tokens(
+    codec_dir: str | Path,
+    data_dir: str | Path,
+    field: str = "audio",
+    n_q: int = 32,
+    token_dir: str = "codec_tokens",
+    validate: bool = True,
+    overwrite: bool = False,
+) -> Path:
     """Encode the ``field`` audio of every utterance of a data dir into
     ``<data_dir>/<token_dir>/<field>`` (see laura.data.token_cache).
 
@@ -53,7 +60,7 @@ def extract_tokens(codec_dir: str | Path, data_dir: str | Path, field: str = "au
 
     Utterances are encoded one at a time: the time-group norm of SEANet normalises over the whole
     input, so padding a batch would change the tokens."""
-    from laura.data.prepare import load_records
+    from laura.data.records import load_records
     from laura.data.token_cache import TokenCacheError, fill_token_cache
 
     codec = open_codec(codec_dir)
@@ -84,8 +91,9 @@ def extract_tokens(codec_dir: str | Path, data_dir: str | Path, field: str = "au
 
     def fill(d: Path) -> Path:
         try:
-            return fill_token_cache(d, items, encode, n_q=n_q, frame_rate=codec.cfg.frame_rate,
-                                    codec=name, field=field)  # fmt: skip
+            return fill_token_cache(
+                d, items, encode, n_q=n_q, frame_rate=codec.cfg.frame_rate, codec=name, field=field
+            )
         except TokenCacheError as e:
             raise ExperimentError(f"{e} (or pass --overwrite to re-extract it)") from e
 
@@ -98,7 +106,9 @@ def extract_tokens(codec_dir: str | Path, data_dir: str | Path, field: str = "au
     elif final.is_dir() and (final / "info.json").is_file() and not partial.exists():
         os.replace(final, partial)  # an interrupted fill in place (older laura): resume it
     elif final.exists() and any(final.iterdir()):
-        raise ExperimentError(f"{final}: not a complete token cache; pass --overwrite to replace it")  # fmt: skip
+        raise ExperimentError(
+            f"{final}: not a complete token cache; pass --overwrite to replace it"
+        )
     fill(partial)
     old = final.parent / f".{field}.old-{os.getpid()}"
     if final.exists():
@@ -116,13 +126,18 @@ def _complete_cache(d: Path) -> bool:
         return False
 
 
-def evaluate_codec(codec: Codec, data_dir: str | Path, n_qs: list[int], max_utts: int = 0,
-                   speakers: set[str] | None = None) -> dict[str, Any]:  # fmt: skip
+def evaluate_codec(
+    codec: Codec,
+    data_dir: str | Path,
+    n_qs: list[int],
+    max_utts: int = 0,
+    speakers: set[str] | None = None,
+) -> dict[str, Any]:
     """PESQ-wb, STOI and mel distance of reconstructions with 1..N quantizers, per utterance
     averaged; ``speakers`` restricts to those speakers (e.g. held-out voices)."""
     from tqdm import tqdm
 
-    from laura.data.prepare import load_records
+    from laura.data.records import load_records
     from laura.metrics.audio import mel_distance, nanmean, pesq_wb, stoi
 
     records = load_records(data_dir, require_text=False, write_cache=False)
@@ -156,27 +171,12 @@ def format_codec_table(result: dict[str, Any], title: str) -> str:
         f"| {n} | {s['pesq']:.3f} | {s['stoi']:.3f} | {s['mel']:.3f} |"
         for n, s in result["by_n_q"].items()
     ]
-    return "\n".join([f"{title} ({result['n_utts']} utterances)", "",
-                      "| quantizers | PESQ-wb | STOI | mel distance |", "| ---: | ---: | ---: | ---: |",
-                      *rows])  # fmt: skip
-
-
-def check_output_file(path: str | Path | None, overwrite: bool) -> None:
-    """Refuse to replace an existing result file unless ``overwrite`` (checked before the work)."""
-    if path is not None and Path(path).exists() and not overwrite:
-        raise ExperimentError(f"{path}: exists; choose another or pass --overwrite to replace it")
-
-
-def check_output_dir(path: str | Path | None, overwrite: bool, what: str) -> None:
-    """``staged_dir``'s refusal of a non-empty output dir, made before a long job starts."""
-    from laura.io import is_nonempty_dir
-
-    if path is not None and is_nonempty_dir(path) and not overwrite:
-        raise ExperimentError(
-            f"{path}: {what} is not empty; choose another or pass --overwrite to replace it"
-        )
-
-
-def write_json(obj: Any, path: str | Path) -> None:
-    """A result as JSON, written atomically."""
-    atomic_write_json(path, obj, indent=1)
+    return "\n".join(
+        [
+            f"{title} ({result['n_utts']} utterances)",
+            "",
+            "| quantizers | PESQ-wb | STOI | mel distance |",
+            "| ---: | ---: | ---: | ---: |",
+            *rows,
+        ]
+    )

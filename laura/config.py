@@ -25,7 +25,8 @@ from laura.nn.vocoder import ConditionConfig, VocoderConfig
 
 @dataclass
 class SourceConfig:
-    """One task's data: Kaldi-style dirs and a repeat factor (the paper's Table 5, e.g. SLURP x10)."""
+    """One task's data: Kaldi-style dirs and a repeat factor (the paper's Table 5, e.g.
+    SLURP x10)."""
 
     task: str = "ASR"
     train: list[str] = field(default_factory=list)
@@ -207,8 +208,9 @@ def _vocoder_data() -> DataConfig:
 
 def _mini_vocoder() -> VocoderConfig:
     # Conditions are named after the task inputs they read: "text" (TTS ids), "audio" (SE fbank).
-    return VocoderConfig(conditions=[ConditionConfig("text", "tokens", 0),
-                                     ConditionConfig("audio", "features", 0)])  # fmt: skip
+    return VocoderConfig(
+        conditions=[ConditionConfig("text", "tokens", 0), ConditionConfig("audio", "features", 0)]
+    )
 
 
 @dataclass
@@ -230,21 +232,11 @@ class VocoderExperimentConfig:
     optim: OptimConfig = field(
         default_factory=lambda: OptimConfig(
             lr=1e-3, warmup_steps=25000, weight_decay=0.0, betas=[0.9, 0.98], schedule="noam"
-        )  # fmt: skip
+        )
     )
     trainer: TrainerConfig = field(default_factory=TrainerConfig)
     n_valid: int = 4  # dev utterances decoded to audio (PESQ/STOI) at each validation
     init_from: str | None = None  # vocoder weights (model.safetensors) to start from
-
-
-# kind -> schema: only these are ever built from a config.
-SCHEMAS: dict[str, type] = {
-    "lauragpt": ExperimentConfig,
-    "encoder_ctc": ExperimentConfig,
-    "codec": CodecExperimentConfig,
-    "vocoder": VocoderExperimentConfig,
-}
-KINDS = tuple(SCHEMAS)
 
 
 def _explain(err: OmegaConfBaseException, source: str) -> ConfigError:
@@ -277,40 +269,52 @@ def _check_key(cfg: DictConfig, key: str, item: str) -> None:
             raise ConfigError(f"override {item!r}: '{'.'.join(parts[:i])}' is a value, not a group")
 
 
-def load_config(path: str | Path | None = None, overrides: list[str] | None = None) -> DictConfig:
-    """Schema <- YAML file <- ``key=value`` overrides, each key checked against the schema.
+def peek_kind(path: str | Path | None = None, overrides: list[str] | None = None) -> str:
+    """The ``kind`` an experiment config asks for: from an override, else the file, else
+    lauragpt (``laura.models.kinds`` maps it to its schema)."""
+    for item in overrides or []:
+        key, _, value = item.partition("=")
+        if key.strip() == "kind":
+            return value.strip()
+    raw = _read_yaml(Path(path)) if path is not None else None
+    kind = raw.get("kind") if isinstance(raw, DictConfig) else None
+    return str(kind or "lauragpt")
 
-    The schema is chosen by ``kind`` (from an override, else the file, else lauragpt)."""
-    raw = None
+
+def _read_yaml(path: Path) -> DictConfig | None:
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: config file not found")
+    try:
+        raw = OmegaConf.load(path)
+    except OmegaConfBaseException as err:
+        raise _explain(err, str(path)) from None
+    except yaml.YAMLError as err:  # broken YAML: name the line
+        mark = getattr(err, "problem_mark", None)
+        where = f" line {mark.line + 1}" if mark is not None else ""
+        what = getattr(err, "problem", None) or str(err).splitlines()[0]
+        raise ConfigError(f"{path}:{where}: not valid YAML ({what})") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not a text (UTF-8) file") from None
+    if raw is not None and not isinstance(raw, DictConfig):
+        raise ConfigError(f"{path}: a config file must be a mapping of keys, not a list or value")
+    return raw
+
+
+def load_structured(
+    schema: type, path: str | Path | None = None, overrides: list[str] | None = None
+) -> Any:
+    """``schema`` (a config dataclass) <- YAML file <- ``key=value`` overrides, each key checked
+    against the schema; values checked (``check_values``). Returns the dataclass: the one typed
+    form the config keeps from here to the checkpoint."""
+    cfg = OmegaConf.structured(schema)
+    source = str(path) if path is not None else "config"
     if path is not None:
-        path = Path(path)
-        if not path.is_file():
-            raise FileNotFoundError(f"{path}: config file not found")
-        try:
-            raw = OmegaConf.load(path)
-        except OmegaConfBaseException as err:
-            raise _explain(err, str(path)) from None
-        except yaml.YAMLError as err:  # broken YAML: name the line
-            mark = getattr(err, "problem_mark", None)
-            where = f" line {mark.line + 1}" if mark is not None else ""
-            what = getattr(err, "problem", None) or str(err).splitlines()[0]
-            raise ConfigError(f"{path}:{where}: not valid YAML ({what})") from None
-        except UnicodeDecodeError:
-            raise ConfigError(f"{path}: not a text (UTF-8) file") from None
-        if raw is not None and not isinstance(raw, DictConfig):
-            raise ConfigError(
-                f"{path}: a config file must be a mapping of keys, not a list or value"
-            )
-    kind = next((o.split("=", 1)[1].strip() for o in overrides or [] if o.split("=", 1)[0].strip() == "kind"),
-                None) or (raw.get("kind") if isinstance(raw, DictConfig) else None) or "lauragpt"  # fmt: skip
-    if kind not in SCHEMAS:
-        raise ConfigError(f"kind={kind!r} is not one of {KINDS}")
-    cfg = OmegaConf.structured(SCHEMAS[kind])
-    if raw is not None:
-        try:
-            cfg = OmegaConf.merge(cfg, raw)
-        except OmegaConfBaseException as err:
-            raise _explain(err, str(path)) from None
+        raw = _read_yaml(Path(path))
+        if raw is not None:
+            try:
+                cfg = OmegaConf.merge(cfg, raw)
+            except OmegaConfBaseException as err:
+                raise _explain(err, str(path)) from None
     for item in overrides or []:
         if "=" not in item:
             raise ConfigError(f"override {item!r} is not of the form key=value")
@@ -323,10 +327,8 @@ def load_config(path: str | Path | None = None, overrides: list[str] | None = No
             raise _explain(err, f"override {item!r}") from None
         except (TypeError, IndexError, ValueError) as err:
             raise ConfigError(f"override {item!r}: {err}") from None
-    if cfg.kind not in KINDS:
-        raise ConfigError(f"kind={cfg.kind!r} is not one of {KINDS}")
-    check_values(cfg, str(path) if path is not None else "config")
-    return cfg
+    check_values(cfg, source)
+    return to_object(cfg)
 
 
 def check_values(cfg: DictConfig, source: str = "config") -> None:
@@ -382,29 +384,33 @@ def data_sources(data: DataConfig) -> list[SourceConfig]:
     return sources
 
 
-def to_object(cfg: DictConfig) -> Any:
-    """The config as its dataclass (ExperimentConfig, or CodecExperimentConfig for kind=codec)."""
+def to_object(cfg: Any) -> Any:
+    """The config as its dataclass (a dataclass is returned as it is)."""
+    if not isinstance(cfg, DictConfig):
+        return cfg
     try:
-        obj = OmegaConf.to_object(cfg)
+        return OmegaConf.to_object(cfg)
     except OmegaConfBaseException as err:
         raise _explain(err, "config") from None
-    assert isinstance(obj, tuple(SCHEMAS.values()))
-    return obj
 
 
-def to_container(cfg: DictConfig | ExperimentConfig) -> dict[str, Any]:
+def from_container(data: dict[str, Any], schema: type) -> Any:
+    """A plain dict (a config.yaml read back, a vocoder.json) as the ``schema`` dataclass; unknown
+    keys are refused by name."""
+    try:
+        return to_object(OmegaConf.merge(OmegaConf.structured(schema), data))
+    except OmegaConfBaseException as err:
+        raise _explain(err, "config") from None
+
+
+def to_container(cfg: Any) -> dict[str, Any]:
     """Plain dict (for hyper-parameters in checkpoints that load with weights_only=True)."""
     if not isinstance(cfg, DictConfig):
         cfg = OmegaConf.structured(cfg)
     return OmegaConf.to_container(cfg, resolve=True)  # type: ignore[return-value]
 
 
-def from_container(data: dict[str, Any]) -> Any:
-    schema = SCHEMAS.get(str(data.get("kind", "lauragpt")), ExperimentConfig)
-    return to_object(OmegaConf.merge(OmegaConf.structured(schema), data))
-
-
-def save_config(cfg: DictConfig | ExperimentConfig, path: str | Path) -> None:
+def save_config(cfg: Any, path: str | Path) -> None:
     from laura.io import atomic_write_text
 
     atomic_write_text(path, OmegaConf.to_yaml(OmegaConf.create(to_container(cfg))))

@@ -29,10 +29,15 @@ from typing import Any
 import torch
 from tqdm import tqdm
 
-from laura.codec_tools import check_output_dir
-from laura.config import ExperimentConfig, load_config, to_container, to_object
-from laura.errors import DataError
-from laura.io import atomic_write_json, atomic_write_text, atomic_write_wav, staged_dir
+from laura.config import ExperimentConfig, to_container
+from laura.errors import ConfigError, DataError
+from laura.io import (
+    atomic_write_json,
+    atomic_write_text,
+    atomic_write_wav,
+    check_output_dir,
+    staged_dir,
+)
 
 # Keys of config.yaml that name files or directories (besides data dirs, unused at decode time).
 _RECORDED_PATHS = ("tokenizer.path", "cmvn", "init_from", "encoder_init", "model.lm.pretrained")
@@ -75,7 +80,11 @@ def _resolve_config_paths(cfg: Any, config_file: Path, overrides: list[str] | No
         for name in parents:
             node = getattr(node, name, None)
         value = getattr(node, leaf, None) if node is not None else None
-        if key in given or not isinstance(value, str) or (key == "tokenizer.path" and value == QWEN2):  # fmt: skip
+        if (
+            key in given
+            or not isinstance(value, str)
+            or (key == "tokenizer.path" and value == QWEN2)
+        ):
             continue
         setattr(node, leaf, resolve_recorded_path(value, config_file))
 
@@ -85,38 +94,35 @@ def load_trained(
 ) -> tuple[Any, ExperimentConfig]:
     """The trained LightningModule of an experiment, in eval mode, from safetensors weights;
     the config's recorded paths resolved against the experiment (``resolve_recorded_path``)."""
-    from safetensors.torch import load_model
-
-    from laura.text.tokenizer import TextTokenizer
-    from laura.train import build_module
+    from laura.checkpoints import load_state
+    from laura.models.kinds import get_kind, load_config
 
     exp = Path(exp_dir)
-    cfg = to_object(load_config(exp / "config.yaml", overrides))
+    cfg = load_config(exp / "config.yaml", overrides)
     _resolve_config_paths(cfg, exp / "config.yaml", overrides)
-    module = build_module(cfg, TextTokenizer(cfg.tokenizer.path))
+    module = get_kind(cfg.kind).for_decoding(cfg)
     path = Path(weights) if weights else exp / "model.safetensors"
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no trained weights (run laura train first)")
-    if path.suffix == ".ckpt":
-        state = torch.load(path, map_location="cpu", weights_only=True)["state_dict"]
-        module.load_state_dict(state)
-    else:
-        load_model(module, str(path))
+    load_state(module, path, what="trained weights")
     module.eval()
     return module, cfg
 
 
 def check_output_ids(ids: Iterable[str], data_dir: str | Path) -> None:
-    """Refuse utterance ids that cannot be file names inside an output dir (``<out>/wav/<utt>.wav``):
-    ``../../x``, ``a/b`` or ``/abs/x`` would write outside it. Called before anything is
-    written. The data layer's readers refuse such ids too; this guards records from elsewhere
-    (a manifest) at the place the file names are made."""
+    """Refuse utterance ids that cannot be file names inside an output dir
+    (``<out>/wav/<utt>.wav``): ``../../x``, ``a/b`` or ``/abs/x`` would write outside it. Called
+    before anything is written. The data layer's readers refuse such ids too; this guards records
+    from elsewhere (a manifest) at the place the file names are made."""
     from laura.data.kaldi import check_utt_id
 
     for uid in ids:
         problem = check_utt_id(uid)
         if problem:
-            raise DataError(f"{data_dir}: utterance id {uid!r} {problem}; it would name a file outside the output dir")  # fmt: skip
+            raise DataError(
+                f"{data_dir}: utterance id {uid!r} {problem}; "
+                "it would name a file outside the output dir"
+            )
 
 
 def check_data_dir_ids(data_dir: str | Path) -> None:
@@ -151,10 +157,9 @@ def decode(
     refused unless ``overwrite``); ``task`` defaults to the config's (``data.task``, or the only
     data source's); audio tasks need ``vocoder`` (a ``laura train kind=vocoder`` export)."""
     from laura.config import data_sources
-    from laura.data.dataset import TaskDataset, collate
-    from laura.data.prepare import load_records
-    from laura.data.samplers import DynamicBucketSampler
+    from laura.data.records import load_records
     from laura.data.tasks import get_task
+    from laura.models.kinds import get_kind
 
     # Refused before the model is loaded (and again by staged_dir, which does the writing).
     check_output_dir(out_dir, overwrite, "decode output dir")
@@ -165,47 +170,19 @@ def decode(
             raise ValueError(f"{exp_dir} was trained on {tasks}: choose one with --task")
         task = tasks[0] if tasks else cfg.data.task
     spec = get_task(task)
+    if spec.output_kind not in get_kind(cfg.kind).decodes:
+        raise ConfigError(
+            f"task {task} outputs {spec.output_kind}: a kind={cfg.kind} experiment cannot decode it"
+        )
     if spec.output_kind == "audio":
-        if cfg.kind != "lauragpt":
-            raise ValueError(f"task {task} outputs audio: decode it with a lauragpt experiment")
         if vocoder is None:
             raise ValueError(f"task {task} outputs audio: give --vocoder <vocoder dir>")
         return decode_audio(module, cfg, spec, data_dir, out_dir, vocoder, exp_dir, overwrite)
     records = load_records(
         data_dir, check_audio=True, require_text=spec.needs_text, write_cache=False
     )
-    task = spec
-    ds = TaskDataset(records, task, module.tokenizer, cfg.model.frontend, train=False)
-    sampler = DynamicBucketSampler(
-        ds.durations(),
-        max_seconds=1e9,
-        max_batch_size=cfg.decode.batch_size,
-        num_buckets=1,
-        shuffle=False,
-    )
-    loader = torch.utils.data.DataLoader(
-        ds, batch_sampler=sampler, collate_fn=collate, num_workers=0
-    )
-    hyps: dict[str, str] = {}
-    refs: dict[str, str] = {}
-    loops = 0
     t0 = time.perf_counter()
-    audio_sec = sum(ds.durations())
-    for batch in tqdm(loader, desc=f"decode {Path(data_dir).name}"):
-        if cfg.kind == "encoder_ctc":
-            texts = module.transcribe(batch)
-        else:
-            from laura.nn.generation import GenerationConfig
-
-            d = cfg.decode
-            gen = GenerationConfig(
-                max_new_tokens=d.max_new_tokens, temperature=d.temperature, top_k=d.top_k
-            )
-            out = module.model.generate(batch, gen, max_len_ratio=d.max_len_ratio)
-            texts = [module.tokenizer.decode(t) for t in out.tokens]
-            loops += sum(out.hit_max)
-        for uid, ref, hyp in zip(batch["ids"], batch["refs"], texts):
-            hyps[uid], refs[uid] = hyp, ref
+    hyps, refs, loops, audio_sec = _decode_text(module, cfg, spec, records, Path(data_dir).name)
     elapsed = time.perf_counter() - t0
     info = {
         "exp_dir": str(exp_dir),
@@ -223,21 +200,87 @@ def decode(
     return info
 
 
+def _decode_text(
+    module: Any, cfg: Any, spec: Any, records: list[dict[str, Any]], name: str
+) -> tuple[dict[str, str], dict[str, str], int, float]:
+    """Hypotheses and references by utterance, the number cut off at their maximum length, and
+    the seconds of audio decoded."""
+    from laura.data.dataset import TaskDataset, collate
+    from laura.data.samplers import DynamicBucketSampler
+
+    ds = TaskDataset(records, spec, module.tokenizer, cfg.model.frontend, train=False)
+    sampler = DynamicBucketSampler(
+        ds.durations(),
+        max_seconds=1e9,
+        max_batch_size=cfg.decode.batch_size,
+        num_buckets=1,
+        shuffle=False,
+    )
+    loader = torch.utils.data.DataLoader(
+        ds, batch_sampler=sampler, collate_fn=collate, num_workers=0
+    )
+    hyps: dict[str, str] = {}
+    refs: dict[str, str] = {}
+    loops = 0
+    for batch in tqdm(loader, desc=f"decode {name}"):
+        texts, cut = module.transcribe(batch)
+        loops += sum(cut)
+        for uid, ref, hyp in zip(batch["ids"], batch["refs"], texts):
+            hyps[uid], refs[uid] = hyp, ref
+    return hyps, refs, loops, sum(ds.durations())
+
+
+@torch.no_grad()
+def transcribe(
+    exp_dir: str | Path, wavs: dict[str, str], langs: dict[str, str] | None = None
+) -> dict[str, str]:
+    """Transcripts of wav files (utterance id -> path) by a trained ASR experiment, without a data
+    dir (what the ASR-based scores of SE and TTS outputs use). ``langs``: utterance -> language
+    tag, for multilingual models whose input carries it."""
+    import soundfile as sf
+
+    from laura.data.tasks import get_task
+
+    check_output_ids(wavs, "transcribe")
+    module, cfg = load_trained(exp_dir)
+    records = []
+    for uid in sorted(wavs):
+        info = sf.info(wavs[uid])
+        rec = {
+            "id": uid,
+            "audio": str(wavs[uid]),
+            "text": "-",
+            "speaker": uid,
+            "duration": round(info.frames / info.samplerate, 6),
+        }
+        if langs and langs.get(uid):
+            rec["lang"] = langs[uid]
+        records.append(rec)
+    return _decode_text(module, cfg, get_task("ASR"), records, "transcribe")[0]
+
+
 def _rms(x: torch.Tensor) -> float:
     return float(x.pow(2).mean().sqrt())
 
 
 @torch.no_grad()
-def decode_audio(module: Any, cfg: ExperimentConfig, spec: Any, data_dir: str | Path,
-                 out_dir: str | Path, vocoder_dir: str | Path, exp_dir: str | Path = "",
-                 overwrite: bool = False) -> dict[str, Any]:  # fmt: skip
+def decode_audio(
+    module: Any,
+    cfg: ExperimentConfig,
+    spec: Any,
+    data_dir: str | Path,
+    out_dir: str | Path,
+    vocoder_dir: str | Path,
+    exp_dir: str | Path = "",
+    overwrite: bool = False,
+) -> dict[str, Any]:
     """LM -> first-group codec tokens -> vocoder -> codec decoder -> wavs (see the module doc).
 
     Everything is written into a hidden sibling of ``out_dir`` that replaces it at the end."""
     from dataclasses import asdict
 
     from laura.data.dataset import TaskDataset, collate, read_audio
-    from laura.data.prepare import load_records
+    from laura.data.records import load_records
     from laura.models.vocoder import batch_conditions, load_vocoder, needs_waveforms
     from laura.nn.generation import GenerationConfig
     from laura.viz import save_spectrograms
@@ -246,12 +289,17 @@ def decode_audio(module: Any, cfg: ExperimentConfig, spec: Any, data_dir: str | 
     a = cfg.decode.audio
     voc = load_vocoder(vocoder_dir)
     if asdict(voc.cfg.frontend) != asdict(cfg.model.frontend):
-        raise ValueError(f"{vocoder_dir}: its frontend differs from the LM's ({cfg.tokenizer.path})")  # fmt: skip
+        raise ValueError(
+            f"{vocoder_dir}: its frontend differs from the LM's ({cfg.tokenizer.path})"
+        )
     if (
         any(c.kind == "tokens" for c in voc.cfg.vocoder.conditions)
         and Path(voc.cfg.tokenizer.path).resolve() != Path(cfg.tokenizer.path).resolve()
     ):
-        raise ValueError(f"{vocoder_dir}: text conditions use tokenizer {voc.cfg.tokenizer.path}, the LM {cfg.tokenizer.path}")  # fmt: skip
+        raise ValueError(
+            f"{vocoder_dir}: text conditions use tokenizer {voc.cfg.tokenizer.path}, "
+            f"the LM {cfg.tokenizer.path}"
+        )
     if spec.name not in a.len_ratios:
         raise ValueError(f"decode.audio.len_ratios has no [min, max] for task {spec.name}")
     lo, hi = a.len_ratios[spec.name]
@@ -266,23 +314,47 @@ def decode_audio(module: Any, cfg: ExperimentConfig, spec: Any, data_dir: str | 
         from laura.data.datamodule import open_token_source
 
         tokens = open_token_source(spec, [str(data_dir)], cfg.data.token_dir, 1)
-    ds = TaskDataset(records, spec, module.tokenizer, cfg.model.frontend, train=False,
-                     tokens=tokens, audio_offset=module.model.vocab.audio_offset,
-                     prompt_prob=cfg.data.prompt_prob,
-                     keep_waveforms=needs_waveforms(voc.cfg.vocoder.conditions))  # fmt: skip
+    ds = TaskDataset(
+        records,
+        spec,
+        module.tokenizer,
+        cfg.model.frontend,
+        train=False,
+        tokens=tokens,
+        audio_offset=module.model.vocab.audio_offset,
+        prompt_prob=cfg.data.prompt_prob,
+        keep_waveforms=needs_waveforms(voc.cfg.vocoder.conditions),
+    )
     vocab = module.model.vocab
     tasks = module.model.cfg.tasks
-    for key, names in (("top_k_by_task", list(a.top_k_by_task)), ("posterior_mean_tasks", a.posterior_mean_tasks)):  # fmt: skip
+    for key, names in (
+        ("top_k_by_task", list(a.top_k_by_task)),
+        ("posterior_mean_tasks", a.posterior_mean_tasks),
+    ):
         if set(names) - set(tasks):
-            raise ValueError(f"decode.audio.{key}: {sorted(set(names) - set(tasks))} are not among the model's tasks {tasks}")  # fmt: skip
+            raise ValueError(
+                f"decode.audio.{key}: {sorted(set(names) - set(tasks))} "
+                f"are not among the model's tasks {tasks}"
+            )
     top_k = a.top_k_by_task.get(spec.name, a.top_k)
     soft = spec.name in a.posterior_mean_tasks
     if soft and not voc.one_step:
-        raise ValueError(f"decode.audio.posterior_mean_tasks has {spec.name}, but {vocoder_dir} is a {voc.cfg.vocoder.kind} vocoder: only the one-step vocoder takes code probabilities")  # fmt: skip
+        raise ValueError(
+            f"decode.audio.posterior_mean_tasks has {spec.name}, but {vocoder_dir} is a "
+            f"{voc.cfg.vocoder.kind} vocoder: only the one-step vocoder takes code probabilities"
+        )
     if soft and module.model.vocab.n_audio != voc.cfg.vocoder.codebook_size:
-        raise ValueError(f"{vocoder_dir}: codebook size {voc.cfg.vocoder.codebook_size} != the LM's {module.model.vocab.n_audio} audio codes")  # fmt: skip
-    gen = GenerationConfig(max_new_tokens=a.max_new_tokens, temperature=a.temperature,
-                           top_k=top_k, repeat_window=a.repeat_window, repeat_max=a.repeat_max)  # fmt: skip
+        raise ValueError(
+            f"{vocoder_dir}: codebook size {voc.cfg.vocoder.codebook_size} "
+            f"!= the LM's {module.model.vocab.n_audio} audio codes"
+        )
+    gen = GenerationConfig(
+        max_new_tokens=a.max_new_tokens,
+        temperature=a.temperature,
+        top_k=top_k,
+        repeat_window=a.repeat_window,
+        repeat_max=a.repeat_max,
+    )
     g = torch.Generator().manual_seed(a.seed)
     # wav.scp names the wavs where they will be once the staged dir is swapped in
     final = Path(os.path.abspath(out_dir))
@@ -298,12 +370,15 @@ def decode_audio(module: Any, cfg: ExperimentConfig, spec: Any, data_dir: str | 
             batch = collate([ds[i]])
             uid = batch["ids"][0]
             t0 = time.perf_counter()
-            res = module.model.generate(batch, gen, max_len_ratio=hi, min_len_ratio=lo,
-                                        generator=g, audio_probs=soft)  # fmt: skip
+            res = module.model.generate(
+                batch, gen, max_len_ratio=hi, min_len_ratio=lo, generator=g, audio_probs=soft
+            )
             lm_sec += time.perf_counter() - t0
             ids = [t - vocab.audio_offset for t in res.tokens[0]]
             if any(not 0 <= t < vocab.n_audio for t in ids):
-                raise RuntimeError(f"utterance {uid}: the LM emitted a non-audio token in an audio output")  # fmt: skip
+                raise RuntimeError(
+                    f"utterance {uid}: the LM emitted a non-audio token in an audio output"
+                )
             loops += int(res.hit_max[0])
             lengths.append(len(ids))
             cap = res.max_tokens[0] if res.max_tokens else None
@@ -319,7 +394,9 @@ def decode_audio(module: Any, cfg: ExperimentConfig, spec: Any, data_dir: str | 
             rec = records[i]
             noisy = None
             if "audio" in spec.inputs:
-                noisy = torch.from_numpy(read_audio(rec["audio"], rec.get("start"), rec.get("end"))[0])  # fmt: skip
+                noisy = torch.from_numpy(
+                    read_audio(rec["audio"], rec.get("start"), rec.get("end"))[0]
+                )
             level = _rms(noisy) if noisy is not None else a.output_rms
             wav = wav * (level / (_rms(wav) + 1e-8))
             wav = wav.clamp(-1.0, 1.0)
@@ -331,10 +408,19 @@ def decode_audio(module: Any, cfg: ExperimentConfig, spec: Any, data_dir: str | 
                 t = batch["target_audio"][0]
                 ref = read_audio(t["path"], t.get("start"), t.get("end"))[0]
                 panels = ([("input (noisy)", noisy.numpy())] if noisy is not None else []) + [
-                    (f"output ({len(ids)} codec frames{', cut at max' if res.hit_max[0] else ''})", wav.numpy()),
+                    (
+                        f"output ({len(ids)} codec frames"
+                        f"{', cut at max' if res.hit_max[0] else ''})",
+                        wav.numpy(),
+                    ),
                     ("reference", ref),
-                ]  # fmt: skip
-                save_spectrograms(panels, out / "png" / f"{uid}.png", sr, title=f"{spec.name} {uid}: {rec.get('text', '')}")  # fmt: skip
+                ]
+                save_spectrograms(
+                    panels,
+                    out / "png" / f"{uid}.png",
+                    sr,
+                    title=f"{spec.name} {uid}: {rec.get('text', '')}",
+                )
         atomic_write_text(out / "wav.scp", _table(scp))
         atomic_write_text(out / "tokens", _table(token_rows))
         n = max(1, len(scp))

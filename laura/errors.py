@@ -26,7 +26,8 @@ class CheckpointError(LauraError):
 
 
 class ExperimentError(LauraError):
-    """An experiment or output directory would be damaged by the command (refused before writing)."""
+    """An experiment or output directory would be damaged by the command (refused before
+    writing)."""
 
 
 class TrainingError(LauraError):

@@ -63,8 +63,9 @@ def atomic_write_json(path: str | os.PathLike[str], obj: Any, indent: int = 2) -
     atomic_write_text(path, json.dumps(obj, indent=indent, ensure_ascii=False) + "\n")
 
 
-def atomic_write_wav(path: str | os.PathLike[str], wav: Any, sample_rate: int,
-                     subtype: str = "PCM_16") -> None:  # fmt: skip
+def atomic_write_wav(
+    path: str | os.PathLike[str], wav: Any, sample_rate: int, subtype: str = "PCM_16"
+) -> None:
     import soundfile as sf
 
     with atomic_path(path) as tmp:
@@ -96,8 +97,9 @@ def is_nonempty_dir(path: str | os.PathLike[str]) -> bool:
 
 
 @contextlib.contextmanager
-def staged_dir(out: str | os.PathLike[str], overwrite: bool = False,
-               what: str = "output directory") -> Iterator[Path]:  # fmt: skip
+def staged_dir(
+    out: str | os.PathLike[str], overwrite: bool = False, what: str = "output directory"
+) -> Iterator[Path]:
     """Write a many-file output into a hidden sibling, then swap it in whole.
 
     A non-empty ``out`` is refused unless ``overwrite``; with ``overwrite`` the old contents stay
@@ -140,3 +142,17 @@ def _alive(pid: int) -> bool:
     except PermissionError:
         return True
     return True
+
+
+def check_output_file(path: str | os.PathLike[str] | None, overwrite: bool) -> None:
+    """Refuse to replace an existing result file unless ``overwrite`` (checked before the work)."""
+    if path is not None and Path(path).exists() and not overwrite:
+        raise ExperimentError(f"{path}: exists; choose another or pass --overwrite to replace it")
+
+
+def check_output_dir(path: str | os.PathLike[str] | None, overwrite: bool, what: str) -> None:
+    """``staged_dir``'s refusal of a non-empty output dir, made before a long job starts."""
+    if path is not None and is_nonempty_dir(path) and not overwrite:
+        raise ExperimentError(
+            f"{path}: {what} is not empty; choose another or pass --overwrite to replace it"
+        )

@@ -17,8 +17,12 @@ def log_spectrogram(wav: np.ndarray | torch.Tensor, n_fft: int = 512, hop: int =
     return (20 * torch.log10(spec + 1e-5)).numpy()
 
 
-def save_spectrograms(panels: Sequence[tuple[str, np.ndarray | torch.Tensor]], out_png: str | Path,
-                      sample_rate: int = 16000, title: str | None = None) -> Path:  # fmt: skip
+def save_spectrograms(
+    panels: Sequence[tuple[str, np.ndarray | torch.Tensor]],
+    out_png: str | Path,
+    sample_rate: int = 16000,
+    title: str | None = None,
+) -> Path:
     """One row per (label, waveform), shared colour scale (80 dB below the loudest panel);
     written atomically."""
     import matplotlib
@@ -31,8 +35,15 @@ def save_spectrograms(panels: Sequence[tuple[str, np.ndarray | torch.Tensor]], o
     fig, axes = plt.subplots(len(specs), 1, figsize=(9, 1.9 * len(specs)), squeeze=False)
     for ax, (label, s) in zip(axes[:, 0], specs):
         seconds = s.shape[1] * 128 / sample_rate
-        ax.imshow(s, origin="lower", aspect="auto", vmin=top - 80, vmax=top, cmap="magma",
-                  extent=(0, seconds, 0, sample_rate / 2000))  # fmt: skip
+        ax.imshow(
+            s,
+            origin="lower",
+            aspect="auto",
+            vmin=top - 80,
+            vmax=top,
+            cmap="magma",
+            extent=(0, seconds, 0, sample_rate / 2000),
+        )
         ax.set_ylabel("kHz")
         ax.set_title(label, fontsize=9, loc="left")
     axes[-1, 0].set_xlabel("seconds")

@@ -29,12 +29,19 @@ def _rms_match(wav: torch.Tensor, ref: torch.Tensor) -> torch.Tensor:
     return wav * (ref.pow(2).mean().sqrt() / (wav.pow(2).mean().sqrt() + 1e-8))
 
 
-def evaluate_vocoder(vocoder_dir: str | Path, data_dir: str | Path, task: str,
-                     token_dir: str = "codec_tokens", max_utts: int = 0,
-                     out_dir: str | Path | None = None, n_pictures: int = 3,
-                     codec: str | Path | None = None, threads: int = 0,
-                     asr_exp: str | Path | None = None,
-                     overwrite: bool = False) -> dict[str, Any]:  # fmt: skip
+def evaluate_vocoder(
+    vocoder_dir: str | Path,
+    data_dir: str | Path,
+    task: str,
+    token_dir: str = "codec_tokens",
+    max_utts: int = 0,
+    out_dir: str | Path | None = None,
+    n_pictures: int = 3,
+    codec: str | Path | None = None,
+    threads: int = 0,
+    asr_exp: str | Path | None = None,
+    overwrite: bool = False,
+) -> dict[str, Any]:
     """Scores per system (PESQ-wb, STOI; SE also per SNR), the vocoder's real-time factor, and
     ``out_dir/{wav,png}`` for the first ``n_pictures`` utterances, ``out_dir/scores.json``.
     ``asr_exp`` (a laura ASR experiment) adds each system's WER/CER per language and the
@@ -42,13 +49,12 @@ def evaluate_vocoder(vocoder_dir: str | Path, data_dir: str | Path, task: str,
     transcripts to ``out_dir/asr/hyp`` (a temporary dir without ``out_dir``)."""
     from tqdm import tqdm
 
-    from laura.codec_tools import check_output_dir
     from laura.data.datamodule import open_token_source
     from laura.data.dataset import TaskDataset, collate, read_audio
-    from laura.data.prepare import load_records
+    from laura.data.records import load_records
     from laura.data.tasks import get_task
     from laura.decode import check_data_dir_ids, check_output_ids
-    from laura.io import atomic_write_json, atomic_write_wav, staged_dir
+    from laura.io import atomic_write_json, atomic_write_wav, check_output_dir, staged_dir
     from laura.metrics.audio import nanmean, pesq_wb, stoi
     from laura.models.vocoder import (
         batch_codes,
@@ -80,9 +86,15 @@ def evaluate_vocoder(vocoder_dir: str | Path, data_dir: str | Path, task: str,
         raise ValueError(f"{data_dir}: no utterances to evaluate")
     check_output_ids([r["id"] for r in records], data_dir)
     tokens = open_token_source(spec, [str(data_dir)], token_dir, module.codec.cfg.n_q)
-    ds = TaskDataset(records, spec, TextTokenizer(module.cfg.tokenizer.path),
-                     module.cfg.frontend, train=False, tokens=tokens,
-                     keep_waveforms=needs_waveforms(module.cfg.vocoder.conditions))  # fmt: skip
+    ds = TaskDataset(
+        records,
+        spec,
+        TextTokenizer(module.cfg.tokenizer.path),
+        module.cfg.frontend,
+        train=False,
+        tokens=tokens,
+        keep_waveforms=needs_waveforms(module.cfg.vocoder.conditions),
+    )
     sr = module.codec.sample_rate
     systems = ["vocoder", "first_group", "codec_all"] + (
         ["input"] if "audio" in spec.inputs else []
@@ -122,7 +134,10 @@ def evaluate_vocoder(vocoder_dir: str | Path, data_dir: str | Path, task: str,
                 for name, w in wavs.items()
             }
             if "input" in systems:
-                wavs["input"] = match_length(torch.from_numpy(read_audio(rec["audio"], rec.get("start"), rec.get("end"))[0]), ref.shape[0])  # fmt: skip
+                wavs["input"] = match_length(
+                    torch.from_numpy(read_audio(rec["audio"], rec.get("start"), rec.get("end"))[0]),
+                    ref.shape[0],
+                )
             for name, w in wavs.items():
                 p, s = pesq_wb(ref, w, sr), stoi(ref, w, sr)
                 scores[name]["pesq"].append(p)
@@ -139,7 +154,10 @@ def evaluate_vocoder(vocoder_dir: str | Path, data_dir: str | Path, task: str,
             if out is not None and k < n_pictures:
                 for name, w in wavs.items():
                     atomic_write_wav(out / "wav" / f"{rec['id']}_{name}.wav", w.numpy(), sr)
-                panels = [(f"{name}  PESQ {scores[name]['pesq'][-1]:.2f}", wavs[name].numpy()) for name in systems]  # fmt: skip
+                panels = [
+                    (f"{name}  PESQ {scores[name]['pesq'][-1]:.2f}", wavs[name].numpy())
+                    for name in systems
+                ]
                 panels.append(("reference", ref.numpy()))
                 save_spectrograms(
                     panels, out / "png" / f"{rec['id']}.png", sr, title=f"{task} {rec['id']}"
@@ -158,35 +176,41 @@ def evaluate_vocoder(vocoder_dir: str | Path, data_dir: str | Path, task: str,
         }
         if asr_work is not None:
             assert asr_exp is not None
-            result["asr"] = {"exp": str(asr_exp), **_asr_rates(asr_exp, asr_wavs, records, asr_work)}  # fmt: skip
+            result["asr"] = {
+                "exp": str(asr_exp),
+                **_asr_rates(asr_exp, asr_wavs, records, asr_work),
+            }
         if by_snr:
-            result["by_snr"] = {snr: {m: round(float(np.nanmean(v)), 4) for m, v in cell.items()}
-                                for snr, cell in sorted(by_snr.items(), key=lambda kv: float(kv[0]))}  # fmt: skip
+            result["by_snr"] = {
+                snr: {m: round(float(np.nanmean(v)), 4) for m, v in cell.items()}
+                for snr, cell in sorted(by_snr.items(), key=lambda kv: float(kv[0]))
+            }
         if out is not None:
             atomic_write_json(out / "scores.json", result, indent=1)
     return result
 
 
-def _asr_rates(asr_exp: str | Path, wavs: dict[str, dict[str, str]],
-               records: list[dict[str, Any]], work: Path) -> dict[str, dict[str, float]]:  # fmt: skip
+def _asr_rates(
+    asr_exp: str | Path, wavs: dict[str, dict[str, str]], records: list[dict[str, Any]], work: Path
+) -> dict[str, dict[str, float]]:
     """{system: {"<lang> <WER|CER>": rate}} of each system's wavs transcribed by laura's ASR;
     the transcripts go to ``work/hyp/<system>``."""
-    from laura.audio_scoring import asr_transcripts
+    from laura.decode import transcribe
     from laura.io import atomic_write_text
     from laura.metrics.wer import score_by_lang
 
     by_id = {r["id"]: r for r in records}
     langs = {u: r.get("lang") or "auto" for u, r in by_id.items()}
+    tags = {u: r["lang"] for u, r in by_id.items() if r.get("lang")}
     rates: dict[str, dict[str, float]] = {}
-    # The ASR data and decode dirs are scratch: inside a staged output their wav.scp and
-    # manifest would name the staging dir, which is renamed at the end.
-    with tempfile.TemporaryDirectory(prefix="voc_asr") as tmp:
-        for name, paths in wavs.items():
-            hyps = asr_transcripts(asr_exp, paths, by_id, Path(tmp) / name)
-            atomic_write_text(work / "hyp" / name, "".join(f"{u} {hyps[u]}\n" for u in sorted(hyps)))  # fmt: skip
-            refs = {u: by_id[u].get("text") or "" for u in paths}
-            rates[name] = {f"{lang} {r['metric'].upper()}": r["rate"]
-                           for lang, r in score_by_lang(refs, hyps, langs).items()}  # fmt: skip
+    for name, paths in wavs.items():
+        hyps = transcribe(asr_exp, paths, {u: tags[u] for u in paths if u in tags})
+        atomic_write_text(work / "hyp" / name, "".join(f"{u} {hyps[u]}\n" for u in sorted(hyps)))
+        refs = {u: by_id[u].get("text") or "" for u in paths}
+        rates[name] = {
+            f"{lang} {r['metric'].upper()}": r["rate"]
+            for lang, r in score_by_lang(refs, hyps, langs).items()
+        }
     return rates
 
 
@@ -194,14 +218,23 @@ def format_vocoder_table(result: dict[str, Any], title: str) -> str:
     asr = {k: v for k, v in result.get("asr", {}).items() if k != "exp"}
     cols = sorted({c for v in asr.values() for c in v})
     fmt = lambda v: "" if v is None else f"{100 * v:.1f}%"  # noqa: E731
-    rows = [f"| {name} | {s['pesq']:.3f} | {s['stoi']:.3f} |"
-            + "".join(f" {fmt(asr.get(name, {}).get(c))} |" for c in cols)
-            for name, s in result["systems"].items()]  # fmt: skip
+    rows = [
+        f"| {name} | {s['pesq']:.3f} | {s['stoi']:.3f} |"
+        + "".join(f" {fmt(asr.get(name, {}).get(c))} |" for c in cols)
+        for name, s in result["systems"].items()
+    ]
     if asr.get("reference"):
         rows.append(
             "| reference | | |" + "".join(f" {fmt(asr['reference'].get(c))} |" for c in cols)
         )
     head = "| system | PESQ-wb | STOI |" + "".join(f" {c} (laura ASR) |" for c in cols)
-    return "\n".join([f"{title} ({result['n_utts']} utterances, {result['vocoder_kind']}, "
-                      f"real-time factor {result['rtf']:.3f})", "", head,
-                      "| --- | ---: | ---: |" + " ---: |" * len(cols), *rows])  # fmt: skip
+    return "\n".join(
+        [
+            f"{title} ({result['n_utts']} utterances, {result['vocoder_kind']}, "
+            f"real-time factor {result['rtf']:.3f})",
+            "",
+            head,
+            "| --- | ---: | ---: |" + " ---: |" * len(cols),
+            *rows,
+        ]
+    )

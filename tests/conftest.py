@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-import laura  # noqa: F401  (before torch runs a kernel: pins the CPU kernels, see laura/__init__.py)
+# Imported before torch runs a kernel: it pins the CPU kernels, see laura/__init__.py.
+import laura  # noqa: F401
 
 torch_threads = int(os.environ.get("LAURA_TEST_THREADS", "2"))
 ROOT = Path(__file__).resolve().parents[1]

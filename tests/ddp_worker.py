@@ -10,7 +10,7 @@ import lightning as L
 import torch
 from safetensors.torch import save_file
 
-from laura.config import load_config
+from laura.models.kinds import load_config
 from laura.train import train
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -13,8 +13,8 @@ import types
 import torch
 import yaml
 
-# The released model's config.yaml (FunCodec egs/LibriTTS/codec/conf/encodec_16k_n32_600k_step_ds640.yaml),
-# model part only.
+# The released model's config.yaml
+# (FunCodec egs/LibriTTS/codec/conf/encodec_16k_n32_600k_step_ds640.yaml), model part only.
 RELEASED = """
 input_size: 1
 sampling_rate: 16000

@@ -77,9 +77,15 @@ def test_aligned_positions_change_the_model_and_decoding_matches_training() -> N
     )
     for i, toks in enumerate(out.tokens):
         seen.clear()
-        one = {**b, "feats": b["feats"][i : i + 1], "feat_lens": b["feat_lens"][i : i + 1],
-               "inputs": [[("audio", 0)]], "tasks": ["SE"], "output_kinds": ["audio"],
-               "targets": [torch.tensor(toks)]}  # fmt: skip
+        one = {
+            **b,
+            "feats": b["feats"][i : i + 1],
+            "feat_lens": b["feat_lens"][i : i + 1],
+            "inputs": [[("audio", 0)]],
+            "tasks": ["SE"],
+            "output_kinds": ["audio"],
+            "targets": [torch.tensor(toks)],
+        }
         aligned(one)
         n_in = int(b["feat_lens"][i])
         train_out = seen[0][0, n_in + 2 : n_in + 2 + len(toks)]  # after <sos> audio <SE>

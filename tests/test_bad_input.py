@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from laura.config import load_config
 from laura.data.validate import ValidationError
+from laura.models.kinds import load_config
 from laura.train import train
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -164,8 +164,18 @@ def speech(tiny_asr_dir) -> list[torch.Tensor]:
 def trained(speech) -> tuple[Codec, list[float]]:
     torch.manual_seed(0)
     random.seed(0)  # the structured-dropout depth of each batch
-    codec = Codec(CodecConfig(kind="freq", hidden=64, encoder_blocks=2, decoder_blocks=2, n_q=8,
-                              codebook_size=64, kmeans_iters=5, quantizer_dropout=[1, 2, 4, 8]))  # fmt: skip
+    codec = Codec(
+        CodecConfig(
+            kind="freq",
+            hidden=64,
+            encoder_blocks=2,
+            decoder_blocks=2,
+            n_q=8,
+            codebook_size=64,
+            kmeans_iters=5,
+            quantizer_dropout=[1, 2, 4, 8],
+        )
+    )
     losses = _train(codec, speech[:5], steps=300)
     return codec.eval(), losses
 
@@ -195,8 +205,18 @@ def test_overfitting_one_utterance_raises_pesq(speech) -> None:
 
     torch.manual_seed(0)
     clip = speech[0]
-    codec = Codec(CodecConfig(kind="freq", hidden=64, encoder_blocks=2, decoder_blocks=2, n_q=8,
-                              codebook_size=64, kmeans_iters=5, quantizer_dropout=[]))  # fmt: skip
+    codec = Codec(
+        CodecConfig(
+            kind="freq",
+            hidden=64,
+            encoder_blocks=2,
+            decoder_blocks=2,
+            n_q=8,
+            codebook_size=64,
+            kmeans_iters=5,
+            quantizer_dropout=[],
+        )
+    )
 
     def score() -> float:
         codec.eval()

@@ -67,16 +67,23 @@ def test_fewer_quantizers_are_a_prefix(released) -> None:
 
 
 def test_weight_norm_variant_converts(tmp_path) -> None:
-    """FunCodec's default SEANet norm is weight_norm: weight_g / weight_v map onto parametrizations."""
+    """FunCodec's default SEANet norm is weight_norm: weight_g / weight_v map onto
+    parametrizations."""
     conf = yaml.safe_load(RELEASED)
     for side in ("encoder_conf", "decoder_conf"):
         conf[side] = {"ratios": [4, 4], "norm": "weight_norm", "causal": False, "n_filters": 4}
-    conf["quantizer_conf"].update(num_quantizers=4, codebook_size=16, rand_num_quant=[1, 2, 4],
-                                  encoder_hop_length=16)  # fmt: skip
+    conf["quantizer_conf"].update(
+        num_quantizers=4, codebook_size=16, rand_num_quant=[1, 2, 4], encoder_hop_length=16
+    )
     conf["model_conf"]["odim"] = 8
     torch.manual_seed(0)
-    peer = build_funcodec({**conf, "encoder_conf": {**conf["encoder_conf"], "dimension": 8},
-                        "decoder_conf": {**conf["decoder_conf"], "input_size": 8}})  # fmt: skip
+    peer = build_funcodec(
+        {
+            **conf,
+            "encoder_conf": {**conf["encoder_conf"], "dimension": 8},
+            "decoder_conf": {**conf["decoder_conf"], "input_size": 8},
+        }
+    )
     state = peer.state_dict()
     assert any(k.endswith("weight_g") for k in state)
     codec = from_funcodec_state(state, config_from_funcodec(conf))

@@ -54,14 +54,16 @@ def test_harmonic_spectrum_is_the_stft_of_a_harmonic_signal() -> None:
     k = torch.arange(n_fft // 2 + 1)[:, None].float()
     h = torch.round(k * SR / n_fft / f0).clamp(min=1)
     amp = torch.where(h == 1, 0.3, torch.where(h == 2, 0.2, 0.0)) * n_fft / 4
-    spec = harmonic_spectrum(amp.expand(-1, n_frames)[None], torch.full((1, n_frames), f0),
-                             n_fft, hop, SR)  # fmt: skip
+    spec = harmonic_spectrum(
+        amp.expand(-1, n_frames)[None], torch.full((1, n_frames), f0), n_fft, hop, SR
+    )
     y = torch.istft(spec, n_fft, hop, window=window, length=SR)[0]
     inner = slice(1000, -1000)
     rel = (y - x)[inner].norm() / x[inner].norm()
     assert rel < 0.01, rel
-    wrong = harmonic_spectrum(amp.expand(-1, n_frames)[None], torch.full((1, n_frames), 1.05 * f0),
-                              n_fft, hop, SR)  # fmt: skip
+    wrong = harmonic_spectrum(
+        amp.expand(-1, n_frames)[None], torch.full((1, n_frames), 1.05 * f0), n_fft, hop, SR
+    )
     y_wrong = torch.istft(wrong, n_fft, hop, window=window, length=SR)[0]
     assert (y_wrong - x)[inner].norm() / x[inner].norm() > 0.5
 
@@ -69,8 +71,17 @@ def test_harmonic_spectrum_is_the_stft_of_a_harmonic_signal() -> None:
 def test_harmonic_codec_config_is_checked_and_returns_f0() -> None:
     with pytest.raises(ValueError, match="needs kind: freq"):
         Codec(CodecConfig(kind="seanet", harmonic=True))
-    cfg = CodecConfig(kind="freq", harmonic=True, hidden=32, encoder_blocks=1, decoder_blocks=1,
-                      n_q=2, codebook_size=8, kmeans_iters=2, quantizer_dropout=[1, 2])  # fmt: skip
+    cfg = CodecConfig(
+        kind="freq",
+        harmonic=True,
+        hidden=32,
+        encoder_blocks=1,
+        decoder_blocks=1,
+        n_q=2,
+        codebook_size=8,
+        kmeans_iters=2,
+        quantizer_dropout=[1, 2],
+    )
     codec = Codec(cfg)
     out = codec(torch.randn(2, SR) * 0.1, f0=torch.full((2, 101), 150.0))
     assert out["recon"].shape == (2, SR) and out["log_f0"].shape == (2, 101)
@@ -78,9 +89,18 @@ def test_harmonic_codec_config_is_checked_and_returns_f0() -> None:
 
 
 def _explicit_codec() -> Codec:
-    cfg = CodecConfig(kind="freq", harmonic=True, explicit_f0=True, hidden=32, encoder_blocks=1,
-                      decoder_blocks=1, n_q=2, codebook_size=8, kmeans_iters=2,
-                      quantizer_dropout=[1, 2])  # fmt: skip
+    cfg = CodecConfig(
+        kind="freq",
+        harmonic=True,
+        explicit_f0=True,
+        hidden=32,
+        encoder_blocks=1,
+        decoder_blocks=1,
+        n_q=2,
+        codebook_size=8,
+        kmeans_iters=2,
+        quantizer_dropout=[1, 2],
+    )
     return Codec(cfg).eval()
 
 
@@ -123,6 +143,7 @@ def test_explicit_f0_decoder_renders_partials_at_the_latent_pitch() -> None:
     peaks = torch.stack([at(spectra[0], 200.0 * h) for h in range(1, 6)])
     gaps = torch.stack([at(spectra[0], 200.0 * h + 100) for h in range(1, 6)])
     assert (peaks > 10 * gaps).all(), (peaks, gaps)
-    flat = torch.stack([at(spectra[1], 200.0 * h) / at(spectra[1], 200.0 * h + 100)
-                        for h in range(1, 6)])  # fmt: skip
+    flat = torch.stack(
+        [at(spectra[1], 200.0 * h) / at(spectra[1], 200.0 * h + 100) for h in range(1, 6)]
+    )
     assert flat.median() < 3

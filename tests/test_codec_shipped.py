@@ -10,8 +10,8 @@ import pytest
 import torch
 from conftest import have_espeak
 
-from laura.data.mini.synth import synthesize
 from laura.metrics.audio import pesq_wb, stoi
+from laura.minicorpus.synth import synthesize
 from laura.nn.codec import load_codec
 
 SHIPPED = Path(__file__).resolve().parents[1] / "egs/mini/codec/shipped/mini_codec"
@@ -42,8 +42,13 @@ def test_shipped_codec_files_and_config():
 def test_shipped_codec_quality_on_a_held_out_voice():
     codec = load_codec(SHIPPED).eval()
     # speaker en053 of the mini corpus (voice variant f4 is kept out of training), new sentence
-    wav = synthesize("The quiet farmer carried seven baskets of apples to the market before noon.",
-                     "en-us+f4", speed=186, pitch=61, pitch_range=105)  # fmt: skip
+    wav = synthesize(
+        "The quiet farmer carried seven baskets of apples to the market before noon.",
+        "en-us+f4",
+        speed=186,
+        pitch=61,
+        pitch_range=105,
+    )
     sr = 16000
     x = torch.from_numpy(wav)[None]
     tokens, scale = codec.encode(x)

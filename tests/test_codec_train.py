@@ -12,7 +12,7 @@ import soundfile as sf
 import torch
 from conftest import metrics_rows
 
-from laura.config import load_config
+from laura.models.kinds import load_config
 from laura.train import train
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -72,7 +72,8 @@ def test_gan_training_logs_dev_metrics_and_exports_a_codec(trained) -> None:
         "train/mel",
     ):
         assert k in keys, k
-    # The generator used the adversarial terms only from batch 3 on; the discriminator trained throughout.
+    # The generator used the adversarial terms only from batch 3 on; the discriminator trained
+    # throughout.
     adv_steps = [int(r["step"]) for r in rows if r.get("train/adv")]
     d_steps = [int(r["step"]) for r in rows if r.get("train/d_loss")]
     assert adv_steps and d_steps and min(d_steps) < min(adv_steps)
@@ -117,18 +118,41 @@ def test_token_extraction_fills_the_cache_the_data_layer_reads(
 
 def test_codec_eval_cli_prints_the_table(trained, tiny_asr_dir, tmp_path) -> None:
     res = subprocess.run(
-        [sys.executable, "-m", "laura.cli", "codec-eval", "--codec", str(trained / "codec"), "--data",
-         str(tiny_asr_dir), "--n-q", "1,4", "--out", str(tmp_path / "e.json")],
-        capture_output=True, text=True,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "laura.cli",
+            "codec-eval",
+            "--codec",
+            str(trained / "codec"),
+            "--data",
+            str(tiny_asr_dir),
+            "--n-q",
+            "1,4",
+            "--out",
+            str(tmp_path / "e.json"),
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert res.returncode == 0, res.stderr
     assert "| quantizers | PESQ-wb | STOI |" in res.stdout
     result = json.loads((tmp_path / "e.json").read_text())
     assert set(result["by_n_q"]) == {"1", "4"} and result["n_utts"] == 6
     bad = subprocess.run(
-        [sys.executable, "-m", "laura.cli", "codec-eval", "--codec", str(tmp_path), "--data", str(tiny_asr_dir)],
-        capture_output=True, text=True,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "laura.cli",
+            "codec-eval",
+            "--codec",
+            str(tmp_path),
+            "--data",
+            str(tiny_asr_dir),
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert bad.returncode != 0 and "neither a laura codec dir" in bad.stderr
 
 
@@ -136,12 +160,19 @@ def test_decoder_only_harmonic_fine_tune_keeps_the_tokens(trained, tiny_asr_dir,
     """freeze_encoder + codec.harmonic from a trained codec: same tokens and codebooks, a changed
     decoder with an F0 head that is trained."""
     from laura.codec_tools import _read
-    from laura.data.prepare import load_records
+    from laura.data.records import load_records
     from laura.nn.codec import load_codec
 
     base = load_codec(trained / "codec")
-    cfg = _cfg(tiny_asr_dir, tmp_path / "harm", 8, 0.0, f"init_from={trained / 'codec'}",
-               "freeze_encoder=true", "codec.harmonic=true")  # fmt: skip
+    cfg = _cfg(
+        tiny_asr_dir,
+        tmp_path / "harm",
+        8,
+        0.0,
+        f"init_from={trained / 'codec'}",
+        "freeze_encoder=true",
+        "codec.harmonic=true",
+    )
     wav = _read(str(load_records(tiny_asr_dir, require_text=False)[0]["audio"]), None, None, 16000)
     tokens, _ = base.encode(wav[None])
 
@@ -159,8 +190,9 @@ def test_decoder_only_harmonic_fine_tune_keeps_the_tokens(trained, tiny_asr_dir,
 
 
 def test_init_from_a_different_architecture_is_refused(trained, tiny_asr_dir, tmp_path) -> None:
-    cfg = _cfg(tiny_asr_dir, tmp_path / "bad", 2, 0.0, f"init_from={trained / 'codec'}",
-               "codec.hidden=48")  # fmt: skip
+    cfg = _cfg(
+        tiny_asr_dir, tmp_path / "bad", 2, 0.0, f"init_from={trained / 'codec'}", "codec.hidden=48"
+    )
     with pytest.raises(ValueError, match="does not match the codec config"):
         train(cfg)
 
@@ -168,14 +200,21 @@ def test_init_from_a_different_architecture_is_refused(trained, tiny_asr_dir, tm
 def test_explicit_f0_codec_starts_from_a_harmonic_one(tiny_asr_dir, tmp_path) -> None:
     """harmonic -> explicit_f0: the F0 estimator is dropped, the harmonic-plus-noise head starts
     at its init, everything else is loaded; no F0 loss (the F0 is YIN itself)."""
-    from laura.config import from_container, to_container
     from laura.nn.codec import Codec, load_codec, save_codec
 
     cfg = _cfg(tiny_asr_dir, tmp_path / "hnm", 2, 0.0, "codec.harmonic=true")
-    source = Codec(from_container(to_container(cfg)).codec)
+    source = Codec(cfg.codec)
     save_codec(source, tmp_path / "harmonic")
-    cfg = _cfg(tiny_asr_dir, tmp_path / "hnm", 2, 0.0, f"init_from={tmp_path / 'harmonic'}",
-               "codec.harmonic=true", "codec.explicit_f0=true", "optim.lr=1e-12")  # fmt: skip
+    cfg = _cfg(
+        tiny_asr_dir,
+        tmp_path / "hnm",
+        2,
+        0.0,
+        f"init_from={tmp_path / 'harmonic'}",
+        "codec.harmonic=true",
+        "codec.explicit_f0=true",
+        "optim.lr=1e-12",
+    )
     train(cfg)
     tuned = load_codec(tmp_path / "hnm" / "codec")
     assert tuned.cfg.explicit_f0 and not hasattr(tuned.decoder, "harm_head")

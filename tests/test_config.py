@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from laura.config import ConfigError, load_config, to_object
-from laura.info import model_info
+from laura.config import ConfigError, to_object
+from laura.models.kinds import load_config, model_info
 
 ROOT = Path(__file__).resolve().parents[1]
 RECIPES = sorted((ROOT / "recipes").rglob("*.yaml"))
@@ -15,7 +15,11 @@ RECIPES = sorted((ROOT / "recipes").rglob("*.yaml"))
 def test_every_shipped_config_loads_and_builds_on_meta(path):
     cfg = to_object(load_config(path))
     if cfg.kind == "vocoder":  # the text condition's size comes from a tokenizer built later
-        overrides = [f"vocoder.conditions.{i}.dim=1000" for i, c in enumerate(cfg.vocoder.conditions) if c.kind == "tokens"]  # fmt: skip
+        overrides = [
+            f"vocoder.conditions.{i}.dim=1000"
+            for i, c in enumerate(cfg.vocoder.conditions)
+            if c.kind == "tokens"
+        ]
     else:
         small_vocab = cfg.kind != "codec" and cfg.model.lm.vocab_size == 0
         overrides = ["model.lm.vocab_size=1000"] if small_vocab else []
@@ -28,9 +32,14 @@ def test_paper_size_vocoder_predictor_is_counted():
     2 x 512 x 2048 + 2048 + 512 feed-forward, two LayerNorms."""
     info = model_info(
         str(ROOT / "recipes/vocoder-mini.yaml"),
-        ["vocoder.d_model=512", "vocoder.n_heads=8", "vocoder.ffn_dim=2048", "vocoder.n_blocks=6",
-         "vocoder.conditions.0.dim=1000"],
-    )  # fmt: skip
+        [
+            "vocoder.d_model=512",
+            "vocoder.n_heads=8",
+            "vocoder.ffn_dim=2048",
+            "vocoder.n_blocks=6",
+            "vocoder.conditions.0.dim=1000",
+        ],
+    )
     per_block = 4 * (512 * 512 + 512) + (512 * 2048 + 2048 + 2048 * 512 + 512) + 2 * 2 * 512
     assert info["parameters"]["transformer"] == 6 * per_block == 18_914_304
 
@@ -171,7 +180,8 @@ def test_data_sources_and_stage_subsets():
         load_config(
             ROOT / "recipes/lauragpt-mini.yaml",
             [
-                "data.sources=[{task: ASR, train: [a]}, {task: SLU, train: [b], repeat: 10}, {task: TTS, train: [c]}]"
+                "data.sources=[{task: ASR, train: [a]}, {task: SLU, train: [b], repeat: 10}, "
+                "{task: TTS, train: [c]}]"
             ],
         )
     )

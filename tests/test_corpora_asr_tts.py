@@ -112,12 +112,22 @@ def test_librispeech_broken(tmp_path):
 # --- AISHELL-1 --------------------------------------------------------------------------------
 
 AISHELL1 = {  # speaker -> (split, {utt: words})
-    "S0002": ("train", {"BAC009S0002W0122": "而 对 楼市 成交 抑制 作用 最 大 的 限 购",
-                        "BAC009S0002W0123": "也 成为 地方 政府 的 眼中 钉"}),
+    "S0002": (
+        "train",
+        {
+            "BAC009S0002W0122": "而 对 楼市 成交 抑制 作用 最 大 的 限 购",
+            "BAC009S0002W0123": "也 成为 地方 政府 的 眼中 钉",
+        },
+    ),
     "S0724": ("dev", {"BAC009S0724W0121": "甚至 出现 交易 几乎 停滞 的 情况"}),
-    "S0764": ("test", {"BAC009S0764W0121": "甚至 出现 交易 几乎 停滞 的 情况",
-                       "BAC009S0764W0122": "一二线 城市 虽然 也 处于 调整 中"}),
-}  # fmt: skip
+    "S0764": (
+        "test",
+        {
+            "BAC009S0764W0121": "甚至 出现 交易 几乎 停滞 的 情况",
+            "BAC009S0764W0122": "一二线 城市 虽然 也 处于 调整 中",
+        },
+    ),
+}
 
 
 def make_aishell1(root: Path, tmp: Path) -> Path:
@@ -207,14 +217,16 @@ def test_aishell1_ids_get_a_speaker_prefix_only_when_sorting_needs_it():
 
     official = [Utt(u, "", u[6:11]) for u in ("BAC009S0003W0001", "BAC009S0002W0122")]
     assert [u.id for u in _kaldi_sortable_ids(official, "t")] == [
-        "BAC009S0003W0001", "BAC009S0002W0122",
-    ]  # fmt: skip
+        "BAC009S0003W0001",
+        "BAC009S0002W0122",
+    ]
     # a renamed file whose name sorts after another speaker's: ids sorted would interleave
     # the speakers (S0003 before S0002), which Kaldi's utt2spk forbids
     renamed = [Utt("BAC009S0003W0001", "", "S0003"), Utt("ZZZ0001", "", "S0002")]
     assert [u.id for u in _kaldi_sortable_ids(renamed, "t")] == [
-        "S0003-BAC009S0003W0001", "S0002-ZZZ0001",
-    ]  # fmt: skip
+        "S0003-BAC009S0003W0001",
+        "S0002-ZZZ0001",
+    ]
 
 
 def test_aishell1_broken(tmp_path):
@@ -384,38 +396,61 @@ def make_json_corpus(root: Path, json_name: str, audios: list[dict], lengths: di
 
 
 def seg(sid: str, begin: float, end: float, text: str, subsets: list[str], key: str) -> dict:
-    return {"sid": sid, "speaker": "N/A", "begin_time": begin, "end_time": end, key: text,
-            "subsets": subsets}  # fmt: skip
+    return {
+        "sid": sid,
+        "speaker": "N/A",
+        "begin_time": begin,
+        "end_time": end,
+        key: text,
+        "subsets": subsets,
+    }
 
 
 def make_gigaspeech(root: Path) -> Path:
     xs = ["{XL}", "{L}", "{M}", "{S}", "{XS}"]
     audios = [
         {
-            "aid": "POD0000000001", "path": "audio/podcast/P0000/POD0000000001.opus",
-            "source": "podcast", "sample_rate": 16000, "format": "opus", "speaker": "N/A",
+            "aid": "POD0000000001",
+            "path": "audio/podcast/P0000/POD0000000001.opus",
+            "source": "podcast",
+            "sample_rate": 16000,
+            "format": "opus",
+            "speaker": "N/A",
             "segments": [
                 seg("POD0000000001_S0000000", 0.1, 1.0, "DOUGLAS MCGRAY <COMMA> HI", xs, "text_tn"),
-                seg("POD0000000001_S0000001", 1.0, 1.8, "WHAT IS IT <QUESTIONMARK>", ["{XL}"], "text_tn"),
+                seg(
+                    "POD0000000001_S0000001",
+                    1.0,
+                    1.8,
+                    "WHAT IS IT <QUESTIONMARK>",
+                    ["{XL}"],
+                    "text_tn",
+                ),
             ],
         },
         {
-            "aid": "YOU0000000315", "path": "audio/youtube/P0003/YOU0000000315.opus",
-            "source": "youtube", "sample_rate": 16000, "format": "opus", "speaker": "N/A",
+            "aid": "YOU0000000315",
+            "path": "audio/youtube/P0003/YOU0000000315.opus",
+            "source": "youtube",
+            "sample_rate": 16000,
+            "format": "opus",
+            "speaker": "N/A",
             "segments": [
                 seg("YOU0000000315_S0000000", 0.0, 0.7, "<MUSIC>", ["{DEV}"], "text_tn"),
                 seg("YOU0000000315_S0000001", 0.7, 1.5, "I SEE <PERIOD>", ["{DEV}"], "text_tn"),
             ],
         },
-    ]  # fmt: skip
+    ]
     return make_json_corpus(
-        root / "GigaSpeech", "GigaSpeech.json", audios,
+        root / "GigaSpeech",
+        "GigaSpeech.json",
+        audios,
         {"POD0000000001": 2.0, "YOU0000000315": 1.5},
-    )  # fmt: skip
+    )
 
 
 def test_gigaspeech(tmp_path, caplog, monkeypatch):
-    import laura.data.corpora.gigaspeech as gs
+    import laura.data.corpora.common as gs
 
     monkeypatch.setattr(gs, "JSON_CHUNK", 97)  # exercise the streaming reader's buffering
     src = make_gigaspeech(tmp_path / "src")
@@ -467,26 +502,44 @@ def test_gigaspeech_broken(tmp_path):
 def make_wenetspeech(root: Path) -> Path:
     audios = [
         {
-            "aid": "Y0000000000_--5llN02F84", "duration": 2.0, "source": "youtube",
+            "aid": "Y0000000000_--5llN02F84",
+            "duration": 2.0,
+            "source": "youtube",
             "path": "audio/train/youtube/B00000/Y0000000000_--5llN02F84.opus",
             "segments": [
-                {**seg("Y0000000000_--5llN02F84_S00000", 0.2, 1.1, "怎么样这些日子住得还习惯吧",
-                       ["L", "M", "S", "W"], "text"), "confidence": 1.0},
-                {**seg("Y0000000000_--5llN02F84_S00001", 1.1, 1.9, "不 习惯  OK",
-                       ["W"], "text"), "confidence": 0.7},
+                {
+                    **seg(
+                        "Y0000000000_--5llN02F84_S00000",
+                        0.2,
+                        1.1,
+                        "怎么样这些日子住得还习惯吧",
+                        ["L", "M", "S", "W"],
+                        "text",
+                    ),
+                    "confidence": 1.0,
+                },
+                {
+                    **seg("Y0000000000_--5llN02F84_S00001", 1.1, 1.9, "不 习惯  OK", ["W"], "text"),
+                    "confidence": 0.7,
+                },
             ],
         },
         {
-            "aid": "TEST_MEETING_T0000000001", "duration": 1.0, "source": "meeting",
+            "aid": "TEST_MEETING_T0000000001",
+            "duration": 1.0,
+            "source": "meeting",
             "path": "audio/test_meeting/TEST_MEETING_T0000000001.opus",
-            "segments": [seg("TEST_MEETING_T0000000001_S00000", 0.0, 0.9, "好的",
-                             ["TEST_MEETING"], "text")],
+            "segments": [
+                seg("TEST_MEETING_T0000000001_S00000", 0.0, 0.9, "好的", ["TEST_MEETING"], "text")
+            ],
         },
-    ]  # fmt: skip
+    ]
     return make_json_corpus(
-        root / "WenetSpeech", "WenetSpeech.json", audios,
+        root / "WenetSpeech",
+        "WenetSpeech.json",
+        audios,
         {"Y0000000000_--5llN02F84": 2.0, "TEST_MEETING_T0000000001": 1.0},
-    )  # fmt: skip
+    )
 
 
 def test_wenetspeech(tmp_path):

@@ -48,8 +48,11 @@ def tone(path: Path, sr: int, seconds: float = 0.2) -> Path:
         ("wavcaps", "max_duration=NULL", None),
         ("wavcaps", "blacklist=none", None),
         ("wavcaps", "blacklist=mine.json", "mine.json"),
-        ("wavcaps", "audio_dirs=soundbible:/d/sb,freesound:/d/fs",
-         {"soundbible": Path("/d/sb"), "freesound": Path("/d/fs")}),
+        (
+            "wavcaps",
+            "audio_dirs=soundbible:/d/sb,freesound:/d/fs",
+            {"soundbible": Path("/d/sb"), "freesound": Path("/d/fs")},
+        ),
         ("iemocap", "test_session=4", 4),
         ("aishell2", "eval_src=/data/AISHELL-DEV-TEST-SET", Path("/data/AISHELL-DEV-TEST-SET")),
         ("aishell2", "eval_src=none", None),
@@ -63,7 +66,7 @@ def tone(path: Path, sr: int, seconds: float = 0.2) -> Path:
         ("se_mixture", "rir_prob=0.5", 0.5),
         ("clotho", "pair_splits=", []),
     ],
-)  # fmt: skip
+)
 def test_options_are_typed_by_the_prepare_signature(corpus, item, value):
     key = item.split("=", 1)[0]
     assert parse_options(corpus, [item]) == {key: value}
@@ -79,22 +82,41 @@ def test_several_options_at_once():
 @pytest.mark.parametrize(
     ("corpus", "item", "message"),
     [
-        ("aishell1", "extract=maybe",
-         "aishell1: option extract='maybe': expected bool (true/false/yes/no/1/0)"),
-        ("aishell1", "extract=", "aishell1: option extract='': expected bool (true/false/yes/no/1/0)"),
-        ("wavcaps", "max_duration=long",
-         "wavcaps: option max_duration='long': expected float or none"),
+        (
+            "aishell1",
+            "extract=maybe",
+            "aishell1: option extract='maybe': expected bool (true/false/yes/no/1/0)",
+        ),
+        (
+            "aishell1",
+            "extract=",
+            "aishell1: option extract='': expected bool (true/false/yes/no/1/0)",
+        ),
+        (
+            "wavcaps",
+            "max_duration=long",
+            "wavcaps: option max_duration='long': expected float or none",
+        ),
         ("iemocap", "test_session=5.0", "iemocap: option test_session='5.0': expected int"),
-        ("se_mixture", "snr_range=2",
-         "se_mixture: option snr_range='2': expected 2 comma-separated float values"),
-        ("se_mixture", "snrs=0,loud",
-         "se_mixture: option snrs='0,loud': expected comma-separated float list or none"),
-        ("wavcaps", "audio_dirs=/d/sb",
-         "wavcaps: option audio_dirs='/d/sb': expected comma-separated key:value pairs or none"),
+        (
+            "se_mixture",
+            "snr_range=2",
+            "se_mixture: option snr_range='2': expected 2 comma-separated float values",
+        ),
+        (
+            "se_mixture",
+            "snrs=0,loud",
+            "se_mixture: option snrs='0,loud': expected comma-separated float list or none",
+        ),
+        (
+            "wavcaps",
+            "audio_dirs=/d/sb",
+            "wavcaps: option audio_dirs='/d/sb': expected comma-separated key:value pairs or none",
+        ),
         ("aishell1", "extract", "aishell1: option 'extract' is not key=value"),
         ("aishell1", "=true", "aishell1: option '=true' is not key=value"),
     ],
-)  # fmt: skip
+)
 def test_a_value_that_does_not_parse_names_key_type_and_value(corpus, item, message):
     with pytest.raises(DataError) as err:
         parse_options(corpus, [item])

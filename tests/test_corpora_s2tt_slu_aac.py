@@ -114,16 +114,20 @@ def _slurp(root: Path) -> Path:
     syn = [_slurp_entry(20000, "set an alarm", "set an alarm", "alarm_set", ["audio-1.flac"])]
     (text / "train_synthetic.jsonl").write_text("".join(json.dumps(e) + "\n" for e in syn))
     meta = {
-        "4489": {"recordings": {
-            "audio-1502099775-headset.flac": {"usrid": "FO-460"},
-            "audio-1502099775.flac": {"usrid": "FO-460"},
-        }},
-        "13804": {"recordings": {
-            "audio-1434542201-headset.flac": {"usrid": "ME-101"},
-            "audio-1434542201.flac": {"usrid": "ME-101"},
-        }},
+        "4489": {
+            "recordings": {
+                "audio-1502099775-headset.flac": {"usrid": "FO-460"},
+                "audio-1502099775.flac": {"usrid": "FO-460"},
+            }
+        },
+        "13804": {
+            "recordings": {
+                "audio-1434542201-headset.flac": {"usrid": "ME-101"},
+                "audio-1434542201.flac": {"usrid": "ME-101"},
+            }
+        },
         "16421": {"recordings": {"audio-1499695168-headset.flac": {"usrid": "UNK-323"}}},
-    }  # fmt: skip
+    }
     (text / "metadata.json").write_text(json.dumps(meta))
     names = [
         "audio-1502099775-headset.flac",
@@ -132,7 +136,7 @@ def _slurp(root: Path) -> Path:
         "audio-1434542201-headset.flac",
         "audio-1434542201.flac",
         "audio-1499695168-headset.flac",
-    ]  # fmt: skip  (audio-1499999999.flac is missing on purpose)
+    ]
     for i, n in enumerate(names):
         _tone(real / n, 16000, seed=i)
     _tone(root / "audio" / "slurp_synth" / "audio-1.flac", 16000, seed=9)
@@ -259,9 +263,13 @@ def test_covost2_split_tsvs(tmp_path: Path) -> None:
     root = _covost(tmp_path / "covost", per_split=True)
     (root / "cv-corpus-4-2019-12-10" / "en" / "validated.tsv").unlink()  # not needed then
     out = _prepare(
-        "covost2", root / "cv-corpus-4-2019-12-10" / "en", tmp_path / "data",
-        splits=["train", "dev"], tsv_dir=root, num_workers=1,
-    )  # fmt: skip
+        "covost2",
+        root / "cv-corpus-4-2019-12-10" / "en",
+        tmp_path / "data",
+        splits=["train", "dev"],
+        tsv_dir=root,
+        num_workers=1,
+    )
     _ok(out["dev"], extra_text_files=["text.zh"])
     assert read_table(out["dev"] / "text.zh") == {"d4e5f6-common_voice_en_102": "早上好。"}
     assert len(read_table(out["train"] / "text")) == 2
@@ -298,10 +306,18 @@ def _bstc(root: Path) -> Path:
     (root / "train" / "json" / "105.json").write_text(json.dumps(sents, ensure_ascii=False))
     # dev: 44.1 kHz talk, a wrapped list with start/end in milliseconds -> converted
     _tone(root / "dev" / "2.wav", 44100, seconds=3.0, seed=2)
-    wrapped = {"sentences": [
-        {"wav_id": "2", "start": 100, "end": 1400, "src": "我是孙书琪。", "tgt": "I'm Sun Shuqi."},
-        {"wav_id": "2", "start": 1500, "end": 2900, "src": "谢谢！", "tgt": "Thank you!"},
-    ]}  # fmt: skip
+    wrapped = {
+        "sentences": [
+            {
+                "wav_id": "2",
+                "start": 100,
+                "end": 1400,
+                "src": "我是孙书琪。",
+                "tgt": "I'm Sun Shuqi.",
+            },
+            {"wav_id": "2", "start": 1500, "end": 2900, "src": "谢谢！", "tgt": "Thank you!"},
+        ]
+    }
     (root / "dev" / "2.json").write_text(json.dumps(wrapped, ensure_ascii=False))
     (root / "dev" / "streaming_transcription").mkdir()
     (root / "dev" / "streaming_transcription" / "2.txt").write_text("我\n我是\n")
@@ -477,19 +493,48 @@ def _wavcaps(root: Path) -> Path:
     (j / "SoundBible").mkdir()
     (j / "blacklist").mkdir()
     as_items = [
-        {"id": "Yb0RFKhbpFJA.wav", "caption": "A man speaks.", "audio": "wav_path", "duration": 10.0},
-        {"id": "Y-0Gj8-vB1q4.wav", "caption": "A kid cries.", "audio": "wav_path", "duration": 10.0},
-        {"id": "Ytest000000.wav", "caption": "In a test set.", "audio": "wav_path", "duration": 10.0},
-    ]  # fmt: skip
+        {
+            "id": "Yb0RFKhbpFJA.wav",
+            "caption": "A man speaks.",
+            "audio": "wav_path",
+            "duration": 10.0,
+        },
+        {
+            "id": "Y-0Gj8-vB1q4.wav",
+            "caption": "A kid cries.",
+            "audio": "wav_path",
+            "duration": 10.0,
+        },
+        {
+            "id": "Ytest000000.wav",
+            "caption": "In a test set.",
+            "audio": "wav_path",
+            "duration": 10.0,
+        },
+    ]
     (j / "AudioSet_SL" / "as_final.json").write_text(
         json.dumps({"num_captions_per_audio": 1, "data": as_items})
     )
     sb_items = [  # the GitHub copy: a plain list
-        {"title": "Bell", "description": "d", "author": "a", "href": "2218-Bell.html",
-         "caption": "Someone is ringing a bell.", "id": "2218", "duration": 1.5},
-        {"title": "Rain", "description": "d", "author": "a", "href": "2217-Rain.html",
-         "caption": "It is raining heavily.", "id": "2217", "duration": 86.4},
-    ]  # fmt: skip
+        {
+            "title": "Bell",
+            "description": "d",
+            "author": "a",
+            "href": "2218-Bell.html",
+            "caption": "Someone is ringing a bell.",
+            "id": "2218",
+            "duration": 1.5,
+        },
+        {
+            "title": "Rain",
+            "description": "d",
+            "author": "a",
+            "href": "2217-Rain.html",
+            "caption": "It is raining heavily.",
+            "id": "2217",
+            "duration": 86.4,
+        },
+    ]
     (j / "SoundBible" / "sb_final.json").write_text(json.dumps(sb_items))
     (j / "blacklist" / "blacklist_exclude_test_ac.json").write_text(
         json.dumps({"AudioSet": ["Ytest000000.wav"], "FreeSound": []})
@@ -538,9 +583,14 @@ def test_audiocaps_untrimmed(tmp_path: Path) -> None:
     )
     _tone(src / "downloads" / "r1nicOVtvkQ.wav", 8000, seconds=13.0)
     out = _prepare(
-        "audiocaps", src, tmp_path / "data", splits=["train"], audio_dir=src / "downloads",
-        trimmed=False, num_workers=1,
-    )  # fmt: skip
+        "audiocaps",
+        src,
+        tmp_path / "data",
+        splits=["train"],
+        audio_dir=src / "downloads",
+        trimmed=False,
+        num_workers=1,
+    )
     _ok(out["train"], require_text=False)
     info = sf.info(load_data_dir(out["train"]).wav["Yr1nicOVtvkQ_2-c1"])
     assert (info.samplerate, info.duration) == (16000, 10.0)

@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 import soundfile as sf
 
+from laura.data.augment import crop_or_loop, mix_at_snr, reverberate, signal_power
 from laura.data.corpora import corpora, get_corpus
-from laura.data.corpora.se_mixture import crop_or_loop, mix_at_snr, reverberate, signal_power
-from laura.data.corpora.ser_labels import LABEL_MAPS, eval_class
+from laura.data.emotion_labels import LABEL_MAPS, eval_class
 from laura.data.errors import DataError
 from laura.data.kaldi import load_data_dir, read_table
 from laura.data.validate import validate_data_dir
@@ -22,8 +22,15 @@ from laura.data.validate import validate_data_dir
 SER_EXTRAS = ("utt2emotion", "utt2emotion_orig", "utt2lang")
 
 
-def tone(path: Path, sr: int, seconds: float = 0.3, channels: int = 1, freq: float = 220.0,
-         subtype: str = "PCM_16", seed: int = 0) -> Path:  # fmt: skip
+def tone(
+    path: Path,
+    sr: int,
+    seconds: float = 0.3,
+    channels: int = 1,
+    freq: float = 220.0,
+    subtype: str = "PCM_16",
+    seed: int = 0,
+) -> Path:
     """A short sine + noise signal written in the corpus's own format."""
     rng = np.random.default_rng(seed)
     t = np.arange(int(sr * seconds)) / sr
@@ -83,8 +90,11 @@ def meld_fixture(root: Path, mp4_only: bool = False) -> Path:
             ("Ugh.", "Rachel", "disgust", "negative", 0, 1),
         ],
     }
-    clip_dirs = {"train": "train_splits", "dev": "dev_splits_complete",
-                 "test": "output_repeated_splits_test"}  # fmt: skip
+    clip_dirs = {
+        "train": "train_splits",
+        "dev": "dev_splits_complete",
+        "test": "output_repeated_splits_test",
+    }
     for split, rs in rows.items():
         lines = [MELD_HEADER]
         for i, (utt, spk, emo, sent, d, u) in enumerate(rs, start=1):
@@ -184,10 +194,12 @@ def iemocap_fixture(root: Path) -> Path:
         sess = top / f"Session{n}"
         for g in "FM":
             dialog = f"Ses0{n}{g}_impro01"
-            turns = [(f"{dialog}_F000", "neu", "Excuse me."),
-                     (f"{dialog}_M000", "exc" if g == "F" else "ang", "Yeah [LAUGHTER]  sure."),
-                     (f"{dialog}_F001", "fru", "Ugh."),
-                     (f"{dialog}_M001", "xxx", "Hm.")]  # fmt: skip
+            turns = [
+                (f"{dialog}_F000", "neu", "Excuse me."),
+                (f"{dialog}_M000", "exc" if g == "F" else "ang", "Yeah [LAUGHTER]  sure."),
+                (f"{dialog}_F001", "fru", "Ugh."),
+                (f"{dialog}_M001", "xxx", "Hm."),
+            ]
             ev = ["% [START_TIME - END_TIME] TURN_NAME EMOTION [V, A, D]\r\n", "\r\n"]
             tr = []
             for i, (turn, lab, words) in enumerate(turns):
@@ -366,8 +378,10 @@ def test_savee(tmp_path):
     dirs = get_corpus("savee").prepare(tmp_path / "src", tmp_path / "out")
     assert set(dirs) == {"train", "test"}
     assert table(dirs["test"], "utt2emotion") == {
-        "KL-a01": "anger", "KL-n01": "neutral", "KL-su15": "surprise",
-    }  # fmt: skip
+        "KL-a01": "anger",
+        "KL-n01": "neutral",
+        "KL-su15": "surprise",
+    }
     assert table(dirs["test"], "utt2emotion_orig")["KL-su15"] == "su"
     assert len(table(dirs["train"], "utt2spk")) == 9
     assert not (dirs["test"] / "text").exists()
@@ -401,8 +415,9 @@ def test_emovdb(tmp_path):
     src = emovdb_fixture(tmp_path / "src")
     dirs = get_corpus("emovdb").prepare(src, tmp_path / "out")
     assert table(dirs["train"], "utt2emotion") == {
-        "bea-amused_1-15_0001": "happiness", "bea-neutral_1-28_0002": "neutral",
-    }  # fmt: skip
+        "bea-amused_1-15_0001": "happiness",
+        "bea-neutral_1-28_0002": "neutral",
+    }
     assert table(dirs["test"], "text") == {
         "sam-anger_1-28_0002": "Not at this particular case, Tom, apologized Whittemore."
     }
@@ -552,11 +567,22 @@ def se_fixture(root: Path) -> dict[str, Path]:
     clean = root / "librispeech" / "test_clean"
     wavs, text = {}, {}
     for i, utt in enumerate(["1089-134686-0000", "1089-134686-0001", "121-121726-0000"]):
-        p = tone(root / "flac" / f"{utt}.flac", 16000, seconds=0.5 + 0.1 * i, freq=200 + 50 * i,
-                 subtype="PCM_16", seed=i)  # fmt: skip
+        p = tone(
+            root / "flac" / f"{utt}.flac",
+            16000,
+            seconds=0.5 + 0.1 * i,
+            freq=200 + 50 * i,
+            subtype="PCM_16",
+            seed=i,
+        )
         wavs[utt], text[utt] = str(p), f"SENTENCE NUMBER {i}"
-    write_data_dir(clean, wav=wavs, text=text, utt2spk={u: u.split("-")[0] for u in wavs},
-                   extras={"utt2lang": {u: "en" for u in wavs}})  # fmt: skip
+    write_data_dir(
+        clean,
+        wav=wavs,
+        text=text,
+        utt2spk={u: u.split("-")[0] for u in wavs},
+        extras={"utt2lang": {u: "en" for u in wavs}},
+    )
     fsd = root / "FSD50K"
     gt = fsd / "FSD50K.ground_truth"
     gt.mkdir(parents=True)
@@ -611,8 +637,9 @@ def test_se_mixture_test_set(tmp_path):
         got = 10 * np.log10(np.mean(clean**2) / np.mean((noisy - clean) ** 2))
         assert abs(got - snr) < 0.05  # exact up to 16-bit quantisation
     # deterministic per seed, independent of the worker count
-    again = prep(fx["clean"], tmp_path / "out2", noise_dirs=[fx["fsd"], fx["noisex"]], seed=3,
-                 num_workers=1)["test"]  # fmt: skip
+    again = prep(
+        fx["clean"], tmp_path / "out2", noise_dirs=[fx["fsd"], fx["noisex"]], seed=3, num_workers=1
+    )["test"]
     assert (again / "utt2snr").read_text() == (d / "utt2snr").read_text()
     for utt in kd.utt_ids:
         a = sf.read(tmp_path / "out2" / "wav" / "test" / f"{utt}.wav")[0]
@@ -632,7 +659,7 @@ def test_se_mixture_training_with_rirs_and_fixed_snrs(tmp_path):
         snrs="0,10",
         copies="2",
         noise_subset="train",
-    )  # fmt: skip  (CLI-style string options)
+    )
     d = dirs["test_clean"]
     assert_valid(d)
     kd = load_data_dir(d)
@@ -648,9 +675,15 @@ def test_se_mixture_training_with_rirs_and_fixed_snrs(tmp_path):
     # a second run reuses every recorded mixture (files untouched)
     stamp = {u: os.stat(kd.wav[u]).st_mtime_ns for u in kd.utt_ids}
     get_corpus("se_mixture").prepare(
-        fx["clean"].parent, tmp_path / "out", splits=["test_clean"], noise_dirs=[fx["fsd"]],
-        rir_dirs=[fx["rirs"]], snrs=[0, 10], copies=2, noise_subset="train",
-    )  # fmt: skip
+        fx["clean"].parent,
+        tmp_path / "out",
+        splits=["test_clean"],
+        noise_dirs=[fx["fsd"]],
+        rir_dirs=[fx["rirs"]],
+        snrs=[0, 10],
+        copies=2,
+        noise_subset="train",
+    )
     assert stamp == {u: os.stat(kd.wav[u]).st_mtime_ns for u in kd.utt_ids}
 
 

@@ -15,6 +15,7 @@ import soundfile as sf
 
 import laura.data.validate as validate_mod
 import laura.io
+from laura.bin.validate_data import main
 from laura.data.errors import DataError
 from laura.data.kaldi import (
     check_utt_id,
@@ -31,11 +32,10 @@ from laura.data.manifest import (
     read_manifest,
     write_manifest,
 )
-from laura.data.prepare import load_records
+from laura.data.records import load_records
 from laura.data.validate import (
     STAMP_NAME,
     ValidationError,
-    main,
     validate_data_dir,
     validate_once,
 )

@@ -87,8 +87,19 @@ def test_killed_decode_leaves_the_previous_results_intact(tmp_path) -> None:
     killed run's staging dir."""
     data = _tts_dir(tmp_path / "data", ["utt-a", "utt-b", "utt-c"])
     out = tmp_path / "dec"
-    base = ["decode", "--exp", LM_REL, "--vocoder", VOC_REL, "--task", "TTS",
-            "--data", str(data), "--out", str(out)]  # fmt: skip
+    base = [
+        "decode",
+        "--exp",
+        LM_REL,
+        "--vocoder",
+        VOC_REL,
+        "--task",
+        "TTS",
+        "--data",
+        str(data),
+        "--out",
+        str(out),
+    ]
     # relative --exp and --vocoder, run from the repository root (issue 15, point 9)
     res = subprocess.run(_laura(*base, *FAST), cwd=ROOT, env=_env(), capture_output=True, text=True)
     assert res.returncode == 0, res.stderr[-3000:]
@@ -105,8 +116,13 @@ def test_killed_decode_leaves_the_previous_results_intact(tmp_path) -> None:
     # Longer outputs than the first run: the window between the first wav and the swap (when
     # the kill must land) is then seconds, not milliseconds.
     seed1 = ["decode.audio.max_new_tokens=200", "decode.audio.n_pictures=1", "decode.audio.seed=1"]
-    proc = subprocess.Popen(_laura(*base, "--overwrite", *seed1), cwd=ROOT, env=_env(),
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    proc = subprocess.Popen(
+        _laura(*base, "--overwrite", *seed1),
+        cwd=ROOT,
+        env=_env(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         deadline = time.monotonic() + 600
         while not list(tmp_path.glob(".dec.staging-*/wav/utt-*.wav")):
@@ -124,16 +140,27 @@ def test_killed_decode_leaves_the_previous_results_intact(tmp_path) -> None:
     assert _checksums(out) == before
     _assert_consistent(out)
 
-    res = subprocess.run(_laura(*base, "--overwrite", *seed1), cwd=ROOT, env=_env(),
-                         capture_output=True, text=True)  # fmt: skip
+    res = subprocess.run(
+        _laura(*base, "--overwrite", *seed1), cwd=ROOT, env=_env(), capture_output=True, text=True
+    )
     assert res.returncode == 0, res.stderr[-3000:]
     assert not list(tmp_path.glob(".dec.*")), list(tmp_path.glob(".dec.*"))
     assert json.loads((out / "decode.json").read_text())["config"]["seed"] == 1
     _assert_consistent(out)
 
     # score-audio: its scores.json is refused the second time unless --overwrite
-    score = ["score-audio", "--decode", str(out), "--data", str(data), "--task", "TTS",
-             "--no-pocketsphinx", "--no-secs", "--no-dnsmos"]  # fmt: skip
+    score = [
+        "score-audio",
+        "--decode",
+        str(out),
+        "--data",
+        str(data),
+        "--task",
+        "TTS",
+        "--no-pocketsphinx",
+        "--no-secs",
+        "--no-dnsmos",
+    ]
     from laura.cli import main
 
     assert main(score) == 0
@@ -154,8 +181,22 @@ def test_utterance_ids_that_leave_the_output_dir_are_refused(tmp_path, bad, caps
     out = work / "out"
     work.mkdir(parents=True)
     before = _files(tmp_path)
-    rc = main(["decode", "--exp", str(ROOT / LM_REL), "--vocoder", str(ROOT / VOC_REL), "--task",
-               "TTS", "--data", str(data), "--out", str(out), *FAST])  # fmt: skip
+    rc = main(
+        [
+            "decode",
+            "--exp",
+            str(ROOT / LM_REL),
+            "--vocoder",
+            str(ROOT / VOC_REL),
+            "--task",
+            "TTS",
+            "--data",
+            str(data),
+            "--out",
+            str(out),
+            *FAST,
+        ]
+    )
     err = capsys.readouterr().err.strip().splitlines()
     assert rc == 2 and len(err) == 1, err
     # the data layer's reader or decode's own check (laura.decode.check_output_ids): one line
@@ -163,8 +204,19 @@ def test_utterance_ids_that_leave_the_output_dir_are_refused(tmp_path, bad, caps
     assert repr(bad) in err[0] and str(data) in err[0], err
     assert _files(tmp_path) == before  # nothing written: not in --out, its parents, the data dir
 
-    rc = main(["vocoder-eval", "--vocoder", str(ROOT / VOC_REL), "--data", str(data), "--task",
-               "TTS", "--out-dir", str(out)])  # fmt: skip
+    rc = main(
+        [
+            "vocoder-eval",
+            "--vocoder",
+            str(ROOT / VOC_REL),
+            "--data",
+            str(data),
+            "--task",
+            "TTS",
+            "--out-dir",
+            str(out),
+        ]
+    )
     err = capsys.readouterr().err.strip().splitlines()
     assert rc == 2 and len(err) == 1 and repr(bad) in err[0], err
     assert _files(tmp_path) == before
@@ -184,8 +236,14 @@ def test_shipped_experiment_decodes_from_another_directory(tmp_path, monkeypatch
     voc = load_vocoder(ROOT / VOC_REL)
     assert Path(voc.cfg.codec) == SHIPPED / "codec"
     assert Path(voc.cfg.tokenizer.path) == SHIPPED / "bpe"
-    info = decode(ROOT / LM_REL, data, "dec", task="TTS", vocoder=ROOT / VOC_REL,
-                  overrides=["decode.audio.max_new_tokens=5", "decode.audio.n_pictures=0"])  # fmt: skip
+    info = decode(
+        ROOT / LM_REL,
+        data,
+        "dec",
+        task="TTS",
+        vocoder=ROOT / VOC_REL,
+        overrides=["decode.audio.max_new_tokens=5", "decode.audio.n_pictures=0"],
+    )
     assert info["n_utts"] == 1
     assert _table(tmp_path / "dec/wav.scp") == {"u1": str(tmp_path / "dec/wav/u1.wav")}
     assert sf.info(str(tmp_path / "dec/wav/u1.wav")).samplerate == 16000
@@ -215,9 +273,9 @@ def test_recorded_paths_resolve_against_the_file_that_names_them(tmp_path, monke
 def test_nonempty_outputs_are_refused_before_any_work(tmp_path) -> None:
     """Every verb that writes an output dir or a result file refuses an existing one without
     --overwrite, before loading a model (the experiment given here does not even exist)."""
-    from laura.audio_scoring import score_audio
     from laura.cli import main
     from laura.decode import decode
+    from laura.metrics.scoring import score as score_audio
     from laura.vocoder_tools import evaluate_vocoder
 
     out = tmp_path / "out"
@@ -231,8 +289,20 @@ def test_nonempty_outputs_are_refused_before_any_work(tmp_path) -> None:
     scores.write_text("{}")
     with pytest.raises(ExperimentError, match=r"scores.json: exists.*--overwrite"):
         score_audio(tmp_path / "no_dec", tmp_path / "no_data", "SE", out=scores)
-    assert main(["codec-eval", "--codec", str(tmp_path / "no_codec"), "--data",
-                 str(tmp_path / "no_data"), "--out", str(scores)]) == 2  # fmt: skip
+    assert (
+        main(
+            [
+                "codec-eval",
+                "--codec",
+                str(tmp_path / "no_codec"),
+                "--data",
+                str(tmp_path / "no_data"),
+                "--out",
+                str(scores),
+            ]
+        )
+        == 2
+    )
     assert (out / "hyp").read_text() == "old\n" and scores.read_text() == "{}"
 
 
@@ -240,8 +310,16 @@ def _tiny_codec_dir(d: Path) -> Path:
     from laura.nn.codec import Codec, CodecConfig, save_codec
 
     torch.manual_seed(0)
-    cfg = CodecConfig(kind="freq", hidden=32, encoder_blocks=1, decoder_blocks=1, n_q=4,
-                      codebook_size=16, kmeans_init=False, quantizer_dropout=[1, 2, 4])  # fmt: skip
+    cfg = CodecConfig(
+        kind="freq",
+        hidden=32,
+        encoder_blocks=1,
+        decoder_blocks=1,
+        n_q=4,
+        codebook_size=16,
+        kmeans_init=False,
+        quantizer_dropout=[1, 2, 4],
+    )
     return save_codec(Codec(cfg).eval(), d)
 
 

@@ -41,7 +41,10 @@ def test_kept_probabilities_are_the_distributions_the_tokens_came_from():
     allowed = vocab.allowed_mask("text")
     allowed[vocab.eos] = False
     kw = dict(stop_ids=[vocab.eos], allowed=allowed, keep_probs=(0, 60))
-    runs = [generate(lm, sb, cfg=GenerationConfig(max_new_tokens=9, use_cache=c), **kw) for c in (True, False)]  # fmt: skip
+    runs = [
+        generate(lm, sb, cfg=GenerationConfig(max_new_tokens=9, use_cache=c), **kw)
+        for c in (True, False)
+    ]
     for out in runs:
         assert out.probs is not None and len(out.probs) == 3
         for toks, p in zip(out.tokens, out.probs):
@@ -137,10 +140,14 @@ def test_per_row_minimum_masks_the_stop_token_until_reached():
     bias = torch.zeros(vocab.size)
     bias[vocab.eos] = 100.0  # eos wins whenever it is allowed
     out = generate(
-        _Biased(lm, bias), sb, [vocab.eos], vocab.allowed_mask("text"),
-        GenerationConfig(max_new_tokens=20), max_new_tokens=torch.tensor([10, 10, 3]),
+        _Biased(lm, bias),
+        sb,
+        [vocab.eos],
+        vocab.allowed_mask("text"),
+        GenerationConfig(max_new_tokens=20),
+        max_new_tokens=torch.tensor([10, 10, 3]),
         min_new_tokens=torch.tensor([2, 5, 8]),
-    )  # fmt: skip
+    )
     # Row 3's minimum exceeds its cap: the cap wins (it stops at 2 + eos = 3 positions).
     assert [len(t) for t in out.tokens] == [2, 5, 2]
     assert out.hit_max == [False, False, False]
@@ -155,11 +162,16 @@ def test_repetition_guard_breaks_a_loop_top_k_cannot_leave():
     allowed[vocab.eoa] = False
     kw = dict(stop_ids=[vocab.eoa], allowed=allowed)
     plain = GenerationConfig(max_new_tokens=40, temperature=1.0, top_k=1)
-    guarded = GenerationConfig(max_new_tokens=40, temperature=1.0, top_k=1, repeat_window=6,
-                               repeat_max=3)  # fmt: skip
-    stuck = generate(_Biased(lm, bias), sb, cfg=plain, generator=torch.Generator().manual_seed(0), **kw)  # fmt: skip
+    guarded = GenerationConfig(
+        max_new_tokens=40, temperature=1.0, top_k=1, repeat_window=6, repeat_max=3
+    )
+    stuck = generate(
+        _Biased(lm, bias), sb, cfg=plain, generator=torch.Generator().manual_seed(0), **kw
+    )
     assert all(t == [loop_tok] * 40 for t in stuck.tokens)
-    free = generate(_Biased(lm, bias), sb, cfg=guarded, generator=torch.Generator().manual_seed(0), **kw)  # fmt: skip
+    free = generate(
+        _Biased(lm, bias), sb, cfg=guarded, generator=torch.Generator().manual_seed(0), **kw
+    )
     for row in free.tokens:
         assert len(row) == 40 and row.count(loop_tok) < 32
         assert any(t != loop_tok for t in row)

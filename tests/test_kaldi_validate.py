@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
+from laura.bin.validate_data import main
 from laura.data.errors import DataError
 from laura.data.kaldi import (
     Segment,
@@ -26,7 +27,6 @@ from laura.data.validate import (
     ValidationError,
     filter_invalid,
     format_problems,
-    main,
     raise_if_invalid,
     validate_data_dir,
 )
@@ -216,8 +216,8 @@ def test_extra_tables_are_cross_checked(tmp_path: Path) -> None:
         [
             f"{d / 'text.fr'}: required file is missing",
             f"{d / 'text.de'}:2: utt spk1-002: empty transcript",
-            f"{d / 'wav.scp'}:2: utt spk1-002: present in wav.scp, text, utt2spk, text.de, utt2lang "
-            "but missing from utt2emotion",
+            f"{d / 'wav.scp'}:2: utt spk1-002: present in wav.scp, text, utt2spk, text.de, "
+            "utt2lang but missing from utt2emotion",
         ]
     )
 

@@ -14,8 +14,9 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from laura.data.mini import grammar
-from laura.data.mini.generate import SPLITS, TASKS, main, make_mini_corpus, verify_corpus
+from laura.bin.mini_corpus import main
+from laura.minicorpus import grammar, words
+from laura.minicorpus.generate import BUILD_ORDER, SPLITS, make_mini_corpus, verify_corpus
 
 pytestmark = pytest.mark.skipif(
     shutil.which("espeak-ng") is None or shutil.which("sox") is None,
@@ -141,7 +142,7 @@ def test_skip_when_up_to_date(corpus, capsys, monkeypatch):
     out, manifest = corpus
     wav = next((out / "wav").rglob("*.wav"))
     before = {p: p.stat().st_mtime_ns for p in (out / "manifest.json", wav, out / "asr/train/text")}
-    from laura.data.mini import core
+    from laura.minicorpus import core
 
     def no_synthesis(*args, **kwargs):
         raise AssertionError("an up-to-date corpus must not be synthesised again")
@@ -214,9 +215,9 @@ def test_grammar_parallel_and_deterministic():
     assert a == b
     assert len({p.en for p in a}) == len({p.zh for p in a}) == 300
     assert len({p.template for p in a}) == len(grammar.TEMPLATES)
-    assert grammar.en_number(342) == "three hundred forty two"
-    assert grammar.zh_number(2, counting=True) == "两" and grammar.zh_number(22) == "二十二"
-    assert grammar.zh_number(105) == "一百零五" and grammar.zh_number(110) == "一百一十"
+    assert words.en_number(342) == "three hundred forty two"
+    assert words.zh_number(2, counting=True) == "两" and words.zh_number(22) == "二十二"
+    assert words.zh_number(105) == "一百零五" and words.zh_number(110) == "一百一十"
     vocab = grammar.vocabulary(5000)
     assert 300 <= len(vocab["en"]) <= 650 and 250 <= len(vocab["zh"]) <= 650
 
@@ -235,8 +236,9 @@ def test_every_hanzi_is_known_to_espeak():
 
 
 def test_resampling_keeps_duration():
-    # espeak-ng writes 22,050 Hz: 16 kHz output must last exactly as long (a wrong ratio = chipmunks)
-    from laura.data.mini.synth import espeak_command, synthesize
+    # espeak-ng writes 22,050 Hz: 16 kHz output must last exactly as long
+    # (a wrong ratio = chipmunks)
+    from laura.minicorpus.synth import espeak_command, synthesize
 
     args = ("the red cat sat on the mat", "en-us+m3", 160, 50, 100)
     raw = subprocess.run(espeak_command(*args), capture_output=True, check=True).stdout
@@ -286,7 +288,9 @@ def _words(text: str) -> set[str]:
 
 def test_every_task_layout_and_manifest(corpus):
     out, manifest = corpus
-    assert manifest["tasks"] == list(TASKS) == ["asr", "s2tt", "slu", "ser", "aac", "se", "tts"]
+    assert (
+        manifest["tasks"] == list(BUILD_ORDER) == ["asr", "s2tt", "slu", "ser", "aac", "se", "tts"]
+    )
     for task, tables in PER_TASK_TABLES.items():
         for split in SPLITS:
             d = out / task / split
@@ -352,7 +356,7 @@ def test_tts_prompts(corpus):
 
 
 def test_slu_intents_and_slots(corpus):
-    from laura.data.mini.slu import INTENTS, SLOT_VALUES
+    from laura.minicorpus.slu import INTENTS, SLOT_VALUES
 
     out, _ = corpus
     seen_intents = set()
@@ -376,7 +380,7 @@ def test_slu_intents_and_slots(corpus):
 
 
 def test_ser_balanced_and_text_independent(corpus):
-    from laura.data.mini.ser import EMOTIONS
+    from laura.minicorpus.ser import EMOTIONS
 
     out, _ = corpus
     asr_en = {t for s in SPLITS for t in _table(out / f"asr/{s}/text.en").values()}
@@ -401,7 +405,7 @@ def test_ser_balanced_and_text_independent(corpus):
 
 
 def test_aac_captions_and_scenes(corpus):
-    from laura.data.mini.aac import EVENTS, count_words
+    from laura.minicorpus.aac import EVENTS, count_words
 
     out, _ = corpus
     signatures = {}
@@ -446,7 +450,7 @@ def test_aac_captions_and_scenes(corpus):
 
 
 def test_se_pairs(corpus):
-    from laura.data.mini.se import EVAL_SNRS, NOISES
+    from laura.minicorpus.se import EVAL_SNRS, NOISES
 
     out, _ = corpus
     checked = 0

@@ -1,13 +1,14 @@
-"""The mini model learns: it overfits a handful of synthetic utterances through the real CLI path."""
+"""The mini model learns: it overfits a handful of synthetic utterances through the real CLI
+path."""
 
 from pathlib import Path
 
 import pytest
 
-from laura.config import load_config
 from laura.data.kaldi import read_table
 from laura.decode import decode
 from laura.metrics.wer import score_pairs
+from laura.models.kinds import load_config
 from laura.train import train
 
 ROOT = Path(__file__).resolve().parents[1]

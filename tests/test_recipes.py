@@ -1,4 +1,5 @@
-"""Recipe smoke tests: a corpus recipe's data stages run on a fixture in the corpus's real layout."""
+"""Recipe smoke tests: a corpus recipe's data stages run on a fixture in the corpus's real
+layout."""
 
 import json
 import os
@@ -44,10 +45,23 @@ def test_librispeech_recipe_data_stages(tmp_path):
         "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",
     }
     res = subprocess.run(
-        [str(work / "egs/librispeech/lauragpt/run.sh"), "--stage", "1", "--stop-stage", "2",
-         "--test-sets", "", "--train-sets", "train-clean-100", "--valid-set", "dev-clean"],
-        capture_output=True, text=True, env=env,
-    )  # fmt: skip
+        [
+            str(work / "egs/librispeech/lauragpt/run.sh"),
+            "--stage",
+            "1",
+            "--stop-stage",
+            "2",
+            "--test-sets",
+            "",
+            "--train-sets",
+            "train-clean-100",
+            "--valid-set",
+            "dev-clean",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
     assert res.returncode == 0, res.stdout[-2000:] + res.stderr[-2000:]
     data = work / "egs/librispeech/lauragpt/data"
     assert (data / "train-clean-100/wav.scp").is_file() and (data / "dev-clean/text").is_file()
@@ -56,9 +70,12 @@ def test_librispeech_recipe_data_stages(tmp_path):
 
 @pytest.mark.slow
 def test_mini_recipe_runs_every_stage_on_the_test_corpus(tmp_path):
-    """`make demo`'s recipe, all stages, at test size and a few steps: nothing breaks between stages."""
+    """`make demo`'s recipe, all stages, at test size and a few steps: nothing breaks between
+    stages."""
     work = tmp_path / "repo"
     shutil.copytree(ROOT / "egs/TEMPLATE", work / "egs/TEMPLATE")
+    (work / "egs/mini").mkdir(parents=True)
+    shutil.copy(ROOT / "egs/mini/paths.sh", work / "egs/mini/paths.sh")  # the shared paths
     shutil.copytree(
         ROOT / "egs/mini/lauragpt",
         work / "egs/mini/lauragpt",
@@ -67,11 +84,28 @@ def test_mini_recipe_runs_every_stage_on_the_test_corpus(tmp_path):
     shutil.copytree(ROOT / "recipes", work / "recipes")
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
     res = subprocess.run(
-        [str(work / "egs/mini/lauragpt/run.sh"), "--size", "test", "--tasks", "asr", "--bpe-size", "120",
-         "--ctc-bpe-size", "100", "--ctc-steps", "6", "--asr-steps", "6",
-         "--extra-args", "trainer.val_check_interval=3 trainer.enable_progress_bar=false"],
-        capture_output=True, text=True, env=env, timeout=900,
-    )  # fmt: skip
+        [
+            str(work / "egs/mini/lauragpt/run.sh"),
+            "--size",
+            "test",
+            "--tasks",
+            "asr",
+            "--bpe-size",
+            "120",
+            "--ctc-bpe-size",
+            "100",
+            "--ctc-steps",
+            "6",
+            "--asr-steps",
+            "6",
+            "--extra-args",
+            "trainer.val_check_interval=3 trainer.enable_progress_bar=false",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=900,
+    )
     assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
     exp = work / "egs/mini/lauragpt/exp"
     assert (exp / "encoder_ctc/encoder.safetensors").is_file()
@@ -88,18 +122,48 @@ def test_se_tts_recipe_runs_every_stage_on_the_test_corpus(tmp_path):
     work = tmp_path / "repo"
     shutil.copytree(ROOT / "egs/TEMPLATE", work / "egs/TEMPLATE")
     shutil.copytree(ROOT / "egs/mini/codec/shipped", work / "egs/mini/codec/shipped")
-    shutil.copytree(ROOT / "egs/mini/se_tts", work / "egs/mini/se_tts",
-                    ignore=shutil.ignore_patterns("data", "exp", "*.log"))  # fmt: skip
+    shutil.copy(ROOT / "egs/mini/paths.sh", work / "egs/mini/paths.sh")  # the shared paths
+    shutil.copytree(
+        ROOT / "egs/mini/se_tts",
+        work / "egs/mini/se_tts",
+        ignore=shutil.ignore_patterns("data", "exp", "*.log"),
+    )
     shutil.copytree(ROOT / "recipes", work / "recipes")
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
     res = subprocess.run(
-        [str(work / "egs/mini/se_tts/run.sh"), "--size", "test", "--tasks", "asr,se,tts",
-         "--data", "data/mini", "--bpe-size", "80", "--vocoder-steps", "3", "--lm-steps", "3",
-         "--ablation", "true", "--eval-utts", "2", "--decode-utts", "2", "--threads", "1",
-         "--vocoder-args", "trainer.enable_progress_bar=false data.num_workers=0",
-         "--lm-args", "trainer.enable_progress_bar=false data.num_workers=0"],
-        capture_output=True, text=True, env=env, timeout=1200, cwd=work,
-    )  # fmt: skip
+        [
+            str(work / "egs/mini/se_tts/run.sh"),
+            "--size",
+            "test",
+            "--tasks",
+            "asr,se,tts",
+            "--data",
+            "data/mini",
+            "--bpe-size",
+            "80",
+            "--vocoder-steps",
+            "3",
+            "--lm-steps",
+            "3",
+            "--ablation",
+            "true",
+            "--eval-utts",
+            "2",
+            "--decode-utts",
+            "2",
+            "--threads",
+            "1",
+            "--vocoder-args",
+            "trainer.enable_progress_bar=false data.num_workers=0",
+            "--lm-args",
+            "trainer.enable_progress_bar=false data.num_workers=0",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=1200,
+        cwd=work,
+    )
     assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
     exp = work / "egs/mini/se_tts/exp"
     for kind in ("one_step", "multi_step"):

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import torch
 
-from laura.config import load_config
+from laura.models.kinds import load_config
 from laura.train import train
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -43,8 +43,11 @@ def sixteen(tmp_path_factory, tiny_bpe) -> Path:
 
 
 def _run(data, bpe, exp, steps, kill_at=None) -> int:
-    env = {**os.environ, "MASTER_ADDR": "127.0.0.1",
-           "MASTER_PORT": str(29600 + (os.getpid() + (kill_at or 0)) % 1000)}  # fmt: skip
+    env = {
+        **os.environ,
+        "MASTER_ADDR": "127.0.0.1",
+        "MASTER_PORT": str(29600 + (os.getpid() + (kill_at or 0)) % 1000),
+    }
     args = [
         sys.executable,
         str(HERE / "resume_worker.py"),
@@ -56,8 +59,9 @@ def _run(data, bpe, exp, steps, kill_at=None) -> int:
     if kill_at is not None:
         args.append(str(kill_at))
     # A session of its own: the kill takes both ranks (and the data-loader workers) at once.
-    res = subprocess.run(args, capture_output=True, text=True, env=env, timeout=900,
-                         start_new_session=True)  # fmt: skip
+    res = subprocess.run(
+        args, capture_output=True, text=True, env=env, timeout=900, start_new_session=True
+    )
     if kill_at is None:
         assert res.returncode == 0, res.stderr[-3000:]
     return res.returncode

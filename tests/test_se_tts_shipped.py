@@ -32,8 +32,10 @@ def test_shipped_vocoder_and_lm_load_and_synthesise(monkeypatch) -> None:
     voc = load_vocoder("shipped/vocoder_one_step")
     assert voc.vocoder.codebook.dtype == torch.float32  # fp16 on disk, fp32 in memory
     first = torch.randint(0, 1024, (1, 50))
-    cond = {"text": (torch.tensor([[5, 6, 7]]), torch.tensor([3])),
-            "audio": (torch.zeros(1, 1, 128), torch.tensor([0]))}  # fmt: skip
+    cond = {
+        "text": (torch.tensor([[5, 6, 7]]), torch.tensor([3])),
+        "audio": (torch.zeros(1, 1, 128), torch.tensor([0])),
+    }
     wav = voc.synthesize(first, torch.tensor([50]), cond)[0]
     assert wav.shape == (50 * 640,) and torch.isfinite(wav).all() and wav.abs().max() > 0
     module, cfg = load_trained("shipped/lauragpt_se_tts")

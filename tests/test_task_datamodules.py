@@ -8,7 +8,7 @@ import torch
 
 from laura.config import DataConfig, SourceConfig
 from laura.data import datamodule as dm_mod
-from laura.data.prepare import load_records
+from laura.data.records import load_records
 from laura.data.tasks import get_task
 from laura.data.token_cache import fill_token_cache
 from laura.nn.frontend import FrontendConfig
@@ -44,7 +44,7 @@ def mini(tmp_path_factory):
 
     if not have_espeak():
         pytest.skip("espeak-ng not installed")
-    from laura.data.mini.generate import make_mini_corpus
+    from laura.minicorpus.generate import make_mini_corpus
 
     root = tmp_path_factory.mktemp("mini")
     make_mini_corpus(root, size="test", num_workers=2, progress=False)

@@ -121,8 +121,14 @@ def test_nan_audio_with_validation_off_stops_training(
     assert not (exp / "model.safetensors").exists()
     # ... also with the statistics given, when the NaN first shows up in a training batch
     shutil.copy(trained / "cmvn.json", tmp_path / "cmvn.json")
-    argv = _args(data, tiny_bpe, tmp_path / "exp2", "data.validate=false",
-                 f"cmvn={tmp_path / 'cmvn.json'}", "data.max_batch_size=1")  # fmt: skip
+    argv = _args(
+        data,
+        tiny_bpe,
+        tmp_path / "exp2",
+        "data.validate=false",
+        f"cmvn={tmp_path / 'cmvn.json'}",
+        "data.max_batch_size=1",
+    )
     _refused(capsys, argv, str(bad), "NaN")
     assert not (tmp_path / "exp2/model.safetensors").exists()
 
@@ -134,21 +140,44 @@ def test_each_refusal_is_one_line_naming_the_file_or_key(
 
     pickled = tmp_path / "evil.ckpt"
     torch.save({"state_dict": {}, "extra": argparse.Namespace(a=1)}, pickled)
-    err = _refused(capsys, _args(tiny_asr_dir, tiny_bpe, tmp_path / "e1", f"init_from={pickled}"),
-                   str(pickled), "may contain code", "not loaded")  # fmt: skip
+    err = _refused(
+        capsys,
+        _args(tiny_asr_dir, tiny_bpe, tmp_path / "e1", f"init_from={pickled}"),
+        str(pickled),
+        "may contain code",
+        "not loaded",
+    )
     assert "weights_only=False" not in err
 
     torn = tmp_path / "torn.safetensors"
     torn.write_bytes((trained / "model.safetensors").read_bytes()[:5000])
-    _refused(capsys, _args(tiny_asr_dir, tiny_bpe, tmp_path / "e2", f"init_from={torn}"),
-             str(torn), "safetensors")  # fmt: skip
+    _refused(
+        capsys,
+        _args(tiny_asr_dir, tiny_bpe, tmp_path / "e2", f"init_from={torn}"),
+        str(torn),
+        "safetensors",
+    )
 
     other = tmp_path / "e3"
-    assert main(_args(tiny_asr_dir, tiny_bpe, other, "model.lm.hidden_size=128",
-                      "model.lm.num_heads=2", "trainer.max_steps=1")) == 0  # fmt: skip
-    _refused(capsys, _args(tiny_asr_dir, tiny_bpe, tmp_path / "e4",
-                           f"init_from={other / 'model.safetensors'}"),
-             "model.safetensors", "do not fit this model")  # fmt: skip
+    assert (
+        main(
+            _args(
+                tiny_asr_dir,
+                tiny_bpe,
+                other,
+                "model.lm.hidden_size=128",
+                "model.lm.num_heads=2",
+                "trainer.max_steps=1",
+            )
+        )
+        == 0
+    )
+    _refused(
+        capsys,
+        _args(tiny_asr_dir, tiny_bpe, tmp_path / "e4", f"init_from={other / 'model.safetensors'}"),
+        "model.safetensors",
+        "do not fit this model",
+    )
 
     yaml_file = tmp_path / "broken.yaml"
     yaml_file.write_text("kind: lauragpt\nmodel:\n  lm: [1, 2\noptim: {}\n")
@@ -156,13 +185,22 @@ def test_each_refusal_is_one_line_naming_the_file_or_key(
 
     cmvn = tmp_path / "cmvn.json"
     cmvn.write_text((trained / "cmvn.json").read_text()[:300])
-    _refused(capsys, _args(tiny_asr_dir, tiny_bpe, tmp_path / "e5", f"cmvn={cmvn}"),
-             str(cmvn), "CMVN")  # fmt: skip
+    _refused(
+        capsys, _args(tiny_asr_dir, tiny_bpe, tmp_path / "e5", f"cmvn={cmvn}"), str(cmvn), "CMVN"
+    )
 
-    _refused(capsys, _args(tiny_asr_dir, tiny_bpe, tmp_path / "e6", "optim.lr=-0.001"),
-             "optim.lr=-0.001", "positive")  # fmt: skip
-    _refused(capsys, _args(tiny_asr_dir, tiny_bpe, tmp_path / "e7", "trainer.max_steps=0"),
-             "trainer.max_steps=0", "nothing would be trained")  # fmt: skip
+    _refused(
+        capsys,
+        _args(tiny_asr_dir, tiny_bpe, tmp_path / "e6", "optim.lr=-0.001"),
+        "optim.lr=-0.001",
+        "positive",
+    )
+    _refused(
+        capsys,
+        _args(tiny_asr_dir, tiny_bpe, tmp_path / "e7", "trainer.max_steps=0"),
+        "trainer.max_steps=0",
+        "nothing would be trained",
+    )
     for e in ("e1", "e2", "e4", "e5", "e6", "e7"):
         assert not (tmp_path / e / "model.safetensors").exists(), e
 

@@ -18,9 +18,17 @@ V, D = 16, 8  # codebook size, latent dim
 
 
 def small_cfg(**kw) -> VocoderConfig:
-    base = dict(latent_dim=D, codebook_size=V, n_q=4, d_model=32, n_heads=4, ffn_dim=64,
-                n_blocks=2, dropout=0.0,
-                conditions=[ConditionConfig("text", "tokens", 10), ConditionConfig("noisy", "features", 5)])  # fmt: skip
+    base = dict(
+        latent_dim=D,
+        codebook_size=V,
+        n_q=4,
+        d_model=32,
+        n_heads=4,
+        ffn_dim=64,
+        n_blocks=2,
+        dropout=0.0,
+        conditions=[ConditionConfig("text", "tokens", 10), ConditionConfig("noisy", "features", 5)],
+    )
     base.update(kw)
     return VocoderConfig(**base)
 
@@ -60,15 +68,17 @@ def test_one_step_output_independent_of_padding():
                 ]
             ),
             torch.tensor([3, 5]),
-        ),  # fmt: skip
+        ),
         "noisy": (
             torch.cat(
                 [torch.cat([c["noisy"][0], torch.full((1, 3, 5), 1e4)], 1), torch.randn(1, 8, 5)]
             ),
             torch.tensor([5, 8]),
-        ),  # fmt: skip
+        ),
     }
-    toks = torch.cat([torch.cat([tokens, torch.zeros(1, 3, dtype=torch.long)], 1), torch.randint(0, V, (1, 7))])  # fmt: skip
+    toks = torch.cat(
+        [torch.cat([tokens, torch.zeros(1, 3, dtype=torch.long)], 1), torch.randint(0, V, (1, 7))]
+    )
     batch = voc(toks, torch.tensor([4, 7]), padded)
     assert torch.allclose(batch[0, :4], alone[0], atol=1e-5)
 

@@ -11,7 +11,7 @@ import pytest
 import torch
 from conftest import metrics_rows
 
-from laura.config import load_config
+from laura.models.kinds import load_config
 from laura.train import train
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -21,8 +21,16 @@ def _tiny_codec(seed: int):
     from laura.nn.codec import Codec, CodecConfig
 
     torch.manual_seed(seed)
-    cfg = CodecConfig(kind="freq", hidden=32, encoder_blocks=1, decoder_blocks=1, n_q=4,
-                      codebook_size=16, kmeans_init=False, quantizer_dropout=[1, 2, 4])  # fmt: skip
+    cfg = CodecConfig(
+        kind="freq",
+        hidden=32,
+        encoder_blocks=1,
+        decoder_blocks=1,
+        n_q=4,
+        codebook_size=16,
+        kmeans_init=False,
+        quantizer_dropout=[1, 2, 4],
+    )
     return Codec(cfg).eval()
 
 
@@ -33,7 +41,7 @@ def audio_data(tmp_path_factory) -> dict[str, Path]:
 
     from laura.codec_tools import extract_tokens
     from laura.data.kaldi import read_table
-    from laura.data.mini.generate import make_mini_corpus
+    from laura.minicorpus.generate import make_mini_corpus
     from laura.nn.codec import save_codec
     from laura.text.tokenizer import train_bpe
 
@@ -41,8 +49,9 @@ def audio_data(tmp_path_factory) -> dict[str, Path]:
         pytest.skip("espeak-ng not installed")
     tmp = tmp_path_factory.mktemp("vocoder_data")
     corpus = tmp / "mini"
-    make_mini_corpus(corpus, size="test", seed=0, langs=("en",), tasks=("asr", "se", "tts"),
-                     progress=False)  # fmt: skip
+    make_mini_corpus(
+        corpus, size="test", seed=0, langs=("en",), tasks=("asr", "se", "tts"), progress=False
+    )
     save_codec(_tiny_codec(seed=0), tmp / "codec")
     for split in ("train", "dev"):
         extract_tokens(tmp / "codec", corpus / "se" / split, field="clean", n_q=4)
@@ -116,7 +125,9 @@ def test_loading_with_another_codec_is_refused(trained, audio_data, tmp_path) ->
     same = load_codec(audio_data["codec"])
     assert load_vocoder(trained / "vocoder", codec=same).codec is same
     save_codec(_tiny_codec(seed=1), tmp_path / "retrained")  # same shape, other weights
-    with pytest.raises(ValueError, match=r"exp_one/vocoder: trained with another codec than .*retrained"):  # fmt: skip
+    with pytest.raises(
+        ValueError, match=r"exp_one/vocoder: trained with another codec than .*retrained"
+    ):
         load_vocoder(trained / "vocoder", codec=tmp_path / "retrained")
 
 
@@ -138,7 +149,7 @@ def test_reload_gives_the_same_waveform_and_mixed_batches_do_not_leak(trained, a
     alone and batched beside an SE example (empty condition segments are masked)."""
     from laura.data.datamodule import open_token_source
     from laura.data.dataset import TaskDataset, collate
-    from laura.data.prepare import load_records
+    from laura.data.records import load_records
     from laura.data.tasks import get_task
     from laura.models.vocoder import batch_codes, batch_conditions, load_vocoder
     from laura.text.tokenizer import TextTokenizer
@@ -150,9 +161,14 @@ def test_reload_gives_the_same_waveform_and_mixed_batches_do_not_leak(trained, a
     for task, d in (("TTS", c / "tts/dev"), ("SE", c / "se/dev")):
         spec = get_task(task)
         recs = load_records(d, require_text=spec.needs_text)
-        ds = TaskDataset(recs, spec, TextTokenizer(str(audio_data["bpe"])), m.cfg.frontend,
-                         tokens=open_token_source(spec, [str(d)], "codec_tokens", 4),
-                         keep_waveforms=True)  # fmt: skip
+        ds = TaskDataset(
+            recs,
+            spec,
+            TextTokenizer(str(audio_data["bpe"])),
+            m.cfg.frontend,
+            tokens=open_token_source(spec, [str(d)], "codec_tokens", 4),
+            keep_waveforms=True,
+        )
         items.append(ds[0])
 
     def run(module, its):
@@ -188,8 +204,24 @@ def test_vocoder_eval_writes_scores_wavs_and_pictures(trained, audio_data, tmp_p
 
     c = audio_data["corpus"]
     out = tmp_path / "eval"
-    assert main(["vocoder-eval", "--vocoder", str(trained / "vocoder"), "--data", str(c / "se/dev"),
-                 "--task", "SE", "--out-dir", str(out), "--pictures", "1"]) == 0  # fmt: skip
+    assert (
+        main(
+            [
+                "vocoder-eval",
+                "--vocoder",
+                str(trained / "vocoder"),
+                "--data",
+                str(c / "se/dev"),
+                "--task",
+                "SE",
+                "--out-dir",
+                str(out),
+                "--pictures",
+                "1",
+            ]
+        )
+        == 0
+    )
     res = json.loads((out / "scores.json").read_text())
     assert set(res["systems"]) == {"vocoder", "first_group", "codec_all", "input"}
     assert res["n_utts"] > 0 and res["rtf"] > 0 and res["by_snr"]
@@ -197,28 +229,64 @@ def test_vocoder_eval_writes_scores_wavs_and_pictures(trained, audio_data, tmp_p
     assert len(list((out / "wav").glob("*.wav"))) == 4
 
 
-def test_vocoder_eval_adds_asr_error_rates_per_system(trained, audio_data, tmp_path,
-                                                      monkeypatch) -> None:  # fmt: skip
+def test_vocoder_eval_adds_asr_error_rates_per_system(
+    trained, audio_data, tmp_path, monkeypatch
+) -> None:
     """--asr-exp transcribes every system's output and the reference with a laura ASR model (here
     a 2-step toy: the rates are not the point, their presence per system and language is)."""
     from laura.cli import main
 
     c = audio_data["corpus"]
     asr = tmp_path / "asr"
-    cfg = load_config(ROOT / "recipes/lauragpt-mini.yaml", [
-        f"data.train=[{c}/asr/train]", f"data.valid=[{c}/asr/dev]",
-        f"tokenizer.path={audio_data['bpe']}", f"exp_dir={asr}", "encoder_init=null",
-        "trainer.max_steps=2", "trainer.val_check_interval=2", "trainer.enable_progress_bar=false",
-        "data.num_workers=0", "model.encoder.n_blocks=1", "model.encoder.d_model=32",
-        "model.encoder.ffn_dim=64", "model.encoder.n_heads=2", "model.lm.hidden_size=32",
-        "model.lm.num_layers=1", "model.lm.ffn_dim=64", "model.lm.num_heads=2",
-        "model.lm.num_kv_heads=2", "decode.max_new_tokens=3"])  # fmt: skip
+    cfg = load_config(
+        ROOT / "recipes/lauragpt-mini.yaml",
+        [
+            f"data.train=[{c}/asr/train]",
+            f"data.valid=[{c}/asr/dev]",
+            f"tokenizer.path={audio_data['bpe']}",
+            f"exp_dir={asr}",
+            "encoder_init=null",
+            "trainer.max_steps=2",
+            "trainer.val_check_interval=2",
+            "trainer.enable_progress_bar=false",
+            "data.num_workers=0",
+            "model.encoder.n_blocks=1",
+            "model.encoder.d_model=32",
+            "model.encoder.ffn_dim=64",
+            "model.encoder.n_heads=2",
+            "model.lm.hidden_size=32",
+            "model.lm.num_layers=1",
+            "model.lm.ffn_dim=64",
+            "model.lm.num_heads=2",
+            "model.lm.num_kv_heads=2",
+            "decode.max_new_tokens=3",
+        ],
+    )
     train(cfg)
     out = tmp_path / "eval"
     monkeypatch.chdir(tmp_path)  # a relative --out-dir, as recipes pass it
-    assert main(["vocoder-eval", "--vocoder", str(trained / "vocoder"), "--data", str(c / "se/dev"),
-                 "--task", "SE", "--out-dir", "eval", "--pictures", "0", "--max-utts", "3",
-                 "--asr-exp", str(asr)]) == 0  # fmt: skip
+    assert (
+        main(
+            [
+                "vocoder-eval",
+                "--vocoder",
+                str(trained / "vocoder"),
+                "--data",
+                str(c / "se/dev"),
+                "--task",
+                "SE",
+                "--out-dir",
+                "eval",
+                "--pictures",
+                "0",
+                "--max-utts",
+                "3",
+                "--asr-exp",
+                str(asr),
+            ]
+        )
+        == 0
+    )
     res = json.loads((out / "scores.json").read_text())
     assert res["asr"]["exp"] == str(asr)
     for system in ("vocoder", "first_group", "codec_all", "input", "reference"):
@@ -242,8 +310,14 @@ def test_config_errors_name_the_problem(audio_data, tmp_path, extra, message) ->
 
 def test_text_output_task_is_refused(audio_data, tmp_path) -> None:
     c = audio_data["corpus"]
-    cfg = _cfg(audio_data, tmp_path / "exp", 2, "data.sources.1.task=ASR",
-               f"data.sources.1.train=[{c}/asr/train]", "data.sources.1.valid=[]")  # fmt: skip
+    cfg = _cfg(
+        audio_data,
+        tmp_path / "exp",
+        2,
+        "data.sources.1.task=ASR",
+        f"data.sources.1.train=[{c}/asr/train]",
+        "data.sources.1.valid=[]",
+    )
     with pytest.raises(ValueError, match="audio-output tasks"):
         train(cfg)
 
@@ -263,16 +337,28 @@ def test_too_few_groups_in_the_cache_is_reported(audio_data, tmp_path) -> None:
 def audio_lm(audio_data) -> Path:
     """A (barely trained) LauraGPT over SE and TTS with the tiny codec's 16 first-group codes."""
     c, exp = audio_data["corpus"], audio_data["tmp"] / "lm"
-    sources = (f"[{{task: SE, train: [{c}/se/train], valid: []}}, "
-               f"{{task: TTS, train: [{c}/tts/train], valid: []}}]")  # fmt: skip
+    sources = (
+        f"[{{task: SE, train: [{c}/se/train], valid: []}}, "
+        f"{{task: TTS, train: [{c}/tts/train], valid: []}}]"
+    )
     cfg = load_config(
         ROOT / "recipes/lauragpt-mini.yaml",
-        [f"exp_dir={exp}", f"tokenizer.path={audio_data['bpe']}", "encoder_init=null",
-         f"data.sources={sources}", "data.num_workers=0", "data.max_seconds=8",
-         "data.speed_perturb=[1.0]", "model.n_audio_tokens=16", "model.encoder.n_blocks=1",
-         "model.lm.num_layers=1", "trainer.max_steps=2", "trainer.enable_progress_bar=false",
-         "trainer.log_every_n_steps=1"],
-    )  # fmt: skip
+        [
+            f"exp_dir={exp}",
+            f"tokenizer.path={audio_data['bpe']}",
+            "encoder_init=null",
+            f"data.sources={sources}",
+            "data.num_workers=0",
+            "data.max_seconds=8",
+            "data.speed_perturb=[1.0]",
+            "model.n_audio_tokens=16",
+            "model.encoder.n_blocks=1",
+            "model.lm.num_layers=1",
+            "trainer.max_steps=2",
+            "trainer.enable_progress_bar=false",
+            "trainer.log_every_n_steps=1",
+        ],
+    )
     train(cfg)
     return exp
 
@@ -288,8 +374,14 @@ def test_audio_decoding_stays_within_length_bounds_and_reports_loops(
 
     data = audio_data["corpus"] / task.lower() / "dev"
     out = tmp_path / "dec"
-    info = decode(audio_lm, data, out, task=task, vocoder=trained / "vocoder",
-                  overrides=["decode.audio.max_new_tokens=40", "decode.audio.n_pictures=1"])  # fmt: skip
+    info = decode(
+        audio_lm,
+        data,
+        out,
+        task=task,
+        vocoder=trained / "vocoder",
+        overrides=["decode.audio.max_new_tokens=40", "decode.audio.n_pictures=1"],
+    )
     per = info["per_utt"]
     assert len(per) == len(read_table(data / "wav.scp")) == info["n_utts"]
     for u in per.values():
@@ -315,10 +407,19 @@ def test_per_task_top_k_makes_se_decoding_greedy(audio_lm, trained, audio_data, 
     data = audio_data["corpus"] / "se/dev"
 
     def run(name: str, *extra: str) -> dict[str, str]:
-        base = ["decode.audio.max_new_tokens=30", "decode.audio.n_pictures=0",
-                "decode.audio.repeat_window=0"]  # fmt: skip
-        decode(audio_lm, data, tmp_path / name, task="SE", vocoder=trained / "vocoder",
-               overrides=base + list(extra))  # fmt: skip
+        base = [
+            "decode.audio.max_new_tokens=30",
+            "decode.audio.n_pictures=0",
+            "decode.audio.repeat_window=0",
+        ]
+        decode(
+            audio_lm,
+            data,
+            tmp_path / name,
+            task="SE",
+            vocoder=trained / "vocoder",
+            overrides=base + list(extra),
+        )
         return read_table(tmp_path / name / "tokens")
 
     greedy = ["decode.audio.top_k_by_task={SE: 1}"]
@@ -335,12 +436,21 @@ def test_posterior_mean_decoding_feeds_the_vocoder_code_probabilities(
     from laura.decode import decode
 
     data = audio_data["corpus"] / "se/dev"
-    base = ["decode.audio.max_new_tokens=30", "decode.audio.n_pictures=0",
-            "decode.audio.top_k_by_task={SE: 1}"]  # fmt: skip
+    base = [
+        "decode.audio.max_new_tokens=30",
+        "decode.audio.n_pictures=0",
+        "decode.audio.top_k_by_task={SE: 1}",
+    ]
 
     def run(name: str, *extra: str) -> dict:
-        return decode(audio_lm, data, tmp_path / name, task="SE", vocoder=trained / "vocoder",
-                      overrides=base + list(extra))  # fmt: skip
+        return decode(
+            audio_lm,
+            data,
+            tmp_path / name,
+            task="SE",
+            vocoder=trained / "vocoder",
+            overrides=base + list(extra),
+        )
 
     hard, soft = run("hard"), run("soft", "decode.audio.posterior_mean_tasks=[SE]")
     assert (hard["vocoder_input"], soft["vocoder_input"]) == ("codes", "posterior_mean")
@@ -362,8 +472,14 @@ def test_posterior_mean_decoding_feeds_the_vocoder_code_probabilities(
     if not (multi / "vocoder").is_dir():
         train(_cfg(audio_data, multi, 4, "vocoder.kind=multi_step", "token_noise=0.0"))
     with pytest.raises(ValueError, match="only the one-step vocoder takes code probabilities"):
-        decode(audio_lm, data, tmp_path / "m", task="SE", vocoder=multi / "vocoder",
-               overrides=base + ["decode.audio.posterior_mean_tasks=[SE]"])  # fmt: skip
+        decode(
+            audio_lm,
+            data,
+            tmp_path / "m",
+            task="SE",
+            vocoder=multi / "vocoder",
+            overrides=base + ["decode.audio.posterior_mean_tasks=[SE]"],
+        )
 
 
 def test_audio_decoding_needs_a_vocoder(audio_lm, audio_data, tmp_path) -> None:
@@ -388,12 +504,28 @@ def test_vocoder_beats_the_first_group_alone_after_bounded_training(audio_data, 
     se = audio_data["corpus"] / "se/train"
     extract_tokens(codec, se, field="clean", n_q=32, token_dir="tok_shipped")
     exp = tmp_path / "exp"
-    cfg = _cfg(audio_data, exp, 500, f"codec={codec}", "data.token_dir=tok_shipped",
-               "data.token_groups=32", "data.tasks=[SE]", "data.max_seconds=60", "data.sources.0.valid=[]",
-               "vocoder.n_q=32", "vocoder.codebook_size=1024", "vocoder.d_model=128",
-               "vocoder.n_heads=4", "vocoder.ffn_dim=256", "vocoder.n_blocks=2",
-               "vocoder.dropout=0.0", "token_noise=0.0", "optim.lr=2e-3", "optim.warmup_steps=20",
-               "trainer.val_check_interval=1000")  # fmt: skip
+    cfg = _cfg(
+        audio_data,
+        exp,
+        500,
+        f"codec={codec}",
+        "data.token_dir=tok_shipped",
+        "data.token_groups=32",
+        "data.tasks=[SE]",
+        "data.max_seconds=60",
+        "data.sources.0.valid=[]",
+        "vocoder.n_q=32",
+        "vocoder.codebook_size=1024",
+        "vocoder.d_model=128",
+        "vocoder.n_heads=4",
+        "vocoder.ffn_dim=256",
+        "vocoder.n_blocks=2",
+        "vocoder.dropout=0.0",
+        "token_noise=0.0",
+        "optim.lr=2e-3",
+        "optim.warmup_steps=20",
+        "trainer.val_check_interval=1000",
+    )
     train(cfg)
     res = evaluate_vocoder(exp / "vocoder", se, "SE", token_dir="tok_shipped", max_utts=8)
     s = res["systems"]

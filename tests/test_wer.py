@@ -8,16 +8,20 @@ from pathlib import Path
 
 import pytest
 
+from laura.bin.score import main
 from laura.metrics.text_norm import detect_lang, normalize
-from laura.metrics.wer import cer, error_rate, main, score_pairs, wer
+from laura.metrics.wer import cer, error_rate, score_pairs, wer
 
 
 @pytest.mark.parametrize(
     ("text", "lang", "tokens"),
     [
         ("Hello, World!  How ARE you?", "en", ["hello", "world", "how", "are", "you"]),
-        ("Don't stop -- it's 'quoted' rock'n'roll.", "en",
-         ["don't", "stop", "it's", "quoted", "rock'n'roll"]),
+        (
+            "Don't stop -- it's 'quoted' rock'n'roll.",
+            "en",
+            ["don't", "stop", "it's", "quoted", "rock'n'roll"],
+        ),
         ("dogs’ bones, it’s", "en", ["dogs", "bones", "it's"]),
         ("twenty-one\tthings\n", "en", ["twenty", "one", "things"]),
         ("ＦＵＬＬ　ｗｉｄｔｈ１", "en", ["full", "width1"]),
@@ -29,7 +33,7 @@ from laura.metrics.wer import cer, error_rate, main, score_pairs, wer
         ("hello 世界", None, ["hello", "世", "界"]),
         ("hello world", "auto", ["hello", "world"]),
     ],
-)  # fmt: skip
+)
 def test_normalize(text: str, lang: str | None, tokens: list[str]) -> None:
     assert normalize(text, lang) == tokens
 

@@ -8,7 +8,7 @@
 #   stage 3: codec tokens of audio targets (SE, TTS) into <dir>/codec_tokens/<field>
 #   stage 4: training (laura train -c $config + overrides) -> exp/$exp_name
 #   stage 5: decoding of the test sets -> exp/$exp_name/decode_<set>
-#   stage 6: scoring -> exp/$exp_name/decode_<set>/score.json and RESULTS.md lines
+#   stage 6: scoring with the task's metric -> exp/$exp_name/decode_<set>/{scores.json,RESULTS.md}
 set -euo pipefail
 
 stage=1
@@ -21,7 +21,7 @@ config=""                # experiment YAML (e.g. ../../../recipes/lauragpt-2b.ya
 exp_name=""
 train_args=""            # extra key=value overrides for laura train
 decode_args=""           # extra key=value overrides for laura decode
-score_lang=auto          # en | zh | auto (WER for en, CER for zh)
+score_by=lang            # groups of the score table: lang, snr, voice (comma-separated; "" = none)
 codec=""                 # codec for stage 3: a laura codec dir or a FunCodec model dir
 codec_n_q=32             # token groups stored (the LM reads group 1, the vocoder the sum of all)
 ngpu=1
@@ -82,6 +82,7 @@ if [ $stage -le 6 ] && [ $stop_stage -ge 6 ]; then
   for s in $test_sets; do
     d=exp/$exp_name/decode_$s
     log "stage 6: score $s"
-    laura score --ref $d/ref --hyp $d/hyp --lang $score_lang --out $d/score.json
+    laura score --task $task --decode $d --data data/$s --by "$score_by" --label $exp_name \
+      --overwrite | tee $d/RESULTS.md
   done
 fi

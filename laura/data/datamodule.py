@@ -143,12 +143,17 @@ class LauraDataModule(ResumableDataModule):
     ) -> TaskDataset:
         task = get_task(source.task)
         return TaskDataset(
-            records, task, self.tokenizer, self.frontend, train=train,
+            records,
+            task,
+            self.tokenizer,
+            self.frontend,
+            train=train,
             speed_factors=self.cfg.speed_perturb if train else (1.0,),
             tokens=open_token_source(task, dirs, self.cfg.token_dir, self.cfg.token_groups),
-            audio_offset=self.audio_offset, prompt_prob=self.cfg.prompt_prob,
+            audio_offset=self.audio_offset,
+            prompt_prob=self.cfg.prompt_prob,
             keep_waveforms=self.cfg.keep_waveforms,
-        )  # fmt: skip
+        )
 
     def train_dataset(self) -> RepeatedConcat:
         sets = [
@@ -161,9 +166,16 @@ class LauraDataModule(ResumableDataModule):
         ds = self.train_dataset()
         rank, world = self._rank()
         sampler = DynamicBucketSampler(
-            ds.durations(), self.cfg.max_seconds, self.cfg.max_batch_size, self.cfg.num_buckets,
-            shuffle=True, seed=self.seed, rank=rank, world_size=world, item_seeds=True,
-        )  # fmt: skip
+            ds.durations(),
+            self.cfg.max_seconds,
+            self.cfg.max_batch_size,
+            self.cfg.num_buckets,
+            shuffle=True,
+            seed=self.seed,
+            rank=rank,
+            world_size=world,
+            item_seeds=True,
+        )
         return self._loader(ds, self._start(sampler))
 
     def val_dataloader(self) -> list[torch.utils.data.DataLoader]:
@@ -174,9 +186,14 @@ class LauraDataModule(ResumableDataModule):
                 continue
             ds = self._dataset(s, va, list(s.valid), False)
             sampler = DynamicBucketSampler(
-                ds.durations(), self.cfg.max_seconds, self.cfg.max_batch_size, self.cfg.num_buckets,
-                shuffle=False, rank=rank, world_size=world,
-            )  # fmt: skip
+                ds.durations(),
+                self.cfg.max_seconds,
+                self.cfg.max_batch_size,
+                self.cfg.num_buckets,
+                shuffle=False,
+                rank=rank,
+                world_size=world,
+            )
             loaders.append(self._loader(ds, sampler))
         return loaders
 
@@ -189,12 +206,17 @@ class LauraDataModule(ResumableDataModule):
         # Its own generator: creating an iterator must not draw from the global RNG (the
         # examples' randomness is keyed by the sampler's item seeds, the model's by the step).
         return torch.utils.data.DataLoader(
-            ds, batch_sampler=sampler, collate_fn=collate, num_workers=self.cfg.num_workers,
-            persistent_workers=False, pin_memory=False,
+            ds,
+            batch_sampler=sampler,
+            collate_fn=collate,
+            num_workers=self.cfg.num_workers,
+            persistent_workers=False,
+            pin_memory=False,
             generator=torch.Generator().manual_seed(self.seed),
-        )  # fmt: skip
+        )
 
         return self._loader(ds, self._start(sampler))
+
 
 def _single(task: str) -> type[LauraDataModule]:
     """A per-task DataModule: the shared one with a single source of this task."""

@@ -88,8 +88,14 @@ class TaskDataset(torch.utils.data.Dataset):
     def _example(self, i: int, rng: random.Random) -> dict[str, Any]:
         rec = self.records[i]
         use_prompt = self.prompt_prob > 0 and (not self.train or rng.random() < self.prompt_prob)
-        ex = self.task.make_example(rec, self.tokenizer, self.tokens, self.audio_offset, use_prompt,
-                                    require_tokens=self.train)  # fmt: skip
+        ex = self.task.make_example(
+            rec,
+            self.tokenizer,
+            self.tokens,
+            self.audio_offset,
+            use_prompt,
+            require_tokens=self.train,
+        )
         feats, wavs = [], []
         for a in ex["audio"]:
             wav, sr = read_audio(a["path"], a.get("start"), a.get("end"))
@@ -97,7 +103,8 @@ class TaskDataset(torch.utils.data.Dataset):
                 raise DataError(f"{a['path']}: utterance {rec['id']}: NaN/Inf samples")
             if sr != self.sample_rate:
                 raise ValueError(
-                    f"utterance {rec['id']}: {a['path']} has sample rate {sr}, expected {self.sample_rate}"
+                    f"utterance {rec['id']}: {a['path']} has sample rate {sr}, "
+                    f"expected {self.sample_rate}"
                 )
             x = torch.from_numpy(wav)
             # Audio outputs (SE) are time-aligned with the input: perturbing only the input

@@ -514,7 +514,10 @@ def write_data_dir(
         write_table(
             d / "segments",
             {
-                u: f"{s.recording} {_fmt_time(s.start)} {'-1' if s.end is None else _fmt_time(s.end)}"
+                u: (
+                    f"{s.recording} {_fmt_time(s.start)} "
+                    f"{'-1' if s.end is None else _fmt_time(s.end)}"
+                )
                 for u, s in segments.items()
             },
         )

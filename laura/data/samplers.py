@@ -145,8 +145,12 @@ class DynamicBucketSampler:
     # --- resume -------------------------------------------------------------------------------
     def state_dict(self, batches_done: int) -> dict[str, Any]:
         """``batches_done``: batches of the current epoch trained so far (on this rank)."""
-        return {"epoch": self.epoch, "batches_done": batches_done, "seed": self.seed,
-                "world_size": self.world_size}  # fmt: skip
+        return {
+            "epoch": self.epoch,
+            "batches_done": batches_done,
+            "seed": self.seed,
+            "world_size": self.world_size,
+        }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         if int(state.get("seed", self.seed)) != self.seed:

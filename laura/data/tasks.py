@@ -30,7 +30,8 @@ def _field(record: dict[str, Any], name: str, task: str) -> Any:
     value = record.get(name)
     if value is None or (isinstance(value, str) and not value.strip()):
         raise ValueError(
-            f"utterance {record.get('id')}: no '{name}' for task {task} (is the data dir made for {task}?)"
+            f"utterance {record.get('id')}: no '{name}' for task {task} "
+            f"(is the data dir made for {task}?)"
         )
     return value
 
@@ -43,7 +44,8 @@ def translation_target(record: dict[str, Any]) -> str:
     )
     if not options:
         raise ValueError(
-            f"utterance {record.get('id')}: no translation (text_<lang> other than {src!r}) for S2TT"
+            f"utterance {record.get('id')}: no translation "
+            f"(text_<lang> other than {src!r}) for S2TT"
         )
     return str(record[options[0]])
 
@@ -145,11 +147,20 @@ class TaskSpec:
                 if use_prompt and self.prompt and record.get(self.prompt):
                     prefix = tokens[record[self.prompt]][0] + audio_offset
             own = self.target == "audio"  # the utterance's own wav (TTS), else a path field (SE)
-            target_audio = {"path": str(_field(record, self.target, self.name)),
-                            "start": record.get("start") if own else None,
-                            "end": record.get("end") if own else None}  # fmt: skip
-        return {"audio": audio, "inputs": inputs, "target": target, "prefix": prefix, "ref": ref,
-                "codes": codes, "target_audio": target_audio}  # fmt: skip
+            target_audio = {
+                "path": str(_field(record, self.target, self.name)),
+                "start": record.get("start") if own else None,
+                "end": record.get("end") if own else None,
+            }
+        return {
+            "audio": audio,
+            "inputs": inputs,
+            "target": target,
+            "prefix": prefix,
+            "ref": ref,
+            "codes": codes,
+            "target_audio": target_audio,
+        }
 
 
 _REGISTRY: dict[str, TaskSpec] = {}

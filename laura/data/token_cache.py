@@ -65,8 +65,16 @@ def fill_token_cache(
         raise TokenCacheError(f"{out}: duplicate utterance ids in the items to encode")
     shards = [list(items[i : i + shard_size]) for i in range(0, len(items), shard_size)]
     info_path = out / "info.json"
-    want = {"format": FORMAT, "version": VERSION, "n_q": n_q, "frame_rate": frame_rate, "codec": codec,
-            "field": field, "n_items": len(items), "shard_size": shard_size}  # fmt: skip
+    want = {
+        "format": FORMAT,
+        "version": VERSION,
+        "n_q": n_q,
+        "frame_rate": frame_rate,
+        "codec": codec,
+        "field": field,
+        "n_items": len(items),
+        "shard_size": shard_size,
+    }
     done: list[str] = []
     if info_path.is_file():
         info = json.loads(info_path.read_text())
@@ -122,7 +130,8 @@ class TokenCache:
             raise TokenCacheError(f"{info_path}: not a laura token cache")
         if len(self.info["shards"]) * self.info["shard_size"] < self.info["n_items"]:
             raise TokenCacheError(
-                f"{info_path}: incomplete cache ({len(self.info['shards'])} shards); resume the fill"
+                f"{info_path}: incomplete cache ({len(self.info['shards'])} shards); "
+                "resume the fill"
             )
         self.n_q = n_q or int(self.info["n_q"])
         if self.n_q > int(self.info["n_q"]):

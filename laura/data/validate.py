@@ -44,7 +44,6 @@ can the data.
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import json
 import logging
@@ -82,7 +81,6 @@ __all__ = [
     "ValidationError",
     "filter_invalid",
     "format_problems",
-    "main",
     "raise_if_invalid",
     "validate_data_dir",
     "validate_once",
@@ -734,56 +732,3 @@ def filter_invalid(
             bad.add(p.utt)
     kept = [u for u in kd.utt_ids if u not in bad]
     return kept, skipped
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """`laura validate-data DIR [DIR...]`: print one line per problem; exit 1 if any."""
-    ap = argparse.ArgumentParser(
-        prog="laura validate-data",
-        description="Check Kaldi data dirs (wav.scp, text, utt2spk, segments, audio files).",
-    )
-    ap.add_argument("dirs", nargs="+", metavar="DIR")
-    ap.add_argument("--no-audio", action="store_true", help="do not open audio files at all")
-    ap.add_argument(
-        "--header-only", action="store_true", help="read audio headers but do not decode samples"
-    )
-    ap.add_argument("--sample-rate", type=int, default=16000, help="expected rate (default 16000)")
-    ap.add_argument("--no-text", action="store_true", help="do not require a text file")
-    ap.add_argument("--min-duration", type=float, default=0.05)
-    ap.add_argument("--max-duration", type=float, default=60.0)
-    ap.add_argument(
-        "--extra-text",
-        action="append",
-        default=[],
-        metavar="FILE",
-        help="another required transcript file, e.g. text.en (repeatable)",
-    )
-    args = ap.parse_args(argv)
-
-    total = 0
-    for data_dir in args.dirs:
-        # always validates (force); the stamp it leaves spares `laura train` doing it again
-        problems = validate_once(
-            data_dir,
-            force=True,
-            expected_sample_rate=args.sample_rate,
-            require_text=not args.no_text,
-            max_duration=args.max_duration,
-            min_duration=args.min_duration,
-            check_audio=not args.no_audio,
-            check_samples=not args.header_only,
-            extra_text_files=args.extra_text,
-        )
-        for p in problems:
-            print(p)
-        n = len(problems)
-        status = "OK" if n == 0 else f"{n} problem{'s' if n != 1 else ''}"
-        print(f"{data_dir}: {status}")
-        total += n
-    if len(args.dirs) > 1:
-        print(f"total: {total} problem{'s' if total != 1 else ''} in {len(args.dirs)} dirs")
-    return 1 if total else 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

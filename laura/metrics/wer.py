@@ -21,18 +21,17 @@ reference: ignored, logged as a warning).
 
 from __future__ import annotations
 
-import argparse
-import json
 import logging
 import math
-import sys
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import jiwer
 
+from laura.metrics.scoring import Column, Decoded, Scorer
 from laura.metrics.text_norm import detect_lang, is_char_lang, normalize
 
-__all__ = ["cer", "error_rate", "format_table", "main", "score_pairs", "wer"]
+__all__ = ["cer", "error_rate", "format_table", "score_pairs", "wer"]
 
 log = logging.getLogger(__name__)
 
@@ -162,8 +161,9 @@ def score_pairs(
     return result
 
 
-def score_by_lang(refs: Mapping[str, str], hyps: Mapping[str, str],
-                  langs: Mapping[str, str]) -> dict[str, dict]:  # fmt: skip
+def score_by_lang(
+    refs: Mapping[str, str], hyps: Mapping[str, str], langs: Mapping[str, str]
+) -> dict[str, dict]:
     """``score_pairs`` per language (``langs``: utterance -> language, e.g. "auto" when
     unknown) over the utterances of ``refs`` with a non-empty reference text."""
     out = {}
@@ -193,53 +193,42 @@ def format_table(result: Mapping[str, object]) -> str:
     )
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """`laura score --ref text --hyp hyp.txt [--lang en|zh|auto] [--out result.json]`."""
-    from laura.data.errors import DataError
-    from laura.data.kaldi import atomic_write_text, read_table
+class WERScorer(Scorer):
+    """``TaskSpec.metric == "wer"`` in ``laura score``: the decode dir's ``hyp`` against its
+    ``ref`` (the targets the model was given), each language scored its own way."""
 
-    ap = argparse.ArgumentParser(
-        prog="laura score",
-        description="WER/CER of Kaldi-format hypothesis text ('uttid text' per line).",
+    metric = "wer"
+    columns = (
+        Column("metric", "metric", "text"),
+        Column("rate", "error rate", "percent"),
+        Column("sub", "sub", "int"),
+        Column("ins", "ins", "int"),
+        Column("del", "del", "int"),
     )
-    ap.add_argument("--ref", required=True, help="reference text file (uttid text)")
-    ap.add_argument("--hyp", required=True, help="hypothesis text file (uttid text)")
-    ap.add_argument(
-        "--lang",
-        default="auto",
-        help="en (WER), zh (CER) or auto: detect per utterance (default: auto)",
-    )
-    ap.add_argument("--out", help="write the result as JSON here (atomically)")
-    args = ap.parse_args(argv)
 
-    try:
-        refs = read_table(args.ref)
-        hyps = read_table(args.hyp)
-    except DataError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
-    if not refs:
-        print(f"error: {args.ref}: no references", file=sys.stderr)
-        return 2
-    result = score_pairs(refs, hyps, lang=None if args.lang == "auto" else args.lang)
-    print(format_table(result))
-    if result["missing_hyps"]:
-        print(
-            f"warning: {result['missing_hyps']} utterance(s) without hypothesis, scored as deletions",
-            file=sys.stderr,
+    def read(self, decoded: Decoded, **options: Any) -> tuple[list[str], dict[str, Any]]:
+        from laura.data.kaldi import read_table
+        from laura.errors import DataError
+
+        refs = read_table(decoded.decode_dir / "ref")
+        hyps = read_table(decoded.decode_dir / "hyp")
+        missing = sorted(set(refs) - set(decoded.records))
+        if missing:
+            raise DataError(
+                f"{decoded.decode_dir / 'ref'}: {len(missing)} utterances not in "
+                f"{decoded.data_dir} (e.g. {missing[0]})"
+            )
+        return sorted(refs), {"refs": refs, "hyps": hyps}
+
+    def aggregate(
+        self, material: dict[str, Any], ids: list[str], group: dict[str, str], decoded: Decoded
+    ) -> dict[str, Any]:
+        refs, hyps = material["refs"], material["hyps"]
+        lang = group.get("lang")
+        r = score_pairs(
+            {u: refs[u] for u in ids},
+            {u: hyps[u] for u in ids if u in hyps},
+            lang=None if lang in (None, "all") else lang,
         )
-    if result["extra_hyps"]:
-        print(
-            f"warning: {result['extra_hyps']} hypothesis id(s) without reference, ignored",
-            file=sys.stderr,
-        )
-    if args.out:
-        payload = dict(result, ref=args.ref, hyp=args.hyp, lang=args.lang)
-        if math.isinf(payload["rate"]):
-            payload["rate"] = None  # strict JSON has no Infinity
-        atomic_write_text(args.out, json.dumps(payload, indent=2, ensure_ascii=False) + "\n")
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
+        r["metric"] = r["metric"].upper()
+        return r

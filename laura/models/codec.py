@@ -3,7 +3,8 @@ take turns each step), as EnCodec and FunCodec do.
 
 Generator loss = time L1 + multi-scale mel (+ power spectrum) + commitment
                  + adversarial (hinge) + feature matching, the last two from step
-                 ``loss.disc_start_step`` on; ``loss.adversarial: 0`` trains without a discriminator.
+                 ``loss.disc_start_step`` on; ``loss.adversarial: 0`` trains without a
+                 discriminator.
 Dev metrics at each validation, per number of quantizers in ``eval_n_q``: PESQ-wb, STOI and mel
 distance of the decoded tokens against the original (``val/pesq_q32`` ...).
 """
@@ -17,7 +18,7 @@ import lightning as L
 import torch
 import torch.nn.functional as F
 
-from laura.config import CodecExperimentConfig, from_container
+from laura.config import CodecExperimentConfig, to_container
 from laura.models.common import lr_lambda
 from laura.nn.codec.codec import Codec
 from laura.nn.codec.discriminator import MultiScaleSTFTDiscriminator
@@ -31,10 +32,10 @@ from laura.nn.codec.pitch import yin
 
 
 class CodecModule(L.LightningModule):
-    def __init__(self, config: dict[str, Any]) -> None:
+    def __init__(self, cfg: CodecExperimentConfig) -> None:
         super().__init__()
-        self.save_hyperparameters({"config": config})
-        self.cfg: CodecExperimentConfig = from_container(config)
+        self.save_hyperparameters({"config": to_container(cfg)})
+        self.cfg = cfg
         self.automatic_optimization = False
         c, lw = self.cfg.codec, self.cfg.loss
         self.codec = Codec(c)
@@ -72,6 +73,32 @@ class CodecModule(L.LightningModule):
         """Lightning counts every optimizer step as a global step: with a discriminator, one batch
         is two steps (``laura train`` scales the step budget accordingly)."""
         return 1 if self.discriminator is None else 2
+
+    def init_codec_from(self, path: str) -> None:
+        """Start from a trained codec dir (codec.json + model.safetensors). The upgrade path
+        plain -> harmonic -> explicit-F0 harmonic is allowed: new heads start at their init, and
+        an explicit-F0 codec drops the F0 estimator of a harmonic one."""
+        from laura.errors import CheckpointError
+        from laura.nn.codec import load_codec
+
+        try:
+            missing, unexpected = self.codec.load_state_dict(
+                load_codec(path).state_dict(), strict=False
+            )
+        except RuntimeError as e:  # shapes differ
+            raise CheckpointError(
+                f"init_from {path}: does not match the codec config "
+                f"({str(e).splitlines()[1].strip()} ...)"
+            ) from None
+        new = ("decoder.harm_head.", "encoder.pitch_in.", "decoder.gain_head.")
+        missing = [k for k in missing if not k.startswith(new)]
+        if self.cfg.codec.explicit_f0:
+            unexpected = [k for k in unexpected if not k.startswith("decoder.harm_head.")]
+        if missing or unexpected:
+            raise CheckpointError(
+                f"init_from {path}: does not match the codec config "
+                f"(missing {missing[:5]}, unexpected {unexpected[:5]})"
+            )
 
     def _gan_on(self) -> bool:
         batches = self.global_step // self.n_optimizers
@@ -128,9 +155,17 @@ class CodecModule(L.LightningModule):
         opts[0].step()
         for s in scheds:
             s.step()
-        self.log_dict({"train/loss": g_loss, "train/mel": spec["mel"], "train/l1": l1,
-                       "train/commit": out["commit_loss"], "train/n_q": float(out["codes"].shape[1]),
-                       "lr": opts[0].param_groups[0]["lr"]}, batch_size=bs)  # fmt: skip
+        self.log_dict(
+            {
+                "train/loss": g_loss,
+                "train/mel": spec["mel"],
+                "train/l1": l1,
+                "train/commit": out["commit_loss"],
+                "train/n_q": float(out["codes"].shape[1]),
+                "lr": opts[0].param_groups[0]["lr"],
+            },
+            batch_size=bs,
+        )
         self.log("train/mel_loss", spec["mel"], prog_bar=True, batch_size=bs, logger=False)
 
     def _f0_targets(self, wav: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

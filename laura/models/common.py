@@ -79,8 +79,9 @@ class StepSeed(L.Callback):
     def __init__(self, seed: int) -> None:
         self.seed = seed
 
-    def on_train_batch_start(self, trainer: Any, pl_module: Any, batch: Any, batch_idx: int
-                             ) -> None:  # fmt: skip
+    def on_train_batch_start(
+        self, trainer: Any, pl_module: Any, batch: Any, batch_idx: int
+    ) -> None:
         import random
 
         import numpy as np
@@ -121,8 +122,9 @@ class FiniteTraining(L.Callback):
     def __init__(self) -> None:
         self._ids: list[str] = []
 
-    def on_train_batch_start(self, trainer: Any, pl_module: Any, batch: Any, batch_idx: int
-                             ) -> None:  # fmt: skip
+    def on_train_batch_start(
+        self, trainer: Any, pl_module: Any, batch: Any, batch_idx: int
+    ) -> None:
         from laura.errors import TrainingError
 
         self._ids = list(batch.get("ids") or []) if isinstance(batch, dict) else []

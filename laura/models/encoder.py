@@ -8,7 +8,7 @@ from typing import Any
 import lightning as L
 import torch
 
-from laura.config import ExperimentConfig, from_container
+from laura.config import ExperimentConfig, to_container
 from laura.models.common import make_optimizer
 from laura.nn.conformer import ConformerEncoder
 from laura.nn.ctc import CTCHead
@@ -16,10 +16,10 @@ from laura.nn.frontend import GlobalCMVN, SpecAugment
 
 
 class EncoderCTCModule(L.LightningModule):
-    def __init__(self, config: dict[str, Any], vocab_size: int) -> None:
+    def __init__(self, cfg: ExperimentConfig, vocab_size: int) -> None:
         super().__init__()
-        self.save_hyperparameters({"config": config, "vocab_size": vocab_size})
-        self.cfg: ExperimentConfig = from_container(config)
+        self.save_hyperparameters({"config": to_container(cfg), "vocab_size": vocab_size})
+        self.cfg = cfg
         m = self.cfg.model
         self.cmvn = GlobalCMVN(m.frontend.feat_dim)
         self.specaug = SpecAugment(m.specaug)
@@ -74,9 +74,11 @@ class EncoderCTCModule(L.LightningModule):
             for ref, hyp in list(zip(batch["refs"], hyps))[: self.cfg.decode.n_log_examples]:
                 print(f"  ref: {ref}\n  hyp: {hyp}")
 
-    def transcribe(self, batch: dict[str, Any]) -> list[str]:
+    def transcribe(self, batch: dict[str, Any]) -> tuple[list[str], list[bool]]:
+        """Greedy CTC transcripts of a batch (never cut off: CTC has no length to run away)."""
         logp, lens = self(batch["feats"], batch["feat_lens"])
-        return [self.tokenizer.decode(t) for t in self.ctc.greedy(logp, lens)]
+        texts = [self.tokenizer.decode(t) for t in self.ctc.greedy(logp, lens)]
+        return texts, [False] * len(texts)
 
     def export_encoder(self, path: str | Path) -> None:
         """``encoder.*`` and ``cmvn.*`` tensors, what LauraGPTModule.load_encoder reads."""

@@ -8,7 +8,7 @@ from typing import Any
 import lightning as L
 import torch
 
-from laura.config import ExperimentConfig, from_container
+from laura.config import ExperimentConfig, to_container
 from laura.models.common import make_optimizer
 from laura.nn.ctc import CTCHead
 from laura.nn.generation import GenerationConfig
@@ -16,11 +16,11 @@ from laura.nn.lauragpt import LauraGPT, rotated_inputs
 
 
 class LauraGPTModule(L.LightningModule):
-    def __init__(self, config: dict[str, Any]) -> None:
+    def __init__(self, cfg: ExperimentConfig) -> None:
         super().__init__()
         # A plain dict, so checkpoints stay loadable with weights_only=True.
-        self.save_hyperparameters({"config": config})
-        self.cfg: ExperimentConfig = from_container(config)
+        self.save_hyperparameters({"config": to_container(cfg)})
+        self.cfg = cfg
         self.model = LauraGPT(self.cfg.model)
         self.ctc = None
         if self.cfg.optim.ctc_weight > 0:
@@ -54,7 +54,8 @@ class LauraGPTModule(L.LightningModule):
             ) from None
         if missing or unexpected:
             raise CheckpointError(
-                f"{path}: encoder does not match the config (missing {missing[:5]}, unexpected {unexpected[:5]})"
+                f"{path}: encoder does not match the config "
+                f"(missing {missing[:5]}, unexpected {unexpected[:5]})"
             )
         cmvn = {k[len("cmvn.") :]: v for k, v in state.items() if k.startswith("cmvn.")}
         if cmvn:
@@ -102,7 +103,7 @@ class LauraGPTModule(L.LightningModule):
         if set(batch["output_kinds"]) == {"text"}:
             from laura.metrics.wer import error_rate
 
-            hyps = self.decode_text(batch)
+            hyps = self.transcribe(batch, greedy=True)[0]
             self.log(pre + "wer", error_rate(batch["refs"], hyps)["rate"], **kw)
             exact = sum(h.strip() == r.strip() for h, r in zip(hyps, batch["refs"])) / bs
             self.log(pre + "exact", exact, **kw)
@@ -110,11 +111,19 @@ class LauraGPTModule(L.LightningModule):
                 for ref, hyp in list(zip(batch["refs"], hyps))[: self.cfg.decode.n_log_examples]:
                     print(f"  [{task}] ref: {ref}\n  [{task}] hyp: {hyp}")
 
-    def decode_text(self, batch: dict[str, Any]) -> list[str]:
+    def transcribe(
+        self, batch: dict[str, Any], greedy: bool = False
+    ) -> tuple[list[str], list[bool]]:
+        """Text outputs of a batch with ``decode.*`` (``greedy``: temperature 0), and which rows
+        were cut off at their maximum length (the loop guard)."""
         d = self.cfg.decode
-        gen = GenerationConfig(max_new_tokens=d.max_new_tokens, temperature=0.0)
+        gen = GenerationConfig(
+            max_new_tokens=d.max_new_tokens,
+            temperature=0.0 if greedy else d.temperature,
+            top_k=0 if greedy else d.top_k,
+        )
         out = self.model.generate(batch, gen, max_len_ratio=d.max_len_ratio)
-        return [self.tokenizer.decode(t) for t in out.tokens]
+        return [self.tokenizer.decode(t) for t in out.tokens], out.hit_max
 
     def configure_optimizers(self) -> dict[str, Any]:
         total = self.trainer.estimated_stepping_batches if self.trainer else 1

@@ -27,7 +27,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from laura.config import VocoderExperimentConfig, from_container
+from laura.config import VocoderExperimentConfig, from_container, to_container
 from laura.data.tasks import get_task
 from laura.models.common import make_optimizer
 from laura.nn.codec import Codec, load_codec
@@ -65,7 +65,9 @@ def batch_codes(batch: dict[str, Any], n_q: int) -> tuple[Tensor, Tensor]:
     rows = batch["codes"]
     for uid, c in zip(batch["ids"], rows):
         if c is None:
-            raise ValueError(f"utterance {uid}: no codec tokens (the vocoder trains on audio-output tasks)")  # fmt: skip
+            raise ValueError(
+                f"utterance {uid}: no codec tokens (the vocoder trains on audio-output tasks)"
+            )
         if c.shape[0] < n_q:
             raise ValueError(
                 f"utterance {uid}: the token cache holds {c.shape[0]} groups, vocoder.n_q is {n_q} "
@@ -120,7 +122,10 @@ def batch_conditions(
                 raise ValueError(f"condition {c.name!r} takes audio, the task gives {kind}")
             elif c.kind == "codec":
                 if codec is None or batch.get("wavs") is None:
-                    raise ValueError(f"condition {c.name!r} (kind codec) needs the batch's waveforms and the codec (data.keep_waveforms)")  # fmt: skip
+                    raise ValueError(
+                        f"condition {c.name!r} (kind codec) needs the batch's waveforms "
+                        "and the codec (data.keep_waveforms)"
+                    )
                 rows.append(codec_latent(codec, batch["wavs"][value]).cpu())
             else:
                 assert feats is not None and feat_lens is not None
@@ -140,10 +145,10 @@ def batch_conditions(
 
 
 class VocoderModule(L.LightningModule):
-    def __init__(self, config: dict[str, Any], codec: Codec | None = None) -> None:
+    def __init__(self, cfg: VocoderExperimentConfig, codec: Codec | None = None) -> None:
         super().__init__()
-        self.save_hyperparameters({"config": config})
-        self.cfg: VocoderExperimentConfig = from_container(config)
+        self.save_hyperparameters({"config": to_container(cfg)})
+        self.cfg = cfg
         codec = codec if codec is not None else load_codec(self.cfg.codec)
         codec.eval().float().requires_grad_(False)
         object.__setattr__(self, "_codec", codec)  # not a submodule: stays out of checkpoints
@@ -220,13 +225,19 @@ class VocoderModule(L.LightningModule):
     def on_validation_epoch_start(self) -> None:
         self._dev = {}
 
-    def validation_step(self, batch: dict[str, Any], batch_idx: int, dataloader_idx: int = 0) -> None:  # fmt: skip
+    def validation_step(
+        self, batch: dict[str, Any], batch_idx: int, dataloader_idx: int = 0
+    ) -> None:
         out = self._loss(batch)
         bs = len(batch["ids"])
         # One validation loader per task; a single-task run keeps the short names.
-        multi = len(getattr(self.trainer.datamodule, "sources", [None])) > 1 if self._trainer else False  # fmt: skip
+        multi = (
+            len(getattr(self.trainer.datamodule, "sources", [None])) > 1 if self._trainer else False
+        )
         pre = f"val/{batch['tasks'][0]}/" if multi else "val/"
-        self.log(pre + "loss", out["loss"], batch_size=bs, add_dataloader_idx=False, prog_bar=not multi)  # fmt: skip
+        self.log(
+            pre + "loss", out["loss"], batch_size=bs, add_dataloader_idx=False, prog_bar=not multi
+        )
         done = len(self._dev.get(pre + "stoi", []))
         if done >= self.cfg.n_valid:
             return
@@ -237,8 +248,10 @@ class VocoderModule(L.LightningModule):
         sub = {key: (v[:k] if isinstance(v, list) else v) for key, v in batch.items()}
         codes, lens, cond = self._inputs(sub)
         sr = self.codec.sample_rate
-        systems = {"": self.synthesize(codes[:, 0], lens, cond),
-                   "_first": self.first_group_only(codes[:, 0], lens)}  # fmt: skip
+        systems = {
+            "": self.synthesize(codes[:, 0], lens, cond),
+            "_first": self.first_group_only(codes[:, 0], lens),
+        }
         for i in range(k):
             t = batch["target_audio"][i]
             ref, _ = read_audio(t["path"], t.get("start"), t.get("end"))
@@ -261,7 +274,7 @@ def match_length(wav: Tensor, n: int) -> Tensor:
     return wav[:n] if wav.shape[0] >= n else F.pad(wav, (0, n - wav.shape[0]))
 
 
-# --- export -----------------------------------------------------------------------------------------
+# --- export ---------------------------------------------------------------------------------------
 def save_vocoder(module: VocoderModule, out_dir: str | Path) -> Path:
     """``vocoder.json`` (configs, the codec it belongs to) + ``model.safetensors`` (predictor and
     CMVN; the codec is not copied)."""
@@ -274,8 +287,12 @@ def save_vocoder(module: VocoderModule, out_dir: str | Path) -> Path:
     save_file(state, str(tmp), metadata={"format": "laura-vocoder"})
     os.replace(tmp, out / "model.safetensors")
     cfg = module.cfg
-    meta = {"vocoder": asdict(cfg.vocoder), "frontend": asdict(cfg.frontend),
-            "tokenizer": cfg.tokenizer.path, "codec": str(Path(cfg.codec).resolve())}  # fmt: skip
+    meta = {
+        "vocoder": asdict(cfg.vocoder),
+        "frontend": asdict(cfg.frontend),
+        "tokenizer": cfg.tokenizer.path,
+        "codec": str(Path(cfg.codec).resolve()),
+    }
     tmpj = out / f".vocoder.{os.getpid()}.tmp"
     tmpj.write_text(json.dumps(meta, indent=1))
     os.replace(tmpj, out / "vocoder.json")
@@ -296,7 +313,9 @@ def load_vocoder(path: str | Path, codec: str | Path | Codec | None = None) -> V
     meta_path, weights = d / "vocoder.json", d / "model.safetensors"
     for p in (meta_path, weights):
         if not p.is_file():
-            raise FileNotFoundError(f"{p}: missing; a vocoder dir holds vocoder.json and model.safetensors")  # fmt: skip
+            raise FileNotFoundError(
+                f"{p}: missing; a vocoder dir holds vocoder.json and model.safetensors"
+            )
     meta = json.loads(meta_path.read_text())
     meta["codec"] = resolve_recorded_path(meta["codec"], meta_path)
     if meta["tokenizer"] != QWEN2:
@@ -304,19 +323,36 @@ def load_vocoder(path: str | Path, codec: str | Path | Codec | None = None) -> V
     vc = meta["vocoder"]
     vc["conditions"] = [asdict(ConditionConfig(**c)) for c in vc.get("conditions", [])]
     FrontendConfig(**meta["frontend"])  # unknown keys fail here, by name
-    config = {"kind": "vocoder", "codec": str(codec if isinstance(codec, (str, Path)) else meta["codec"]),
-              "vocoder": vc, "frontend": meta["frontend"], "tokenizer": {"path": meta["tokenizer"]}}  # fmt: skip
+    config = {
+        "kind": "vocoder",
+        "codec": str(codec if isinstance(codec, (str, Path)) else meta["codec"]),
+        "vocoder": vc,
+        "frontend": meta["frontend"],
+        "tokenizer": {"path": meta["tokenizer"]},
+    }
     codec_obj = codec if isinstance(codec, Codec) else None
-    module = VocoderModule(config, codec_obj)
+    module = VocoderModule(from_container(config, VocoderExperimentConfig), codec_obj)
     missing, unexpected = module.load_state_dict(load_file(str(weights)), strict=False)
     if missing or unexpected:
-        raise ValueError(f"{weights}: does not match {meta_path} (missing {missing[:4]}, unexpected {unexpected[:4]})")  # fmt: skip
+        raise ValueError(
+            f"{weights}: does not match {meta_path} "
+            f"(missing {missing[:4]}, unexpected {unexpected[:4]})"
+        )
     # The vocoder keeps a copy of the codebooks it was trained with: a codec dir that has since
     # been retrained in place would decode its outputs into noise without any other sign.
     v = module.vocoder
     saved = v.codebook[None] if isinstance(v, OneStepVocoder) else v.codebooks
     theirs = torch.stack([module.codec.codebook(i) for i in range(saved.shape[0])]).to(saved)
     if not torch.allclose(saved, theirs, atol=1e-3, rtol=1e-3):
-        where = codec if isinstance(codec, (str, Path)) else meta["codec"] if codec is None else "the given codec"  # fmt: skip
-        raise ValueError(f"{d}: trained with another codec than {where} (its codebooks differ); pass the codec it was trained with (--codec)")  # fmt: skip
+        where = (
+            codec
+            if isinstance(codec, (str, Path))
+            else meta["codec"]
+            if codec is None
+            else "the given codec"
+        )
+        raise ValueError(
+            f"{d}: trained with another codec than {where} (its codebooks differ); "
+            "pass the codec it was trained with (--codec)"
+        )
     return module.eval()

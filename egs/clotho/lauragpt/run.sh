@@ -3,4 +3,4 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 ../../TEMPLATE/lauragpt.sh --task AAC --config ../../../recipes/lauragpt-2b.yaml \
-  --train-sets "development" --valid-set "validation" --test-sets "evaluation" --score-lang en "$@"
+  --train-sets "development" --valid-set "validation" --test-sets "evaluation" "$@"

@@ -3,4 +3,4 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 ../../TEMPLATE/lauragpt.sh --task SER --config ../../../recipes/lauragpt-2b.yaml \
-  --train-sets "train" --valid-set "dev" --test-sets "test" --score-lang en "$@"
+  --train-sets "train" --valid-set "dev" --test-sets "test" "$@"

@@ -5,9 +5,13 @@
 #   stage 1: the mini corpus (shared with egs/mini/lauragpt: built there when missing)
 #   stage 2: train the codec (recipes/codec-mini.yaml)            -> exp/codec/codec
 #            then (--harmonic true) fine-tune it as a harmonic codec: the encoder also reads
-#            YIN pitch, the decoder adds partials at its F0       -> exp/codec_harmonic/codec
+#            YIN pitch, the decoder adds partials at its F0
+#            (recipes/codec-mini-harmonic.yaml)                   -> exp/codec_harmonic/codec
 #            then (--explicit-f0 true) with YIN's F0 carried in the latent itself and voiced
-#            frames rendered as partials below 2.5 kHz           -> exp/codec_explicit/codec
+#            frames rendered as partials below 2.5 kHz
+#            (recipes/codec-mini-explicit-f0.yaml)                -> exp/codec_explicit/codec
+#            Each training's model and optimiser are its config file; this script passes
+#            only paths (exp_dir, init_from, data) and the step budget.
 #   stage 3: score reconstructions on the test split (held-out voices) at 1, 8, 32 quantizers
 #   stage 4: ship: copy the trained codec to shipped/mini_codec (fp16 weights, inference state)
 #
@@ -16,6 +20,7 @@
 # `make demo` runs only stage 3 on the shipped codec (--codec shipped/mini_codec --stage 3).
 set -euo pipefail
 cd "$(dirname "$0")"
+. ../paths.sh  # locations shared by the mini recipes: ROOT, MINI_CORPUS, MINI_CODEC
 
 stage=1
 stop_stage=4
@@ -25,13 +30,12 @@ harmonic_steps=8000        # its steps
 explicit_f0=true           # then the explicit-F0 harmonic codec (what shipped/mini_codec is)
 explicit_steps=9000        # its steps
 threads=2                  # torch threads for training
-data=../lauragpt/data/mini # the mini corpus (speech of all voices)
+data=$MINI_CORPUS          # ../lauragpt/data/mini: the mini corpus (speech of all voices)
 codec=                     # the codec scored in stage 3 (default: the one stage 2 trains)
 eval_utts=60               # test utterances scored (spread over the held-out voices)
 
 . ../../TEMPLATE/utils/parse_options.sh
 
-ROOT=$(cd ../../.. && pwd)
 export PYTHONUNBUFFERED=1
 log() { echo -e "\n[$(date +%H:%M:%S)] $*"; }
 trained=exp/codec
@@ -54,16 +58,14 @@ if [ $stage -le 2 ] && [ $stop_stage -ge 2 ]; then
     data.train=[$data/asr/train] data.valid=[$data/asr/dev] trainer.max_steps=$steps
   if [ "$harmonic" = true ]; then
     log "stage 2: harmonic fine-tune ($harmonic_steps steps from exp/codec/codec)"
-    OMP_NUM_THREADS=$threads laura train -c $ROOT/recipes/codec-mini.yaml exp_dir=exp/codec_harmonic \
-      init_from=exp/codec/codec codec.harmonic=true optim.lr=5e-4 \
+    OMP_NUM_THREADS=$threads laura train -c $ROOT/recipes/codec-mini-harmonic.yaml \
+      exp_dir=exp/codec_harmonic init_from=exp/codec/codec \
       data.train=[$data/asr/train] data.valid=[$data/asr/dev] trainer.max_steps=$harmonic_steps
   fi
   if [ "$harmonic" = true ] && [ "$explicit_f0" = true ]; then
-    # Depths 16 and 32 only: fewer quantizers carry F0 too coarsely for partials (RESULTS.md).
     log "stage 2: explicit-F0 fine-tune ($explicit_steps steps from exp/codec_harmonic/codec)"
-    OMP_NUM_THREADS=$threads laura train -c $ROOT/recipes/codec-mini.yaml exp_dir=exp/codec_explicit \
-      init_from=exp/codec_harmonic/codec codec.harmonic=true codec.explicit_f0=true optim.lr=5e-4 \
-      "codec.quantizer_dropout=[16,32]" \
+    OMP_NUM_THREADS=$threads laura train -c $ROOT/recipes/codec-mini-explicit-f0.yaml \
+      exp_dir=exp/codec_explicit init_from=exp/codec_harmonic/codec \
       data.train=[$data/asr/train] data.valid=[$data/asr/dev] trainer.max_steps=$explicit_steps
   fi
 fi
@@ -76,8 +78,9 @@ if [ $stage -le 3 ] && [ $stop_stage -ge 3 ]; then
 fi
 
 if [ $stage -le 4 ] && [ $stop_stage -ge 4 ]; then
-  log "stage 4: ship $trained/codec -> shipped/mini_codec"
-  TRAINED=$trained STEPS=$steps HSTEPS=$harmonic_steps HARMONIC=$harmonic EXPLICIT=$explicit_f0 \
+  ship=$(from_here $MINI_CODEC)  # shipped/mini_codec
+  log "stage 4: ship $trained/codec -> $ship"
+  TRAINED=$trained SHIP=$ship STEPS=$steps HSTEPS=$harmonic_steps HARMONIC=$harmonic EXPLICIT=$explicit_f0 \
     ESTEPS=$explicit_steps python - <<'PY'
 import json, os, yaml
 from laura.nn.codec import load_codec, save_codec
@@ -89,7 +92,7 @@ extra["command"] = (f"cd egs/mini/codec && ./run.sh --stage 2 --stop-stage 2 --s
                     f" --harmonic {os.environ['HARMONIC']} --harmonic-steps {os.environ['HSTEPS']}"
                     f" --explicit-f0 {os.environ['EXPLICIT']} --explicit-steps {os.environ['ESTEPS']}")
 extra["train_config"] = yaml.safe_load(open(f"{t}/config.yaml"))
-save_codec(c, "shipped/mini_codec", extra, inference_only=True)
+save_codec(c, os.environ["SHIP"], extra, inference_only=True)
 PY
-  du -h shipped/mini_codec/*
+  du -h $ship/*
 fi

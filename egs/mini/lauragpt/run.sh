@@ -12,6 +12,7 @@
 # Usage: ./run.sh [--stage N] [--stop-stage N] [--size demo|test] [--asr-steps N] ...
 set -euo pipefail
 cd "$(dirname "$0")"
+. ../paths.sh  # locations shared by the mini recipes: ROOT, MINI_CORPUS, MINI_CTC_EXP, MINI_ASR_EXP
 
 stage=1
 stop_stage=7
@@ -29,8 +30,9 @@ extra_args=""          # more key=value overrides for the LauraGPT training
 
 . ../../TEMPLATE/utils/parse_options.sh
 
-ROOT=$(cd ../../.. && pwd)
-data=data/mini
+# What egs/mini/codec and egs/mini/se_tts read from here is named in ../paths.sh, spelt from here:
+data=$(from_here $MINI_CORPUS)       # data/mini
+ctc_exp=$(from_here $MINI_CTC_EXP)   # exp/encoder_ctc
 exp=exp
 export PYTHONUNBUFFERED=1
 
@@ -58,12 +60,12 @@ common="tokenizer.path=$exp/bpe data.train=[$data/asr/train] data.valid=[$data/a
 if [ $stage -le 4 ] && [ $stop_stage -ge 4 ] && [ "$encoder_init" = true ]; then
   log "stage 4: CTC pre-training of the encoder ($ctc_steps steps)"
   laura train -c $ROOT/recipes/encoder-ctc-mini.yaml $common tokenizer.path=$exp/bpe_ctc \
-    exp_dir=$exp/encoder_ctc trainer.max_steps=$ctc_steps
+    exp_dir=$ctc_exp trainer.max_steps=$ctc_steps
 fi
 
-asr_exp=$exp/lauragpt_asr${tag}
+asr_exp=$(from_here $MINI_ASR_EXP)${tag}  # exp/lauragpt_asr${tag}
 if [ $stage -le 5 ] && [ $stop_stage -ge 5 ]; then
-  if [ "$encoder_init" = true ]; then init="encoder_init=$exp/encoder_ctc/encoder.safetensors"; else init="encoder_init=null"; fi
+  if [ "$encoder_init" = true ]; then init="encoder_init=$ctc_exp/encoder.safetensors"; else init="encoder_init=null"; fi
   log "stage 5: LauraGPT ASR ($asr_steps steps, $init)"
   # shellcheck disable=SC2086
   laura train -c $ROOT/recipes/lauragpt-mini.yaml $common $init \
@@ -77,7 +79,7 @@ fi
 
 if [ $stage -le 7 ] && [ $stop_stage -ge 7 ]; then
   log "stage 7: score (WER for English, CER for Mandarin)"
-  python local/score_by_lang.py --decode $asr_exp/decode_test --data $data/asr/test \
-    --speakers $data/speakers.tsv --label "lauragpt_asr${tag}" \
-    --out $asr_exp/decode_test/score.json | tee $asr_exp/decode_test/RESULTS.md
+  laura score --task ASR --decode $asr_exp/decode_test --data $data/asr/test --by lang,voice \
+    --speakers $data/speakers.tsv --label "lauragpt_asr${tag}" --overwrite \
+    | tee $asr_exp/decode_test/RESULTS.md
 fi

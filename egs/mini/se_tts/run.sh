@@ -22,32 +22,32 @@
 # Usage: ./run.sh [--stage N] [--stop-stage N] [--vocoder-steps N] [--ablation true] ...
 set -euo pipefail
 cd "$(dirname "$0")"
+. ../paths.sh  # locations shared by the mini recipes: ROOT, MINI_CORPUS, MINI_CODEC, ...
 
 stage=1
 stop_stage=9
-data=../lauragpt/data/mini  # the mini corpus (all tasks; the lauragpt recipe builds the same)
+data=$MINI_CORPUS           # ../lauragpt/data/mini: the mini corpus (all tasks; lauragpt builds the same)
 tasks=asr,s2tt,slu,ser,aac,se,tts
 size=demo
 seed=0
 nj=2
-codec=../codec/shipped/mini_codec  # for training; shipped/ keeps the codec its models were trained with
+codec=$MINI_CODEC           # ../codec/shipped/mini_codec: for training; shipped/ keeps the codec its models were trained with
 bpe_size=500
 vocoder_steps=1200
 ablation=false              # true: also train and score the multi-step baseline (stage 5)
 eval_utts=100               # test utterances scored per task (spread over the split)
 threads=2                   # torch threads for training and scoring
 lm_steps=8000               # LauraGPT SE+TTS training steps
-encoder_init=../lauragpt/exp/encoder_ctc/encoder.safetensors  # CTC encoder of the ASR recipe
+encoder_init=$MINI_CTC_EXP/encoder.safetensors  # ../lauragpt/exp/encoder_ctc/encoder.safetensors: CTC encoder of the ASR recipe
 lm=exp/lauragpt_se_tts      # the LM decoded in stage 8 (an experiment dir)
 vocoder=exp/vocoder_one_step/vocoder  # the vocoder used in stage 8
-asr_exp=../lauragpt/exp/lauragpt_asr  # laura's ASR model scoring the outputs (skipped if absent)
+asr_exp=$MINI_ASR_EXP       # ../lauragpt/exp/lauragpt_asr: laura's ASR model scoring the outputs (skipped if absent)
 decode_utts=60              # test utterances decoded per task in stage 8
 vocoder_args=""             # more key=value overrides for the vocoder trainings
 lm_args=""                  # more key=value overrides for the LauraGPT training
 
 . ../../TEMPLATE/utils/parse_options.sh
 
-ROOT=$(cd ../../.. && pwd)
 export PYTHONUNBUFFERED=1 OMP_NUM_THREADS=$threads
 log() { echo -e "\n[$(date +%H:%M:%S)] $*"; }
 
@@ -136,7 +136,8 @@ if [ $stage -le 9 ] && [ $stop_stage -ge 9 ]; then
     t=$(echo $task | tr A-Z a-z)
     log "stage 9: score $t outputs"
     # shellcheck disable=SC2086
-    laura score-audio --decode $dec/${t}_test --data data/${t}_test_subset --task $task \
+    by=lang; [ $task = SE ] && by=snr
+    laura score --task $task --decode $dec/${t}_test --data data/${t}_test_subset --by $by \
       $asr_opt --label "$lm" --overwrite | tee $dec/${t}_test/RESULTS.md
   done
 fi

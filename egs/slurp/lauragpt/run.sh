@@ -3,4 +3,4 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 ../../TEMPLATE/lauragpt.sh --task SLU --config ../../../recipes/lauragpt-2b.yaml \
-  --train-sets "train" --valid-set "devel" --test-sets "test" --score-lang en "$@"
+  --train-sets "train" --valid-set "devel" --test-sets "test" "$@"

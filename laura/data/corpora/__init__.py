@@ -2,16 +2,22 @@
 distributed and writing Kaldi-style data dirs (see docs/data-format.md).
 
 Every module registers itself with ``@register_corpus`` and exposes
-``prepare(src: Path, out: Path, *, splits=None, num_workers=2) -> dict[str, Path]``
-(split name -> data dir written), plus its own keyword options. ``laura prepare CORPUS --src DIR
---out DIR --opt key=value`` calls it; ``parse_options`` types the ``--opt`` strings by the
-function's annotations, and both it and ``prepare`` refuse an option the function does not
-name, so a typo fails before any work instead of being ignored or crashing later.
+``prepare(src: Path, out: Path, *, splits=None, num_workers=2, <its options>) -> dict[str,
+Path]`` (split name -> data dir written), its options named keyword parameters (no ``**opts``
+catch-all); ``register_corpus`` makes ``src`` and ``out`` Paths before the module sees them.
+``laura prepare CORPUS --src DIR --out DIR --opt key=value`` calls it; ``parse_options`` types
+the ``--opt`` strings by the function's annotations, and both it and ``prepare`` refuse an
+option the function does not name, so a typo fails before any work instead of being ignored or
+crashing later: the modules do not check their options again.
+
+A corpus module imports what it shares with others from ``common`` only, never another corpus
+module (``tests/test_import_rules.py``).
 """
 
 from __future__ import annotations
 
 import collections.abc
+import functools
 import importlib
 import inspect
 import pkgutil
@@ -43,18 +49,24 @@ def register_corpus(
     name: str, tasks: tuple[str, ...], splits: tuple[str, ...], description: str
 ) -> Callable[[PrepareFn], PrepareFn]:
     def deco(fn: PrepareFn) -> PrepareFn:
-        if name in _REGISTRY and _REGISTRY[name].prepare is not fn:
+        if name in _REGISTRY and getattr(_REGISTRY[name].prepare, "__wrapped__", None) is not fn:
             raise KeyError(f"corpus {name!r} is already registered")
-        _REGISTRY[name] = CorpusInfo(name, tasks, splits, description, fn)
-        return fn
+
+        @functools.wraps(fn)
+        def prepare(src: str | Path, out: str | Path, **kwargs: Any) -> dict[str, Path]:
+            # src and out made Paths here once, for callers through the registry or not
+            return fn(Path(src), Path(out), **kwargs)
+
+        _REGISTRY[name] = CorpusInfo(name, tasks, splits, description, prepare)
+        return prepare
 
     return deco
 
 
 def _load_all() -> None:
-    # Every module of this package except the helpers registers its corpus (or corpora).
+    # Every module of this package except the shared helpers registers its corpus (or corpora).
     for mod in pkgutil.iter_modules(__path__):
-        if mod.name not in ("common", "ser_labels") and not mod.name.startswith("_"):
+        if mod.name != "common" and not mod.name.startswith("_"):
             importlib.import_module(f"{__name__}.{mod.name}")
 
 
@@ -78,7 +90,7 @@ def prepare(name: str, src: str | Path, out: str | Path, **kwargs: Any) -> dict[
     for key in kwargs:
         if key not in known:
             raise _unknown_option(name, key, known)
-    return info.prepare(Path(src), Path(out), **kwargs)
+    return info.prepare(src, out, **kwargs)
 
 
 # --- typed options (``laura prepare CORPUS --opt key=value``) ---------------------------------

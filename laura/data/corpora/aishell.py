@@ -70,9 +70,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from laura.data.corpora import register_corpus
-from laura.data.corpora.common import Skips, Utt, convert_all, report_skipped, require
-from laura.data.corpora.librispeech import check_audio_format, clean_text, write_split_clean
+from laura.data.corpora import common, register_corpus
 from laura.data.errors import DataError
 from laura.data.kaldi import byte_order
 
@@ -107,11 +105,10 @@ def prepare_aishell1(
     extract: bool = True,
 ) -> dict[str, Path]:
     """Write ``train``/``dev``/``test`` data dirs for AISHELL-1; return split -> dir."""
-    src, out = Path(src), Path(out)
     root = (src / "data_aishell" if (src / "data_aishell").is_dir() else src).resolve()
-    transcript = require(root / AISHELL1_TRANSCRIPT, "AISHELL-1 transcript v0.8")
-    wav_root = require(root / "wav", "AISHELL-1 audio directory")
-    wanted = _check_splits(splits, AISHELL1_SPLITS, "aishell1")
+    transcript = common.require(root / AISHELL1_TRANSCRIPT, "AISHELL-1 transcript v0.8")
+    wav_root = common.require(root / "wav", "AISHELL-1 audio directory")
+    wanted = common.choose_splits(splits, AISHELL1_SPLITS, "aishell1")
 
     # The per-speaker archives: extracted when the speaker's directory is in no split yet.
     pending = [
@@ -143,21 +140,25 @@ def prepare_aishell1(
     }
     written: dict[str, Path] = {}
     for split in wanted:
-        split_dir = require(wav_root / split, f"AISHELL-1 {split} audio (wav/{split}/<speaker>)")
+        split_dir = common.require(
+            wav_root / split, f"AISHELL-1 {split} audio (wav/{split}/<speaker>)"
+        )
         wavs = sorted(split_dir.glob("*/*.wav"))
         if not wavs:
             raise DataError(
                 f"{split_dir}: no <speaker>/*.wav files; is the corpus extracted in its "
                 "original layout?"
             )
-        utts: list[Utt] = []
-        skips = Skips()
+        utts: list[common.Utt] = []
+        skips = common.Skips()
         for wav in tqdm(wavs, desc=f"aishell1 {split}", leave=False):
             if wav.stem not in texts:
                 skips.add(wav.stem, "wav files without a transcript")
                 continue
             spk = wav.parent.name
-            utts.append(Utt(wav.stem, str(wav), spk, texts[wav.stem], extras={"utt2lang": "zh"}))
+            utts.append(
+                common.Utt(wav.stem, str(wav), spk, texts[wav.stem], extras={"utt2lang": "zh"})
+            )
         have = {w.stem for w in wavs}
         skips.add_all(
             sorted(
@@ -167,11 +168,11 @@ def prepare_aishell1(
         )
         utts = _kaldi_sortable_ids(utts, f"aishell1 {split}")
         utts = _ensure_16k(utts, out / "wav" / split, num_workers, f"aishell1 {split}")
-        written[split] = write_split_clean(out / split, utts)
-        skips.report(f"aishell1 {split}", written[split] / "skipped.tsv")
-        log.info("aishell1 %s: %d utterances -> %s", split, len(utts), written[split])
+        written[split] = common.write_split(
+            out / split, utts, where=f"aishell1 {split}", skips=skips
+        )
     # lines whose speaker has no directory in any split belong to no split: listed beside them
-    report_skipped(
+    common.report_skipped(
         "aishell1",
         "transcript lines without a wav file (their speaker has no directory in any split)",
         sorted(u for u in texts if _aishell1_speaker(u) not in split_of),
@@ -186,7 +187,7 @@ def _aishell1_speaker(utt: str) -> str | None:
     return m.group(1) if m else None
 
 
-def _kaldi_sortable_ids(utts: list[Utt], what: str) -> list[Utt]:
+def _kaldi_sortable_ids(utts: list[common.Utt], what: str) -> list[common.Utt]:
     """Keep the corpus ids when sorting them also sorts their speakers -- what Kaldi needs of
     utt2spk (``sort -k2 utt2spk`` must not reorder it) and what the official AISHELL-1 ids
     (``BAC009`` + fixed-width speaker id + ``W`` + 4 digits) always give; otherwise prefix each
@@ -223,7 +224,6 @@ def prepare_aishell2(
     extract: bool = True,
 ) -> dict[str, Path]:
     """Write AISHELL-2 data dirs (``train``, ``dev_ios``, ``test_ios``, ...); split -> dir."""
-    src, out = Path(src), Path(out)
     root = (src / "AISHELL-2" if (src / "AISHELL-2" / "iOS").is_dir() else src).resolve()
     eval_root = _find_eval_root(root, eval_src)
     if splits is None:
@@ -240,12 +240,12 @@ def prepare_aishell2(
             if absent:
                 log.warning("aishell2: evaluation sets not found in %s: %s", eval_root, absent)
     else:
-        wanted = _check_splits(splits, AISHELL2_SPLITS, "aishell2")
+        wanted = common.choose_splits(splits, AISHELL2_SPLITS, "aishell2")
 
     written: dict[str, Path] = {}
     for split in wanted:
         if split == "train":
-            part = require(root / "iOS" / "data", "AISHELL-2 training set (iOS/data)")
+            part = common.require(root / "iOS" / "data", "AISHELL-2 training set (iOS/data)")
         else:
             if eval_root is None:
                 raise DataError(
@@ -256,8 +256,7 @@ def prepare_aishell2(
             assert part is not None
         utts = _read_aishell2_part(part, split)
         utts = _ensure_16k(utts, out / "wav" / split, num_workers, f"aishell2 {split}")
-        written[split] = write_split_clean(out / split, utts)
-        log.info("aishell2 %s: %d utterances -> %s", split, len(utts), written[split])
+        written[split] = common.write_split(out / split, utts, where=f"aishell2 {split}")
     return written
 
 
@@ -266,7 +265,7 @@ def _find_eval_root(root: Path, eval_src: Path | None) -> Path | None:
         eval_src = Path(eval_src)
         if (eval_src / AISHELL2_EVAL_DIR).is_dir():
             return (eval_src / AISHELL2_EVAL_DIR).resolve()
-        return require(eval_src, f"AISHELL-2 dev/test sets ({AISHELL2_EVAL_DIR})").resolve()
+        return common.require(eval_src, f"AISHELL-2 dev/test sets ({AISHELL2_EVAL_DIR})").resolve()
     for cand in (root / AISHELL2_EVAL_DIR, root.parent / AISHELL2_EVAL_DIR):
         if cand.is_dir():
             return cand
@@ -287,21 +286,23 @@ def _eval_part(
     if chan is None:
         if extract is None:
             return None
-        return require(eval_root / AISHELL2_CHANNELS[ch], f"AISHELL-2 {AISHELL2_CHANNELS[ch]} set")
+        return common.require(
+            eval_root / AISHELL2_CHANNELS[ch], f"AISHELL-2 {AISHELL2_CHANNELS[ch]} set"
+        )
     target, archive = chan / part, chan / f"{part}.tar.gz"
     if extract is None:
         return target if target.is_dir() or archive.is_file() else None
     if not target.is_dir() and archive.is_file():
         _extract_archives([archive], chan, extract, num_workers, "evaluation")
-    return require(target, f"AISHELL-2 {split} set ({chan.name}/{part} or {part}.tar.gz)")
+    return common.require(target, f"AISHELL-2 {split} set ({chan.name}/{part} or {part}.tar.gz)")
 
 
-def _read_aishell2_part(part: Path, split: str) -> list[Utt]:
-    scp = require(part / "wav.scp", f"AISHELL-2 {split} wav list")
-    trans = require(part / "trans.txt", f"AISHELL-2 {split} transcripts")
+def _read_aishell2_part(part: Path, split: str) -> list[common.Utt]:
+    scp = common.require(part / "wav.scp", f"AISHELL-2 {split} wav list")
+    trans = common.require(part / "trans.txt", f"AISHELL-2 {split} transcripts")
     paths = _read_tab_table(scp)
-    texts = {k: clean_text(v) for k, v in _read_tab_table(trans).items()}
-    utts: list[Utt] = []
+    texts = {k: common.clean_text(v) for k, v in _read_tab_table(trans).items()}
+    utts: list[common.Utt] = []
     missing: list[str] = []
     for utt, rel in tqdm(paths.items(), desc=f"aishell2 {split}", leave=False):
         if utt not in texts or not texts[utt]:
@@ -311,17 +312,24 @@ def _read_aishell2_part(part: Path, split: str) -> list[Utt]:
             missing.append(str(wav))
             continue
         spk = wav.parent.name
-        utts.append(Utt(f"{spk}-{utt}", str(wav), spk, texts[utt],
-                        extras={"utt2lang": "zh"}))  # fmt: skip
+        utts.append(
+            common.Utt(f"{spk}-{utt}", str(wav), spk, texts[utt], extras={"utt2lang": "zh"})
+        )
     if missing:
         raise DataError(
             f"{scp}: {len(missing)} listed audio file(s) do not exist, e.g. {missing[:3]}; "
             "is the corpus extracted in its original layout?"
         )
-    report_skipped(f"aishell2 {split}", "wav.scp entries without a transcript",
-                   [u for u in paths if not texts.get(u)])  # fmt: skip
-    report_skipped(f"aishell2 {split}", "transcripts without a wav.scp entry",
-                   [u for u in texts if u not in paths])  # fmt: skip
+    common.report_skipped(
+        f"aishell2 {split}",
+        "wav.scp entries without a transcript",
+        [u for u in paths if not texts.get(u)],
+    )
+    common.report_skipped(
+        f"aishell2 {split}",
+        "transcripts without a wav.scp entry",
+        [u for u in texts if u not in paths],
+    )
     if not utts:
         raise DataError(f"{part}: no utterance has both audio (wav.scp) and a transcript")
     return utts
@@ -341,15 +349,6 @@ def _read_tab_table(path: Path) -> dict[str, str]:
 
 
 # --- shared ----------------------------------------------------------------------------------
-
-
-def _check_splits(splits: Sequence[str] | None, known: Sequence[str], corpus: str) -> list[str]:
-    if splits is None:
-        return list(known)
-    bad = [s for s in splits if s not in known]
-    if bad:
-        raise DataError(f"{corpus}: unknown split(s) {bad}; known: {', '.join(known)}")
-    return list(splits)
 
 
 def _tar_stem(path: Path) -> str:
@@ -409,15 +408,21 @@ def _extract_one(job: tuple[str, str]) -> None:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def _ensure_16k(utts: list[Utt], wav_out: Path, num_workers: int, what: str) -> list[Utt]:
+def _ensure_16k(
+    utts: list[common.Utt], wav_out: Path, num_workers: int, what: str
+) -> list[common.Utt]:
     """Keep the original files when they are 16 kHz mono (checked on the first one), else
     convert all into ``wav_out/<speaker>/<file>.wav``."""
-    if not utts or check_audio_format(Path(utts[0].wav), f"{what} audio"):
+    if not utts:
+        return utts
+    # an unreadable file fails here, before the whole corpus is converted because of it
+    common.audio_info(utts[0].wav, f"{what} audio")
+    if common.is_16k_mono(utts[0].wav):
         return utts
     log.warning("%s: audio is not 16 kHz mono, converting into %s", what, wav_out)
     wav_out = wav_out.resolve()
     jobs = [(u.wav, wav_out / u.speaker / f"{Path(u.wav).stem}.wav", None, None) for u in utts]
-    convert_all(jobs, num_workers=num_workers, desc=f"convert {what}")
+    common.convert_all(jobs, num_workers=num_workers, desc=f"convert {what}")
     for u, job in zip(utts, jobs):
         u.wav = str(job[1])
     return utts

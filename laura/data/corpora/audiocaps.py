@@ -38,19 +38,13 @@ later; a split with no clip at all is an error.
 from __future__ import annotations
 
 import csv
-import logging
 import re
 from collections.abc import Sequence
 from pathlib import Path
 
-from laura.data.corpora import register_corpus
-from laura.data.corpora.clotho import aac_utts, convert_skip_bad, is_16k_mono, write_aac_split
-from laura.data.corpora.common import report_skipped, require
-from laura.data.corpora.librispeech import clean_text
+from laura.data.corpora import common, register_corpus
 from laura.data.errors import DataError
 from laura.data.kaldi import atomic_write_text
-
-log = logging.getLogger(__name__)
 
 SPLITS = ("train", "val", "test")
 PAIR_SPLITS = ("train",)
@@ -77,22 +71,18 @@ def prepare(
     pair_splits: Sequence[str] = PAIR_SPLITS,
 ) -> dict[str, Path]:
     """Write one Kaldi data dir per AudioCaps split under ``out``; return split -> dir."""
-    src, out = Path(src), Path(out)
-    require(src, "the AudioCaps directory")
-    wanted = list(splits) if splits is not None else list(SPLITS)
-    bad = [s for s in wanted if s not in SPLITS]
-    if bad:
-        raise DataError(f"audiocaps: unknown split(s) {bad}; known: {', '.join(SPLITS)}")
+    common.require(src, "the AudioCaps directory")
+    wanted = common.choose_splits(splits, SPLITS, "audiocaps")
     csv_dir = src / "dataset" if (src / "dataset" / "train.csv").is_file() else src
     if audio_dir is not None:
-        adir = require(Path(audio_dir), "AudioCaps audio directory (audio_dir=)")
+        adir = common.require(Path(audio_dir), "AudioCaps audio directory (audio_dir=)")
     else:
         adir = src / "audio" if (src / "audio").is_dir() else src
     index = index_audio(adir)
 
     written: dict[str, Path] = {}
     for split in wanted:
-        csv_path = require(csv_dir / f"{split}.csv", f"AudioCaps {split} captions")
+        csv_path = common.require(csv_dir / f"{split}.csv", f"AudioCaps {split} captions")
         clips = _read_csv(csv_path)
         found: list[tuple[str, str, list[str], list[str]]] = []
         jobs: list[tuple[Path, Path, float | None, float | None]] = []
@@ -104,7 +94,7 @@ def prepare(
                 missing.append((ytid, start))
                 continue
             clip = f"Y{ytid}_{start}"
-            if trimmed and path.suffix.lower() in (".wav", ".flac") and is_16k_mono(path):
+            if trimmed and path.suffix.lower() in (".wav", ".flac") and common.is_16k_mono(path):
                 wav = str(path.resolve())
             else:
                 dst = (out / "wav" / split / f"{clip}.wav").resolve()
@@ -112,7 +102,7 @@ def prepare(
                 jobs.append((path, dst, *cut))
                 wav = str(dst)
             found.append((clip, wav, [c for _, c in caps], ids))
-        report_skipped(
+        common.report_skipped(
             f"audiocaps {split}",
             f"clips (of {len(clips)}) not found in {adir}",
             [f"{y}_{s}" for y, s in missing],
@@ -123,28 +113,20 @@ def prepare(
                 f"{adir}: none of the {len(clips)} clips of {csv_path.name} is there "
                 "(expected files named <youtube_id>.wav, Y<youtube_id>.wav, ...)"
             )
-        failed = convert_skip_bad(
+        failed = common.convert_skip_bad(
             jobs, num_workers, f"audiocaps {split}", "clips whose audio cannot be decoded"
         )
         bad_dst = set(failed.values())
         found = [f for f in found if f[1] not in bad_dst]
         per_clip = split not in pair_splits
-        utts = aac_utts([(c, w, caps) for c, w, caps, _ in found], per_clip=per_clip)
+        utts = common.aac_utts([(c, w, caps) for c, w, caps, _ in found], per_clip=per_clip)
         capids = {c: ids for c, _, _, ids in found}
         for u in utts:
             ids = capids[u.speaker]
             u.extras["utt2audiocap_id"] = (
                 " ".join(ids) if per_clip else ids[int(u.id.rsplit("-c", 1)[1]) - 1]
             )
-        written[split] = write_aac_split(out / split, utts)
-        log.info(
-            "audiocaps %s: %d utterances from %d/%d clips -> %s",
-            split,
-            len(utts),
-            len(found),
-            len(clips),
-            written[split],
-        )
+        written[split] = common.write_split(out / split, utts, where=f"audiocaps {split}")
     return written
 
 
@@ -163,7 +145,7 @@ def _read_csv(path: Path) -> dict[tuple[str, int], list[tuple[str, str]]]:
                 capid = str(int(row["audiocap_id"]))
             except (ValueError, AttributeError) as err:
                 raise DataError(f"{path}:{lineno}: bad row ({err})") from err
-            cap = clean_text(row["caption"] or "")
+            cap = common.clean_text(row["caption"] or "")
             if not key[0] or not cap:
                 raise DataError(f"{path}:{lineno}: empty youtube_id or caption")
             clips.setdefault(key, []).append((capid, cap))

@@ -52,13 +52,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import soundfile as sf
 from tqdm import tqdm
 
-from laura.data.corpora import register_corpus
-from laura.data.corpora.clotho import UniqueIds, convert_skip_bad, is_16k_mono
-from laura.data.corpora.common import Utt, report_skipped, require
-from laura.data.corpora.librispeech import clean_text, write_split_clean
+from laura.data.corpora import common, register_corpus
 from laura.data.errors import DataError
 from laura.data.kaldi import Segment
 
@@ -83,34 +79,14 @@ TOLERANCE = 0.05  # seconds a sentence may overshoot its recording (clipped)
     description="BSTC: 68 h Mandarin talks, sentence-aligned transcripts + English translations",
 )
 def prepare(
-    src: Path,
-    out: Path,
-    *,
-    splits: Sequence[str] | None = None,
-    num_workers: int = 2,
+    src: Path, out: Path, *, splits: Sequence[str] | None = None, num_workers: int = 2
 ) -> dict[str, Path]:
     """Write one Kaldi data dir per BSTC split under ``out``; return split -> dir."""
-    src, out = Path(src), Path(out)
-    require(src, "the BSTC directory")
-    if splits is not None:
-        bad = [s for s in splits if s not in SPLITS]
-        if bad:
-            raise DataError(f"bstc: unknown split(s) {bad}; known: {', '.join(SPLITS)}")
-        wanted = list(splits)
-        for s in wanted:
-            require(src / s, f"BSTC split {s}")
-    else:
-        wanted = [s for s in SPLITS if (src / s).is_dir()]
-        if not wanted:
-            raise DataError(
-                f"{src}: none of the BSTC splits ({', '.join(SPLITS)}) is there; "
-                "is the corpus extracted in its original layout?"
-            )
+    common.require(src, "the BSTC directory")
     written: dict[str, Path] = {}
-    for split in wanted:
+    for split in common.choose_splits(splits, SPLITS, "bstc", root=src):
         utts, recordings = _read_split(src / split, out / "wav" / split, num_workers)
-        written[split] = write_split_clean(out / split, utts, recordings)
-        log.info("bstc %s: %d utterances -> %s", split, len(utts), written[split])
+        written[split] = common.write_split(out / split, utts, recordings, where=f"bstc {split}")
     return written
 
 
@@ -141,7 +117,7 @@ def load_talk_json(path: Path) -> list[dict[str, Any]]:
 
 def _read_split(
     split_dir: Path, wav_dir: Path, num_workers: int
-) -> tuple[list[Utt], dict[str, str]]:
+) -> tuple[list[common.Utt], dict[str, str]]:
     files = sorted(p for p in split_dir.rglob("*") if p.is_file())
     audio: dict[str, Path] = {}
     for p in files:
@@ -164,15 +140,15 @@ def _read_split(
             "utterances. Is the corpus extracted in its original layout?"
         )
 
-    report_skipped(
+    common.report_skipped(
         f"bstc {split_dir.name}",
         "talk files without sentence time stamps",
         [r for r in talks if r not in timed],
     )
-    ids = UniqueIds()
+    ids = common.UniqueIds()
     recordings: dict[str, str] = {}
     jobs: list[tuple[Path, Path, None, None]] = []
-    utts: list[Utt] = []
+    utts: list[common.Utt] = []
     no_audio: list[str] = []
     dropped: list[str] = []
     for rec in tqdm(sorted(timed), desc=f"bstc {split_dir.name}", leave=False):
@@ -181,24 +157,21 @@ def _read_split(
             no_audio.append(rec)
             continue
         talk = ids.make(rec)
-        try:
-            dur = sf.info(str(wav)).duration
-        except (sf.LibsndfileError, RuntimeError) as err:
-            raise DataError(f"{wav}: cannot read audio ({err})") from err
-        if wav.suffix.lower() in (".wav", ".flac") and is_16k_mono(wav):
+        dur = common.audio_info(wav, "audio").duration
+        if wav.suffix.lower() in (".wav", ".flac") and common.is_16k_mono(wav):
             recordings[talk] = str(wav.resolve())
         else:
             dst = (wav_dir / f"{talk}.wav").resolve()
             jobs.append((wav, dst, None, None))
             recordings[talk] = str(dst)
         utts += _talk_utts(talk, timed[rec], dur, dropped)
-    report_skipped(f"bstc {split_dir.name}", "talks without a recording", no_audio)
-    report_skipped(
+    common.report_skipped(f"bstc {split_dir.name}", "talks without a recording", no_audio)
+    common.report_skipped(
         f"bstc {split_dir.name}",
         "sentences with empty text/translation or bad times",
         dropped,
     )
-    failed = convert_skip_bad(
+    failed = common.convert_skip_bad(
         jobs, num_workers, f"bstc {split_dir.name}", "talks whose audio cannot be decoded"
     )
     bad_dst = set(failed.values())
@@ -213,7 +186,7 @@ def _read_split(
 
 def _talk_utts(
     talk: str, sents: list[dict[str, Any]], rec_dur: float, dropped: list[str]
-) -> list[Utt]:
+) -> list[common.Utt]:
     times: list[tuple[float, float] | None] = []
     for s in sents:
         try:
@@ -229,11 +202,11 @@ def _talk_utts(
     if ends and max(ends) > 10 * rec_dur + 1.0 and max(ends) / 1000.0 <= rec_dur + 1.0:
         log.info("bstc: talk %s: times read as milliseconds", talk)
         scale = 1e-3
-    utts: list[Utt] = []
+    utts: list[common.Utt] = []
     for n, (s, t) in enumerate(zip(sents, times), 1):
         uid = f"{talk}-{n:04d}"
-        zh = clean_text(str(_pick(s, SRC_KEYS) or ""))
-        en = clean_text(str(_pick(s, TGT_KEYS) or ""))
+        zh = common.clean_text(str(_pick(s, SRC_KEYS) or ""))
+        en = common.clean_text(str(_pick(s, TGT_KEYS) or ""))
         if t is None or not zh or not en:
             dropped.append(uid)
             continue
@@ -242,7 +215,7 @@ def _talk_utts(
             dropped.append(uid)
             continue
         utts.append(
-            Utt(
+            common.Utt(
                 uid,
                 talk,
                 talk,

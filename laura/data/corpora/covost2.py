@@ -36,17 +36,11 @@ with the region dropped, e.g. ``de``).
 from __future__ import annotations
 
 import csv
-import logging
 from collections.abc import Sequence
 from pathlib import Path
 
-from laura.data.corpora import register_corpus
-from laura.data.corpora.clotho import convert_skip_bad
-from laura.data.corpora.common import Utt, report_skipped, require
-from laura.data.corpora.librispeech import clean_text, write_split_clean
+from laura.data.corpora import common, register_corpus
 from laura.data.errors import DataError
-
-log = logging.getLogger(__name__)
 
 SPLITS = ("train", "dev", "test")
 # Release split labels of each output split (get_covost_splits.py, version 2).
@@ -71,14 +65,10 @@ def prepare(
     tgt_lang: str = "zh-CN",
 ) -> dict[str, Path]:
     """Write one Kaldi data dir per CoVoST 2 split under ``out``; return split -> dir."""
-    src, out = Path(src), Path(out)
-    require(src, "the CoVoST 2 / Common Voice directory")
-    wanted = list(splits) if splits is not None else list(SPLITS)
-    bad = [s for s in wanted if s not in SPLITS]
-    if bad:
-        raise DataError(f"covost2: unknown split(s) {bad}; known: {', '.join(SPLITS)}")
+    common.require(src, "the CoVoST 2 / Common Voice directory")
+    wanted = common.choose_splits(splits, SPLITS, "covost2")
     cv = _find_cv_dir(src, cv_dir)
-    clips_dir = require(cv / "clips", "Common Voice clips directory")
+    clips_dir = common.require(cv / "clips", "Common Voice clips directory")
     prefix = f"covost_v2.en_{tgt_lang}"
     table = f"text.{tgt_lang.split('-')[0]}"
     search = [Path(tsv_dir)] if tsv_dir is not None else [src, cv, cv.parent, cv.parent.parent]
@@ -101,19 +91,18 @@ def prepare(
     written: dict[str, Path] = {}
     for split in wanted:
         utts, jobs = _utts(rows_by_split[split], clips_dir, out / "wav", table, split)
-        failed = convert_skip_bad(
+        failed = common.convert_skip_bad(
             jobs, num_workers, f"covost2 {split}", "clips whose audio cannot be decoded"
         )
         bad_dst = set(failed.values())
         utts = [u for u in utts if u.wav not in bad_dst]
-        written[split] = write_split_clean(out / split, utts)
-        log.info("covost2 %s: %d utterances -> %s", split, len(utts), written[split])
+        written[split] = common.write_split(out / split, utts, where=f"covost2 {split}")
     return written
 
 
 def _find_cv_dir(src: Path, cv_dir: str | Path | None) -> Path:
     if cv_dir is not None:
-        return require(Path(cv_dir), "Common Voice English directory (cv_dir=)")
+        return common.require(Path(cv_dir), "Common Voice English directory (cv_dir=)")
     cands = [src, src / "en", src / CV_RELEASE / "en"] + sorted(src.glob("cv-corpus-*/en"))
     for cand in cands:
         if (cand / "clips").is_dir():
@@ -149,7 +138,7 @@ def _join_release(
     """Rows of the release TSV, by output split, with sentence/client_id from validated.tsv."""
     labels = {lab: s for s in wanted for lab in SPLIT_LABELS[s]}
     rows = _read_tsv(release, ("path", "translation", "split"))
-    require(validated, "Common Voice validated.tsv (transcripts and speakers)")
+    common.require(validated, "Common Voice validated.tsv (transcripts and speakers)")
     cv = {r["path"]: r for r in _read_tsv(validated, ("client_id", "path", "sentence"))}
     out: dict[str, list[dict[str, str]]] = {s: [] for s in wanted}
     not_in_cv: list[str] = []
@@ -173,15 +162,15 @@ def _join_release(
                 "client_id": v["client_id"],
             }
         )
-    report_skipped("covost2", f"rows of {release.name} not in {validated.name}", not_in_cv)
-    report_skipped("covost2", f"rows of {release.name} with an unknown split label", unknown)
+    common.report_skipped("covost2", f"rows of {release.name} not in {validated.name}", not_in_cv)
+    common.report_skipped("covost2", f"rows of {release.name} with an unknown split label", unknown)
     return out
 
 
 def _utts(
     rows: list[dict[str, str]], clips: Path, wav_dir: Path, table: str, split: str
-) -> tuple[list[Utt], list[tuple[Path, Path, None, None]]]:
-    utts: list[Utt] = []
+) -> tuple[list[common.Utt], list[tuple[Path, Path, None, None]]]:
+    utts: list[common.Utt] = []
     jobs: list[tuple[Path, Path, None, None]] = []
     seen: set[str] = set()
     missing: list[str] = []
@@ -200,7 +189,7 @@ def _utts(
         if not mp3.is_file():
             missing.append(path)
             continue
-        text, trans = clean_text(r["sentence"]), clean_text(r["translation"])
+        text, trans = common.clean_text(r["sentence"]), common.clean_text(r["translation"])
         spk = r["client_id"].strip()
         if not text or not trans or not spk or any(c.isspace() for c in spk):
             empty.append(path)
@@ -208,12 +197,14 @@ def _utts(
         dst = (wav_dir / f"{stem}.wav").resolve()
         jobs.append((mp3, dst, None, None))
         utts.append(
-            Utt(f"{spk}-{stem}", str(dst), spk, text, extras={table: trans, "utt2lang": "en"})
+            common.Utt(
+                f"{spk}-{stem}", str(dst), spk, text, extras={table: trans, "utt2lang": "en"}
+            )
         )
     where = f"covost2 {split}"
-    report_skipped(where, "rows whose clip is not in clips/", missing)
-    report_skipped(where, "rows with an empty transcript, translation or client_id", empty)
-    report_skipped(where, "rows repeating a clip", dup)
+    common.report_skipped(where, "rows whose clip is not in clips/", missing)
+    common.report_skipped(where, "rows with an empty transcript, translation or client_id", empty)
+    common.report_skipped(where, "rows repeating a clip", dup)
     if not utts:
         raise DataError(f"{clips}: no usable utterance for split {split}")
     return utts, jobs

@@ -15,7 +15,7 @@ tomorrow it will be cold", IWL "I would like a new alarm clock", ITH "I think I 
 doctor's appointment", DFA "Don't forget a jacket", ITS "I think I've seen this before", TSI
 "The surface is slick", WSI "We'll stop in a couple of minutes"); emotion ANG DIS FEA HAP NEU
 SAD (the *intended* emotion -- the crowd ratings in processedResults/ are not used); level
-LO MD HI XX. Mapping in ``ser_labels``.
+LO MD HI XX. Mapping in ``emotion_labels``.
 
 Splits (no official ones; speaker-disjoint): the 91 actors sorted, every 10th from the 9th on
 (index % 10 == 8) is ``dev``, from the 10th on (index % 10 == 9) ``test``, the rest ``train``
@@ -36,15 +36,8 @@ import re
 from collections.abc import Sequence
 from pathlib import Path
 
-from laura.data.corpora import register_corpus
-from laura.data.corpora.common import Utt
-from laura.data.corpora.ser_labels import (
-    builders,
-    choose_splits,
-    emotion_extras,
-    unify,
-    write_splits,
-)
+from laura.data.corpora import common, register_corpus
+from laura.data.emotion_labels import unify
 from laura.data.errors import DataError
 
 SPLITS = ("train", "dev", "test")
@@ -65,13 +58,6 @@ SENTENCES = {
 _NAME = re.compile(r"^(\d{4})_([A-Z]{3})_([A-Z]{3})_([A-Z]{2})$")
 
 
-def actor_splits(actors: Sequence[str]) -> dict[str, str]:
-    out = {}
-    for i, a in enumerate(sorted(set(actors))):
-        out[a] = "dev" if i % 10 == 8 else "test" if i % 10 == 9 else "train"
-    return out
-
-
 @register_corpus(
     "crema_d",
     tasks=("SER",),
@@ -79,14 +65,9 @@ def actor_splits(actors: Sequence[str]) -> dict[str, str]:
     description="CREMA-D, 91 actors x 12 sentences x 6 emotions (16 kHz)",
 )
 def prepare(
-    src: Path,
-    out: Path,
-    *,
-    splits: Sequence[str] | None = None,
-    num_workers: int = 2,
+    src: Path, out: Path, *, splits: Sequence[str] | None = None, num_workers: int = 2
 ) -> dict[str, Path]:
     """Write ``out/<split>`` for CREMA-D; see the module doc for layout, splits and tables."""
-    src, out = Path(src), Path(out)
     audio_dir = src if src.name == "AudioWAV" else src / "AudioWAV"
     if not audio_dir.is_dir():
         raise DataError(
@@ -96,10 +77,9 @@ def prepare(
     wavs = sorted(p for p in audio_dir.glob("*.wav") if not p.name.startswith("."))
     if not wavs:
         raise DataError(f"{audio_dir}: no .wav files (git-lfs pull not run?)")
-    wanted = choose_splits(splits, SPLITS, "crema_d")
-    parts = builders(wanted)
+    parts = common.builders(splits, SPLITS, "crema_d")
     parsed = [(w, _NAME.match(w.stem)) for w in wavs]
-    split_of = actor_splits([m.group(1) for _, m in parsed if m is not None])
+    split_of = common.every_tenth_split([m.group(1) for _, m in parsed if m is not None])
     for wav, m in parsed:
         if m is None:
             if "train" in parts:
@@ -113,7 +93,7 @@ def prepare(
         if emo is None or sent not in SENTENCES:
             parts[split].skips.add(wav, f"unknown emotion {orig!r} or sentence {sent!r}")
             continue
-        extras = emotion_extras(orig, emo)
+        extras = common.emotion_extras(orig, emo)
         extras["utt2intensity"] = level
-        parts[split].add(Utt(wav.stem, "", actor, text=SENTENCES[sent], extras=extras), wav)
-    return write_splits(parts, out, corpus="crema_d", num_workers=num_workers)
+        parts[split].add(common.Utt(wav.stem, "", actor, text=SENTENCES[sent], extras=extras), wav)
+    return common.write_splits(parts, out, corpus="crema_d", num_workers=num_workers)

@@ -31,7 +31,7 @@ parent folder; a tree where no .wav file has a speaker is an error naming the la
 File name = ``<style>_<annotation range>_<sentence number>.wav``; the style comes from the
 file name. The sentence number is the ARCTIC ``arctic_a<NNNN>`` prompt.
 
-Labels: mapping in ``ser_labels`` (amused -> happiness; sleepiness dropped and counted by
+Labels: mapping in ``emotion_labels`` (amused -> happiness; sleepiness dropped and counted by
 default, ``sleepy="neutral"`` keeps it as neutral).
 
 Splits (no official ones; speaker-disjoint): ``train`` = bea, jenie, josh; ``test`` = sam
@@ -51,17 +51,8 @@ import re
 from collections.abc import Sequence
 from pathlib import Path
 
-from laura.data.corpora import register_corpus
-from laura.data.corpora.common import Utt
-from laura.data.corpora.ser_labels import (
-    builders,
-    choose_splits,
-    collapse,
-    emotion_extras,
-    iter_files,
-    unify,
-    write_splits,
-)
+from laura.data.corpora import common, register_corpus
+from laura.data.emotion_labels import unify
 from laura.data.errors import DataError
 
 SPLITS = ("train", "test")
@@ -82,10 +73,15 @@ LAYOUTS = (
 )
 # spellings seen in file and folder names -> the corpus's style word in file names
 STYLE_ALIASES = {
-    "amused": "amused", "anger": "anger", "angry": "anger", "disgust": "disgust",
-    "disgusted": "disgust", "neutral": "neutral", "sleepiness": "sleepiness",
+    "amused": "amused",
+    "anger": "anger",
+    "angry": "anger",
+    "disgust": "disgust",
+    "disgusted": "disgust",
+    "neutral": "neutral",
+    "sleepiness": "sleepiness",
     "sleepy": "sleepiness",
-}  # fmt: skip
+}
 _NAME = re.compile(r"^([A-Za-z]+)_(\d+-\d+)_(\d{4})$")
 _PROMPT = re.compile(r'^\(\s*arctic_a(\d{4})\s+"(.*)"\s*\)\s*$')
 
@@ -96,7 +92,7 @@ def read_arctic_prompts(path: Path) -> dict[str, str]:
     for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
         m = _PROMPT.match(line.strip())
         if m:
-            out[m.group(1)] = collapse(m.group(2))
+            out[m.group(1)] = common.clean_text(m.group(2))
     return out
 
 
@@ -135,7 +131,6 @@ def prepare(
     """Write ``out/<split>`` for EmoV-DB; see the module doc for layout, splits and tables."""
     if sleepy not in ("drop", "neutral"):
         raise DataError(f"emovdb: sleepy must be 'drop' or 'neutral', got {sleepy!r}")
-    src, out = Path(src), Path(out)
     if not src.is_dir():
         raise DataError(f"{src}: not found (EmoV-DB folder)")
     # the download script's folder, when src is its parent: read it alone, so the MFA step's
@@ -153,7 +148,7 @@ def prepare(
             raise DataError(f"{prompt_file}: no '( arctic_aNNNN \"...\" )' lines")
     elif arctic_prompts is not None:
         raise DataError(f"{prompt_file}: not found (CMU ARCTIC prompt list cmuarctic.data)")
-    wavs = iter_files(root, (".wav",))
+    wavs = common.iter_files(root, (".wav",))
     if not wavs:
         archives = sorted(root.glob("*.tar.gz"))
         hint = f" ({len(archives)} .tar.gz archives are there: extract them)" if archives else ""
@@ -165,8 +160,7 @@ def prepare(
             f"folder, e.g. {wavs[0].relative_to(root)}); expected one of: {LAYOUTS}. The OpenSLR "
             "archives hold bare .wav files: extract each into a folder named after it"
         )
-    wanted = choose_splits(splits, SPLITS, "emovdb")
-    parts = builders(wanted)
+    parts = common.builders(splits, SPLITS, "emovdb")
     seen: set[str] = set()
     for wav in wavs:
         spk = speakers[wav]
@@ -198,5 +192,7 @@ def prepare(
             if not text:
                 skips.add(wav, f"no ARCTIC prompt arctic_a{num} in {prompt_file}")
                 continue
-        parts[split].add(Utt(uid, "", spk, text=text, extras=emotion_extras(orig, emo)), wav)
-    return write_splits(parts, out, corpus="emovdb", num_workers=num_workers)
+        parts[split].add(
+            common.Utt(uid, "", spk, text=text, extras=common.emotion_extras(orig, emo)), wav
+        )
+    return common.write_splits(parts, out, corpus="emovdb", num_workers=num_workers)

@@ -5,15 +5,17 @@ Source: ``IEMOCAP_full_release`` from USC SAIL (sail.usc.edu/iemocap, licence re
 
     IEMOCAP_full_release/                      <- pass this (or its parent) as src
     └── Session1 .. Session5/
-        ├── sentences/wav/<dialog>/<utt>.wav   16 kHz mono, e.g. Ses01F_impro01/Ses01F_impro01_F000.wav
+        ├── sentences/wav/<dialog>/<utt>.wav   16 kHz mono,
+        │                                      e.g. Ses01F_impro01/Ses01F_impro01_F000.wav
         └── dialog/
-            ├── EmoEvaluation/<dialog>.txt     "[6.2901 - 8.2357]<TAB>Ses01F_impro01_F000<TAB>neu<TAB>[2.5000, 2.5000, 2.5000]"
+            ├── EmoEvaluation/<dialog>.txt
+            │   "[6.2901 - 8.2357]<TAB>Ses01F_impro01_F000<TAB>neu<TAB>[2.5000, 2.5000, 2.5000]"
             └── transcriptions/<dialog>.txt    "Ses01F_impro01_F000 [006.2901-008.2357]: Excuse me."
 
 Only the ``[start - end]`` summary lines of ``EmoEvaluation`` are read (the consensus label);
 the per-annotator lines and the ``Categorical/``, ``Attribute/``, ``Self-evaluation/``
 subfolders are ignored. Labels: ang hap exc sad neu fru sur fea dis oth xxx; the mapping to
-the nine classes is in ``ser_labels`` (hap+exc -> happiness; fru, oth, xxx dropped and counted).
+the nine classes is in ``emotion_labels`` (hap+exc -> happiness; fru, oth, xxx dropped and counted).
 
 Splits (no official ones; ESPnet's ``egs2/iemocap`` split, generalised): ``test`` = Session
 ``test_session`` (default 5: both of its speakers, so test is speaker-disjoint), ``dev`` =
@@ -36,16 +38,8 @@ import re
 from collections.abc import Sequence
 from pathlib import Path
 
-from laura.data.corpora import register_corpus
-from laura.data.corpora.common import Utt, require
-from laura.data.corpora.ser_labels import (
-    builders,
-    choose_splits,
-    collapse,
-    emotion_extras,
-    unify,
-    write_splits,
-)
+from laura.data.corpora import common, register_corpus
+from laura.data.emotion_labels import unify
 from laura.data.errors import DataError
 
 SPLITS = ("train", "dev", "test")
@@ -78,7 +72,7 @@ def read_transcriptions(path: Path) -> dict[str, str]:
     for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
         m = _TRANS_LINE.match(line.strip())
         if m:
-            out[m.group(1)] = collapse(m.group(2))
+            out[m.group(1)] = common.clean_text(m.group(2))
     return out
 
 
@@ -105,25 +99,20 @@ def prepare(
     splits: Sequence[str] | None = None,
     num_workers: int = 2,
     test_session: int = 5,
-    **opts: object,
 ) -> dict[str, Path]:
     """Write ``out/<split>`` for IEMOCAP; see the module doc for layout, splits and tables."""
-    if opts:
-        raise TypeError(f"iemocap: unknown option(s) {sorted(opts)}")
     test_session = int(test_session)
     if test_session not in range(1, 6):
         raise DataError(f"iemocap: test_session must be 1..5, got {test_session}")
-    root = _root(Path(src))
-    out = Path(out)
-    wanted = choose_splits(splits, SPLITS, "iemocap")
-    parts = builders(wanted)
+    root = _root(src)
+    parts = common.builders(splits, SPLITS, "iemocap")
     for n in range(1, 6):
         if not any(split_of(f"Ses0{n}{g}", n, test_session) in parts for g in "FM"):
             continue
-        sess = require(root / f"Session{n}", f"IEMOCAP Session{n}")
-        eval_dir = require(sess / "dialog" / "EmoEvaluation", "IEMOCAP emotion labels")
-        trans_dir = require(sess / "dialog" / "transcriptions", "IEMOCAP transcriptions")
-        wav_root = require(sess / "sentences" / "wav", "IEMOCAP sentence wavs")
+        sess = common.require(root / f"Session{n}", f"IEMOCAP Session{n}")
+        eval_dir = common.require(sess / "dialog" / "EmoEvaluation", "IEMOCAP emotion labels")
+        trans_dir = common.require(sess / "dialog" / "transcriptions", "IEMOCAP transcriptions")
+        wav_root = common.require(sess / "sentences" / "wav", "IEMOCAP sentence wavs")
         eval_files = _text_files(eval_dir)
         if not eval_files:
             raise DataError(f"{eval_dir}: no <dialog>.txt label files; is the corpus extracted?")
@@ -154,7 +143,7 @@ def prepare(
                     continue
                 spk = f"Ses{m.group(2)}{m.group(4)}"
                 uid = f"{spk}-{turn}"
-                extras = emotion_extras(orig, emo)
+                extras = common.emotion_extras(orig, emo)
                 extras["utt2emotion_vad"] = vad
-                part.add(Utt(uid, "", spk, text=text, extras=extras), wav)
-    return write_splits(parts, out, corpus="iemocap", num_workers=num_workers)
+                part.add(common.Utt(uid, "", spk, text=text, extras=extras), wav)
+    return common.write_splits(parts, out, corpus="iemocap", num_workers=num_workers)

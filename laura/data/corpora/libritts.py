@@ -50,25 +50,22 @@ from collections import defaultdict
 from collections.abc import Sequence
 from pathlib import Path
 
-import soundfile as sf
 from tqdm import tqdm
 
-from laura.data.corpora import register_corpus
-from laura.data.corpora.common import Utt, convert_all, report_skipped, require
-from laura.data.corpora.librispeech import (
-    clean_text,
-    read_speakers,
-    resolve_splits,
-    write_split_clean,
-)
+from laura.data.corpora import common, register_corpus
 from laura.data.errors import DataError
 
 log = logging.getLogger(__name__)
 
 SPLITS = (
-    "train-clean-100", "train-clean-360", "train-other-500",
-    "dev-clean", "dev-other", "test-clean", "test-other",
-)  # fmt: skip
+    "train-clean-100",
+    "train-clean-360",
+    "train-other-500",
+    "dev-clean",
+    "dev-other",
+    "test-clean",
+    "test-other",
+)
 PROMPT_RANGE = (3.0, 10.0)  # preferred prompt duration, seconds
 _UTT_ID = re.compile(r"^(\d+)_(\d+)_\d+_\d+$")
 
@@ -80,23 +77,18 @@ _UTT_ID = re.compile(r"^(\d+)_(\d+)_\d+_\d+$")
     description="LibriTTS (SLR60): 585 h English read speech, 24 kHz -> 16 kHz, prompts",
 )
 def prepare(
-    src: Path,
-    out: Path,
-    *,
-    splits: Sequence[str] | None = None,
-    num_workers: int = 2,
+    src: Path, out: Path, *, splits: Sequence[str] | None = None, num_workers: int = 2
 ) -> dict[str, Path]:
     """Write one TTS data dir per LibriTTS split under ``out``; return split -> dir."""
-    src, out = Path(src), Path(out)
     root = src
     for name in ("LibriTTS", "LibriTTS_R"):
         if (src / name).is_dir():
             root = src / name
             break
-    root = require(root, "the LibriTTS directory").resolve()
+    root = common.require(root, "the LibriTTS directory").resolve()
     wav_root = (out / "wav").resolve()
-    wanted = resolve_splits(root, splits, SPLITS, "LibriTTS")
-    genders = read_speakers(root / "SPEAKERS.txt")
+    wanted = common.choose_splits(splits, SPLITS, "libritts", root=root)
+    genders = common.read_speakers(root / "SPEAKERS.txt")
     bad = _read_bad_lists(root)
 
     written: dict[str, Path] = {}
@@ -112,11 +104,10 @@ def prepare(
             )
             for u in utts
         ]
-        convert_all(jobs, num_workers=num_workers, desc=f"libritts {split} -> 16 kHz")
+        common.convert_all(jobs, num_workers=num_workers, desc=f"libritts {split} -> 16 kHz")
         for u, job in zip(utts, jobs):
             u.wav = str(job[1])
-        written[split] = write_split_clean(out / split, utts)
-        log.info("libritts %s: %d utterances -> %s", split, len(utts), written[split])
+        written[split] = common.write_split(out / split, utts, where=f"libritts {split}")
     return written
 
 
@@ -139,20 +130,20 @@ def _read_bad_lists(root: Path) -> set[str]:
 
 def _read_split(
     split_dir: Path, bad: set[str], genders: dict[str, str] | None
-) -> tuple[list[Utt], dict[str, float]]:
+) -> tuple[list[common.Utt], dict[str, float]]:
     chapters = sorted(p for p in split_dir.glob("*/*") if p.is_dir())
     if not chapters:
         raise DataError(
             f"{split_dir}: no <speaker>/<chapter> directories; "
             "is the corpus extracted in its original layout?"
         )
-    utts: list[Utt] = []
+    utts: list[common.Utt] = []
     durations: dict[str, float] = {}
     no_text: list[str] = []
     dropped_bad: list[str] = []
     for chapter in tqdm(chapters, desc=f"libritts {split_dir.name}", leave=False):
         spk, chap = chapter.parent.name, chapter.name
-        tsv = require(chapter / f"{spk}_{chap}.trans.tsv", "chapter transcript table")
+        tsv = common.require(chapter / f"{spk}_{chap}.trans.tsv", "chapter transcript table")
         tsv_text: dict[str, str] = {}
         for line in tsv.read_text(encoding="utf-8").splitlines():
             fields = line.split("\t")
@@ -166,23 +157,20 @@ def _read_split(
                 dropped_bad.append(utt)
                 continue
             norm = chapter / f"{utt}.normalized.txt"
-            text = clean_text(
+            text = common.clean_text(
                 norm.read_text(encoding="utf-8") if norm.is_file() else tsv_text.get(utt, "")
             )
             if not text:
                 no_text.append(utt)
                 continue
-            try:
-                info = sf.info(str(wav))
-            except (sf.LibsndfileError, RuntimeError) as err:
-                raise DataError(f"{wav}: cannot read LibriTTS audio ({err})") from err
+            info = common.audio_info(wav, "LibriTTS audio")
             durations[utt] = info.frames / info.samplerate
             extras = {"utt2lang": "en"}
             if genders is not None and spk in genders:
                 extras["utt2gender"] = genders[spk]
-            utts.append(Utt(utt, str(wav), spk, text, extras=extras))
-    report_skipped(split_dir.name, "utterances named in a bad-utterance list", dropped_bad)
-    report_skipped(split_dir.name, "wav files without a transcript", no_text)
+            utts.append(common.Utt(utt, str(wav), spk, text, extras=extras))
+    common.report_skipped(split_dir.name, "utterances named in a bad-utterance list", dropped_bad)
+    common.report_skipped(split_dir.name, "wav files without a transcript", no_text)
     if genders is not None and any("utt2gender" not in u.extras for u in utts):
         lacking = sorted({u.speaker for u in utts if "utt2gender" not in u.extras})
         log.warning("%s: speakers %s are not in SPEAKERS.txt; no utt2gender", split_dir, lacking)
@@ -193,13 +181,15 @@ def _read_split(
     return utts, durations
 
 
-def _assign_prompts(utts: list[Utt], durations: dict[str, float], split: str) -> list[Utt]:
+def _assign_prompts(
+    utts: list[common.Utt], durations: dict[str, float], split: str
+) -> list[common.Utt]:
     """Set ``utt2prompt``; drop (and count) utterances of speakers with only one utterance."""
-    by_spk: dict[str, list[Utt]] = defaultdict(list)
+    by_spk: dict[str, list[common.Utt]] = defaultdict(list)
     for u in utts:
         by_spk[u.speaker].append(u)
     lo, hi = PROMPT_RANGE
-    kept: list[Utt] = []
+    kept: list[common.Utt] = []
     lonely: list[str] = []
     for group in by_spk.values():
         group.sort(key=lambda u: u.id.encode())
@@ -215,7 +205,9 @@ def _assign_prompts(utts: list[Utt], durations: dict[str, float], split: str) ->
             cands = [j for j in cands if j != i]
             u.extras["utt2prompt"] = group[cands[0] if cands else (i + 1) % n].id
             kept.append(u)
-    report_skipped(split, "utterances of speakers with no other utterance (no prompt)", lonely)
+    common.report_skipped(
+        split, "utterances of speakers with no other utterance (no prompt)", lonely
+    )
     if not kept:
         raise DataError(f"libritts {split}: no speaker has two utterances to prompt with")
     return kept

@@ -26,7 +26,7 @@ Pass ``ffmpeg=/path/to/ffmpeg`` to use another binary.
 
 Tables: ``wav.scp``, ``text`` (the utterance), ``utt2spk``, ``utt2emotion`` (unified class,
 identity for MELD's seven labels), ``utt2emotion_orig``, ``utt2sentiment``
-(positive/negative/neutral), ``utt2lang`` (en). At scoring time ``ser_labels.eval_class``
+(positive/negative/neutral), ``utt2lang`` (en). At scoring time ``emotion_labels.eval_class``
 merges like/happiness into joy.
 
 Ids: speaker = the ``Speaker`` column with every run of characters other than letters and
@@ -53,17 +53,8 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from laura.data.corpora import register_corpus
-from laura.data.corpora.common import Utt
-from laura.data.corpora.ser_labels import (
-    Skips,
-    choose_splits,
-    collapse,
-    emotion_extras,
-    finish_split,
-    resolve_audio,
-    unify,
-)
+from laura.data.corpora import common, register_corpus
+from laura.data.emotion_labels import unify
 from laura.data.errors import DataError
 
 log = logging.getLogger(__name__)
@@ -79,13 +70,20 @@ REQUIRED_COLUMNS = ("Utterance", "Speaker", "Emotion", "Dialogue_ID", "Utterance
 
 _TYPOGRAPHIC = str.maketrans(
     {
-        "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201c": '"', "\u201d": '"',
-        "\u2013": "-", "\u2014": "-", "\u2026": "...", "\u00a0": " ",
+        "\u2018": "'",
+        "\u2019": "'",
+        "\u201a": "'",
+        "\u201c": '"',
+        "\u201d": '"',
+        "\u2013": "-",
+        "\u2014": "-",
+        "\u2026": "...",
+        "\u00a0": " ",
     }
-)  # fmt: skip
+)
 
 
-def clean_text(text: str) -> str:
+def repair_text(text: str) -> str:
     """MELD utterance text with its encoding damage repaired (see module doc)."""
     if "\u00e2\u20ac" in text:  # UTF-8 read as cp1252 ("â€™"): undo it when it round-trips
         try:
@@ -97,7 +95,7 @@ def clean_text(text: str) -> str:
         bytes([ord(c)]).decode("cp1252", errors="ignore") if 0x80 <= ord(c) <= 0x9F else c
         for c in text
     )
-    return collapse(text.translate(_TYPOGRAPHIC))
+    return common.clean_text(text.translate(_TYPOGRAPHIC))
 
 
 def speaker_id(name: str) -> str:
@@ -158,8 +156,26 @@ def _extract(ffmpeg: str, src: Path, dst: Path) -> str | None:
         return None
     dst.parent.mkdir(parents=True, exist_ok=True)
     tmp = dst.with_name(f".{dst.name}.{os.getpid()}.tmp.wav")
-    cmd = [ffmpeg, "-nostdin", "-hide_banner", "-loglevel", "error", "-y", "-i", str(src),
-           "-vn", "-ac", "1", "-ar", "16000", "-c:a", "pcm_s16le", "-f", "wav", str(tmp)]  # fmt: skip
+    cmd = [
+        ffmpeg,
+        "-nostdin",
+        "-hide_banner",
+        "-loglevel",
+        "error",
+        "-y",
+        "-i",
+        str(src),
+        "-vn",
+        "-ac",
+        "1",
+        "-ar",
+        "16000",
+        "-c:a",
+        "pcm_s16le",
+        "-f",
+        "wav",
+        str(tmp),
+    ]
     try:
         res = subprocess.run(cmd, capture_output=True, text=True, check=False)
     except OSError as err:
@@ -188,11 +204,11 @@ def extract_all(
 
 def _prepare_split(
     root: Path, out: Path, split: str, ffmpeg: str, num_workers: int
-) -> tuple[list[Utt], Skips]:
+) -> tuple[list[common.Utt], common.Skips]:
     csv_path = _locate(root, split, CSV_NAMES[split], is_dir=False)
     clip_dir = _locate(root, split, CLIP_DIRS[split], is_dir=True)
     rows = read_csv(csv_path)
-    skips = Skips()
+    skips = common.Skips()
     meta: dict[str, tuple[str, str, str, str, str]] = {}  # uid -> spk, text, emo, orig, sentiment
     audio_files: dict[str, Path] = {}
     mp4_jobs: list[tuple[str, Path, Path]] = []
@@ -209,7 +225,7 @@ def _prepare_split(
         if emo is None:
             skips.add(f"{where} ({stem})", f"emotion {orig!r} has no unified class")
             continue
-        text = clean_text(row["Utterance"])
+        text = repair_text(row["Utterance"])
         if not text:
             skips.add(f"{where} ({stem})", "empty utterance text")
             continue
@@ -229,7 +245,7 @@ def _prepare_split(
             mp4_jobs.append((uid, path, wav_dir / f"{uid}.wav"))
         meta[uid] = (spk, text, emo, orig, row.get("Sentiment", "").strip().lower())
 
-    wav: dict[str, str] = resolve_audio(
+    wav: dict[str, str] = common.resolve_audio(
         audio_files, wav_dir, skips, num_workers=num_workers, desc=f"meld {split} wav"
     )
     if mp4_jobs:
@@ -252,10 +268,10 @@ def _prepare_split(
     for uid, (spk, text, emo, orig, sentiment) in meta.items():
         if uid not in wav:
             continue  # skipped above (unreadable audio or failed extraction)
-        extras = emotion_extras(orig, emo)
+        extras = common.emotion_extras(orig, emo)
         if sentiment:
             extras["utt2sentiment"] = sentiment
-        utts.append(Utt(uid, wav[uid], spk, text=text, extras=extras))
+        utts.append(common.Utt(uid, wav[uid], spk, text=text, extras=extras))
     if any("utt2sentiment" not in u.extras for u in utts):  # a CSV without the column
         for u in utts:
             u.extras.pop("utt2sentiment", None)
@@ -275,15 +291,11 @@ def prepare(
     splits: Sequence[str] | None = None,
     num_workers: int = 2,
     ffmpeg: str = "ffmpeg",
-    **opts: object,
 ) -> dict[str, Path]:
     """Write ``out/<split>`` for MELD; see the module doc for the layout and tables."""
-    if opts:
-        raise TypeError(f"meld: unknown option(s) {sorted(opts)}")
-    root = _root(Path(src))
-    out = Path(out)
+    root = _root(src)
     done: dict[str, Path] = {}
-    for split in choose_splits(splits, SPLITS, "meld"):
+    for split in common.choose_splits(splits, SPLITS, "meld"):
         utts, skips = _prepare_split(root, out, split, ffmpeg, num_workers)
-        done[split] = finish_split(out / split, utts, skips, corpus="meld", split=split)
+        done[split] = common.write_split(out / split, utts, where=f"meld {split}", skips=skips)
     return done

@@ -15,7 +15,7 @@ actor 01-24 (odd = male, even = female).
 
 Only speech (vocal channel 01) is used: song files (``Audio_Song_Actors_01-24.zip`` extracted
 into the same folders) and non-audio modalities are skipped and counted. Emotion mapping in
-``ser_labels`` (calm -> neutral).
+``emotion_labels`` (calm -> neutral).
 
 Splits (no official ones; speaker-disjoint, one male and one female actor in each held-out
 split): ``train`` = actors 01-20, ``dev`` = 21-22, ``test`` = 23-24.
@@ -33,22 +33,21 @@ import re
 from collections.abc import Sequence
 from pathlib import Path
 
-from laura.data.corpora import register_corpus
-from laura.data.corpora.common import Utt
-from laura.data.corpora.ser_labels import (
-    builders,
-    choose_splits,
-    emotion_extras,
-    unify,
-    write_splits,
-)
+from laura.data.corpora import common, register_corpus
+from laura.data.emotion_labels import unify
 from laura.data.errors import DataError
 
 SPLITS = ("train", "dev", "test")
 EMOTIONS = {
-    "01": "neutral", "02": "calm", "03": "happy", "04": "sad",
-    "05": "angry", "06": "fearful", "07": "disgust", "08": "surprised",
-}  # fmt: skip
+    "01": "neutral",
+    "02": "calm",
+    "03": "happy",
+    "04": "sad",
+    "05": "angry",
+    "06": "fearful",
+    "07": "disgust",
+    "08": "surprised",
+}
 INTENSITY = {"01": "normal", "02": "strong"}
 STATEMENTS = {"01": "Kids are talking by the door", "02": "Dogs are sitting by the door"}
 _NAME = re.compile(r"^(\d\d)-(\d\d)-(\d\d)-(\d\d)-(\d\d)-(\d\d)-(\d\d)$")
@@ -65,29 +64,19 @@ def split_of(actor: int) -> str:
     description="RAVDESS speech, 24 actors x 8 emotions (48 kHz, converted)",
 )
 def prepare(
-    src: Path,
-    out: Path,
-    *,
-    splits: Sequence[str] | None = None,
-    num_workers: int = 2,
-    **opts: object,
+    src: Path, out: Path, *, splits: Sequence[str] | None = None, num_workers: int = 2
 ) -> dict[str, Path]:
     """Write ``out/<split>`` for RAVDESS; see the module doc for layout, splits and tables."""
-    if opts:
-        raise TypeError(f"ravdess: unknown option(s) {sorted(opts)}")
-    src, out = Path(src), Path(out)
     actor_dirs = sorted(
         p for p in src.rglob("Actor_*") if p.is_dir() and re.fullmatch(r"Actor_\d\d", p.name)
     )
     if not actor_dirs:
-        zips = sorted(src.glob("*.zip"))
-        hint = f" ({zips[0].name} is there: unzip it)" if zips else ""
+        hint = common.zip_hint(src)
         raise DataError(
             f"{src}: no Actor_01..Actor_24 folders{hint}; is RAVDESS "
             "(Audio_Speech_Actors_01-24.zip) extracted in its original layout?"
         )
-    wanted = choose_splits(splits, SPLITS, "ravdess")
-    parts = builders(wanted)
+    parts = common.builders(splits, SPLITS, "ravdess")
     seen: set[str] = set()
     for folder in actor_dirs:
         actor = int(folder.name[-2:])
@@ -120,7 +109,7 @@ def prepare(
                 skips.add(wav, "duplicate of an earlier file")
                 continue
             seen.add(uid)
-            extras = emotion_extras(orig, emo)
+            extras = common.emotion_extras(orig, emo)
             extras["utt2intensity"] = INTENSITY.get(inten, inten)
-            part.add(Utt(uid, "", spk, text=STATEMENTS[stmt], extras=extras), wav)
-    return write_splits(parts, out, corpus="ravdess", num_workers=num_workers)
+            part.add(common.Utt(uid, "", spk, text=STATEMENTS[stmt], extras=extras), wav)
+    return common.write_splits(parts, out, corpus="ravdess", num_workers=num_workers)

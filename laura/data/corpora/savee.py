@@ -13,7 +13,7 @@ Source: the SAVEE download (personal.ee.surrey.ac.uk/Personal/P.Jackson/SAVEE, r
 
 Four male speakers (DC, JE, JK, KL), 120 utterances each: 15 per emotion and 30 neutral.
 Emotion codes: a anger, d disgust, f fear, h happiness, n neutral, sa sadness, su surprise
-(mapping in ``ser_labels``). The widely mirrored flat copy (``ALL/DC_a01.wav``) is read too.
+(mapping in ``emotion_labels``). The widely mirrored flat copy (``ALL/DC_a01.wav``) is read too.
 
 Splits (no official ones; speaker-disjoint; SAVEE is too small for a dev speaker): ``train`` =
 DC, JE, JK; ``test`` = KL.
@@ -30,16 +30,8 @@ import re
 from collections.abc import Sequence
 from pathlib import Path
 
-from laura.data.corpora import register_corpus
-from laura.data.corpora.common import Utt
-from laura.data.corpora.ser_labels import (
-    builders,
-    choose_splits,
-    emotion_extras,
-    iter_files,
-    unify,
-    write_splits,
-)
+from laura.data.corpora import common, register_corpus
+from laura.data.emotion_labels import unify
 from laura.data.errors import DataError
 
 SPLITS = ("train", "test")
@@ -63,17 +55,9 @@ def _audio_root(src: Path) -> Path | None:
     description="SAVEE, 4 male speakers x 7 emotions (44.1 kHz, converted; no transcripts)",
 )
 def prepare(
-    src: Path,
-    out: Path,
-    *,
-    splits: Sequence[str] | None = None,
-    num_workers: int = 2,
-    **opts: object,
+    src: Path, out: Path, *, splits: Sequence[str] | None = None, num_workers: int = 2
 ) -> dict[str, Path]:
     """Write ``out/<split>`` for SAVEE; see the module doc for layout, splits and tables."""
-    if opts:
-        raise TypeError(f"savee: unknown option(s) {sorted(opts)}")
-    src, out = Path(src), Path(out)
     found: list[tuple[str, str, str, Path]] = []  # spk, code, number, path
     odd: list[Path] = []
     root = _audio_root(src)
@@ -91,19 +75,17 @@ def prepare(
                 else:
                     found.append((spk, m.group(1), m.group(2), wav))
     else:  # the flat mirror: <SPK>_<code><nn>.wav anywhere below src
-        for wav in iter_files(src, (".wav",)):
+        for wav in common.iter_files(src, (".wav",)):
             m = _FLAT.match(wav.stem)
             if m is not None:
                 found.append((m.group(1), m.group(2), m.group(3), wav))
     if not found:
-        zips = sorted(src.glob("*.zip"))
-        hint = f" ({zips[0].name} is there: unzip it)" if zips else ""
+        hint = common.zip_hint(src)
         raise DataError(
             f"{src / 'AudioData'}: not found or empty{hint}; is SAVEE extracted in its original "
             "layout (AudioData/DC/a01.wav, ...)?"
         )
-    wanted = choose_splits(splits, SPLITS, "savee")
-    parts = builders(wanted)
+    parts = common.builders(splits, SPLITS, "savee")
     for wav in odd:
         if "train" in parts:
             parts["train"].skips.add(wav, "file name is not <code><nn>.wav")
@@ -121,5 +103,5 @@ def prepare(
         if emo is None:
             parts[split].skips.add(wav, f"emotion code {code!r} has no unified class")
             continue
-        parts[split].add(Utt(uid, "", spk, extras=emotion_extras(code, emo)), wav)
-    return write_splits(parts, out, corpus="savee", num_workers=num_workers)
+        parts[split].add(common.Utt(uid, "", spk, extras=common.emotion_extras(code, emo)), wav)
+    return common.write_splits(parts, out, corpus="savee", num_workers=num_workers)

@@ -63,8 +63,8 @@ with every choice (noise offset, gain, ...). Re-running with the same inputs reu
 whose recorded choices are unchanged. ``copies=k`` writes k mixtures per clean utterance
 (``<id>-mix<k>``; training data), otherwise the ids are the clean ids.
 
-``mix_at_snr(speech, noise, snr_db, rng)`` is the reusable core (the mini corpus imports it).
-Tasks: SE.
+The signal steps (``crop_or_loop``, ``mix_at_snr``, ``reverberate``) are ``laura.data.augment``,
+shared with the mini corpus's SE pairs. Tasks: SE.
 """
 
 from __future__ import annotations
@@ -72,7 +72,6 @@ from __future__ import annotations
 import csv
 import json
 import logging
-import math
 import os
 import zlib
 from collections.abc import Sequence
@@ -84,9 +83,8 @@ from typing import Any
 import numpy as np
 import soundfile as sf
 
-from laura.data.corpora import register_corpus
-from laura.data.corpora.common import SAMPLE_RATE, Utt
-from laura.data.corpora.ser_labels import Skips, finish_split
+from laura.data.augment import crop_or_loop, mix_at_snr, reverberate
+from laura.data.corpora import common, register_corpus
 from laura.data.errors import DataError
 from laura.data.kaldi import atomic_write_text, load_data_dir
 
@@ -97,105 +95,9 @@ FSD50K_EXCLUDE = ("Human_voice", "Speech", "Singing", "Speech_synthesizer")
 NOISEX_RATE = 19980  # NOISEX-92 (SPIB) sampling rate, for .mat files that carry none
 NOISE_EXTS = (".wav", ".flac", ".mat")
 PEAK = 0.99
-ACTIVE_FRAME_S = 0.02
-ACTIVE_FLOOR_DB = -40.0
-
-
-# --------------------------------------------------------------------------- signal core
-
-
-def active_power(x: np.ndarray, sr: int = SAMPLE_RATE) -> float:
-    """Mean power over the frames (20 ms) within 40 dB of the loudest frame."""
-    x = np.asarray(x, dtype=np.float64)
-    n = max(1, int(round(ACTIVE_FRAME_S * sr)))
-    starts = np.arange(0, len(x), n)
-    energy = np.add.reduceat(x * x, starts)
-    lengths = np.diff(np.append(starts, len(x)))
-    power = energy / lengths
-    if power.max() <= 0:
-        return 0.0
-    active = power >= power.max() * 10 ** (ACTIVE_FLOOR_DB / 10)
-    return float(energy[active].sum() / lengths[active].sum())
-
-
-def signal_power(x: np.ndarray, mode: str = "whole", sr: int = SAMPLE_RATE) -> float:
-    """Power of ``x``: over all samples (``whole``) or its active frames (``active``)."""
-    if mode == "whole":
-        x = np.asarray(x, dtype=np.float64)
-        return float(np.mean(x * x)) if len(x) else 0.0
-    if mode == "active":
-        return active_power(x, sr)
-    raise ValueError(f"snr mode must be 'whole' or 'active', got {mode!r}")
-
-
-def crop_or_loop(noise: np.ndarray, length: int, rng: np.random.Generator) -> np.ndarray:
-    """A ``length``-sample piece of ``noise`` starting at a random offset; a noise shorter
-    than ``length`` is looped (tiled) first, so the piece wraps around its end."""
-    noise = np.asarray(noise)
-    if noise.ndim != 1 or len(noise) == 0:
-        raise ValueError("noise must be a non-empty 1-D array")
-    if len(noise) >= length:
-        start = int(rng.integers(0, len(noise) - length + 1))
-        return noise[start : start + length]
-    start = int(rng.integers(0, len(noise)))
-    reps = math.ceil((start + length) / len(noise))
-    return np.tile(noise, reps)[start : start + length]
-
-
-def mix_at_snr(
-    speech: np.ndarray,
-    noise: np.ndarray,
-    snr_db: float,
-    rng: np.random.Generator,
-    *,
-    mode: str = "whole",
-    sr: int = SAMPLE_RATE,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Mix ``speech`` with a random piece of ``noise`` at exactly ``snr_db``.
-
-    The noise piece (``crop_or_loop``: random offset from ``rng``, looped when short) is
-    scaled so that ``10*log10(P(speech) / P(noise)) == snr_db``, with P the mean power over
-    the whole clip (``mode="whole"``) or, for speech, over its active frames (``"active"``).
-    Returns ``(mixture, scaled_noise)`` as float64 arrays as long as ``speech``;
-    ``mixture - scaled_noise == speech``. Raises ``ValueError`` for silent speech or noise.
-    """
-    s = np.asarray(speech, dtype=np.float64)
-    if s.ndim != 1 or len(s) == 0:
-        raise ValueError("speech must be a non-empty 1-D array")
-    piece = crop_or_loop(np.asarray(noise, dtype=np.float64), len(s), rng)
-    ps = signal_power(s, mode, sr)
-    pn = float(np.mean(piece * piece))
-    if ps <= 0:
-        raise ValueError("speech is silent (zero power)")
-    if pn <= 0:
-        raise ValueError("noise piece is silent (zero power)")
-    scaled = piece * math.sqrt(ps / (pn * 10 ** (snr_db / 10)))
-    return s + scaled, scaled
-
-
-def reverberate(speech: np.ndarray, rir: np.ndarray) -> np.ndarray:
-    """``speech`` convolved with ``rir``, aligned on the direct path (the RIR's peak) and
-    scaled back to the power of ``speech``; as long as ``speech``."""
-    from scipy.signal import fftconvolve
-
-    s = np.asarray(speech, dtype=np.float64)
-    h = np.asarray(rir, dtype=np.float64)
-    delay = int(np.argmax(np.abs(h)))
-    wet = fftconvolve(s, h)[delay : delay + len(s)]
-    p_dry, p_wet = float(np.mean(s * s)), float(np.mean(wet * wet))
-    return wet * math.sqrt(p_dry / p_wet) if p_wet > 0 else wet
 
 
 # --------------------------------------------------------------------------- audio input
-
-
-def _resample(x: np.ndarray, sr: int) -> np.ndarray:
-    if sr == SAMPLE_RATE:
-        return x
-    from scipy.signal import resample_poly
-
-    g = math.gcd(SAMPLE_RATE, sr)
-    return resample_poly(x, SAMPLE_RATE // g, sr // g)
 
 
 def _load_mat(path: Path) -> np.ndarray:
@@ -220,7 +122,7 @@ def read_16k(
         x, sr = _load_mat(path), mat_rate
         a = int(round((start or 0) * sr))
         b = None if end is None else int(round(end * sr))
-        return _resample(x[a:b], sr)
+        return common.resample_16k(x[a:b], sr)
     try:
         info = sf.info(str(path))
         a = int(round((start or 0) * info.samplerate))
@@ -228,7 +130,7 @@ def read_16k(
         x, sr = sf.read(str(path), start=a, stop=b, dtype="float64", always_2d=True)
     except (sf.LibsndfileError, RuntimeError) as err:
         raise DataError(f"{path}: cannot read audio ({err})") from err
-    return _resample(x.mean(axis=1), sr)
+    return common.resample_16k(x.mean(axis=1), sr)
 
 
 def read_rir(path: str | Path) -> np.ndarray:
@@ -238,7 +140,7 @@ def read_rir(path: str | Path) -> np.ndarray:
         h, sr = sf.read(str(path), dtype="float64", always_2d=True)
     except (sf.LibsndfileError, RuntimeError) as err:
         raise DataError(f"{path}: cannot read RIR ({err})") from err
-    return _resample(h[:, 0], sr)
+    return common.resample_16k(h[:, 0], sr)
 
 
 # --------------------------------------------------------------------------- noise and RIRs
@@ -357,16 +259,16 @@ def _noise_piece(
     Long files are read only around the chosen offset; short ones whole and looped."""
     if path.suffix.lower() != ".mat":
         info = sf.info(str(path))
-        n16 = int(info.frames * SAMPLE_RATE // info.samplerate)
+        n16 = int(info.frames * common.SAMPLE_RATE // info.samplerate)
         if n16 > length + 1:
             off = int(rng.integers(0, n16 - length))
             pad = 0.05  # seconds of context on each side: no resampling edge effects
-            t0 = off / SAMPLE_RATE
+            t0 = off / common.SAMPLE_RATE
             a = max(0.0, t0 - pad)
             x = read_16k(
-                path, a, min(info.frames / info.samplerate, t0 + length / SAMPLE_RATE + pad)
+                path, a, min(info.frames / info.samplerate, t0 + length / common.SAMPLE_RATE + pad)
             )
-            k = int(round((t0 - a) * SAMPLE_RATE))
+            k = int(round((t0 - a) * common.SAMPLE_RATE))
             piece = x[k : k + length]
             if len(piece) == length:
                 return piece, t0
@@ -402,13 +304,15 @@ def _mix_one(job: dict[str, Any]) -> dict[str, Any]:
         noisy = Path(job["noisy"])
         noisy.parent.mkdir(parents=True, exist_ok=True)
         tmp = noisy.with_name(f".{noisy.name}.{os.getpid()}.tmp.wav")
-        sf.write(str(tmp), (mix * gain).astype(np.float32), SAMPLE_RATE, subtype="PCM_16")
+        sf.write(str(tmp), (mix * gain).astype(np.float32), common.SAMPLE_RATE, subtype="PCM_16")
         os.replace(tmp, noisy)
         if gain < 1.0 or job["clean_needs_copy"]:
             ref = Path(job["clean_copy"])
             ref.parent.mkdir(parents=True, exist_ok=True)
             tmp = ref.with_name(f".{ref.name}.{os.getpid()}.tmp.wav")
-            sf.write(str(tmp), (speech * gain).astype(np.float32), SAMPLE_RATE, subtype="PCM_16")
+            sf.write(
+                str(tmp), (speech * gain).astype(np.float32), common.SAMPLE_RATE, subtype="PCM_16"
+            )
             os.replace(tmp, ref)
             rec["clean_ref"] = str(ref)
         else:
@@ -421,8 +325,22 @@ def _mix_one(job: dict[str, Any]) -> dict[str, Any]:
 
 
 # the job fields that decide a mixture (a recorded mixture is reused when these are unchanged)
-_KEY_FIELDS = ("id", "clean_src", "start", "end", "noise", "noise_path", "snr", "snr_mode",
-               "rir", "rir_path", "seed", "mat_rate", "noisy", "clean_needs_copy")  # fmt: skip
+_KEY_FIELDS = (
+    "id",
+    "clean_src",
+    "start",
+    "end",
+    "noise",
+    "noise_path",
+    "snr",
+    "snr_mode",
+    "rir",
+    "rir_path",
+    "seed",
+    "mat_rate",
+    "noisy",
+    "clean_needs_copy",
+)
 
 
 def _old_records(path: Path) -> dict[str, dict[str, Any]]:
@@ -486,14 +404,11 @@ def prepare(
     noise_subset: str = "auto",
     fsd50k_exclude: Sequence[str] = FSD50K_EXCLUDE,
     noisex_rate: int = NOISEX_RATE,
-    **opts: object,
 ) -> dict[str, Path]:
     """Write noisy/clean pairs ``out/<split>`` from the clean data dir(s) ``src``.
 
     See the module doc for the inputs, every choice made per mixture and the tables written.
     """
-    if opts:
-        raise TypeError(f"se_mixture: unknown option(s) {sorted(opts)}")
     # options may arrive as CLI strings: "a,b" lists, "2,15" ranges, "3" numbers
     noise_dirs = _listed(noise_dirs, Path)
     rir_dirs = _listed(rir_dirs, Path)
@@ -519,7 +434,6 @@ def prepare(
         len(weight_list) != len(noise_dirs) or min(weight_list) < 0 or sum(weight_list) <= 0
     ):
         raise DataError("se_mixture: noise_weights needs one weight >= 0 per noise dir")
-    src, out = Path(src), Path(out)
     rirs = [r for d in rir_dirs for r in rir_files(Path(d))]
     weights = None
     if weight_list is not None:
@@ -552,20 +466,28 @@ def prepare(
             if rirs and rng.random() < rir_prob:
                 rir = rirs[int(rng.integers(len(rirs)))]
             path, start, end = kd.audio_of(cid)
-            whole16k = start is None and end is None and _is_16k_mono(path)
+            whole16k = start is None and end is None and common.is_16k_mono(path)
             jobs.append(
                 {
-                    "id": uid, "clean_id": cid, "clean_src": path, "start": start, "end": end,
-                    "noise": f"{source.name}/{rel}", "noise_path": str(source.root / rel),
-                    "snr": snr, "snr_mode": snr_mode,
+                    "id": uid,
+                    "clean_id": cid,
+                    "clean_src": path,
+                    "start": start,
+                    "end": end,
+                    "noise": f"{source.name}/{rel}",
+                    "noise_path": str(source.root / rel),
+                    "snr": snr,
+                    "snr_mode": snr_mode,
                     "rir": None if rir is None else rir[0],
                     "rir_path": None if rir is None else str(rir[1]),
-                    "seed": seed, "crc": crc, "mat_rate": noisex_rate,
+                    "seed": seed,
+                    "crc": crc,
+                    "mat_rate": noisex_rate,
                     "noisy": str(wav_dir / f"{uid}.wav"),
                     "clean_copy": str(wav_dir / "clean" / f"{uid}.wav"),
                     "clean_needs_copy": not whole16k,
                 }
-            )  # fmt: skip
+            )
         old = _old_records(out / split / "mix.jsonl")
         records: list[dict[str, Any]] = []
         todo = []
@@ -582,7 +504,7 @@ def prepare(
             else:
                 todo.append(job)
         records.extend(_run(todo, num_workers, split))
-        skips = Skips()
+        skips = common.Skips()
         utts = []
         for rec in sorted(records, key=lambda r: r["id"].encode("utf-8")):
             if "error" in rec:
@@ -599,9 +521,11 @@ def prepare(
             if cid in lang:
                 extras["utt2lang"] = lang[cid]
             text = kd.text.get(cid) if kd.text is not None else None
-            utts.append(Utt(rec["id"], rec["noisy"], kd.utt2spk[cid], text=text, extras=extras))
+            utts.append(
+                common.Utt(rec["id"], rec["noisy"], kd.utt2spk[cid], text=text, extras=extras)
+            )
         split_dir = out / split
-        done[split] = finish_split(split_dir, utts, skips, corpus="se_mixture", split=split)
+        done[split] = common.write_split(split_dir, utts, where=f"se_mixture {split}", skips=skips)
         atomic_write_text(
             split_dir / "mix.jsonl",
             "".join(json.dumps(r, sort_keys=True) + "\n" for r in records),
@@ -616,14 +540,6 @@ def _listed(value: object, conv: type) -> list:
     if isinstance(value, Path):
         return [conv(value)]
     return [conv(v) for v in value]  # type: ignore[union-attr]
-
-
-def _is_16k_mono(path: str) -> bool:
-    try:
-        info = sf.info(path)
-    except Exception:  # unreadable: _mix_one reports it
-        return False
-    return info.samplerate == SAMPLE_RATE and info.channels == 1
 
 
 def _run(jobs: list[dict[str, Any]], num_workers: int, split: str) -> list[dict[str, Any]]:

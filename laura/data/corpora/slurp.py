@@ -48,17 +48,13 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from laura.data.corpora import register_corpus
-from laura.data.corpora.clotho import convert_skip_bad, is_16k_mono
-from laura.data.corpora.common import Utt, report_skipped, require
-from laura.data.corpora.librispeech import clean_text, write_split_clean
+from laura.data.corpora import common, register_corpus
 from laura.data.errors import DataError
 
 log = logging.getLogger(__name__)
 
 SPLITS = ("train", "devel", "test")
 _SLOT = re.compile(r"\[([^\[\]:]+):([^\[\]]*)\]")  # "[type : value]"; the value may hold ":"
-_PROBE = 16  # audio files checked per directory for 16 kHz mono
 
 
 @register_corpus(
@@ -77,36 +73,31 @@ def prepare(
     close_talk_only: bool = False,
 ) -> dict[str, Path]:
     """Write one Kaldi data dir per SLURP split under ``out``; return split -> dir."""
-    src, out = Path(src), Path(out)
-    require(src, "the SLURP directory")
-    wanted = list(splits) if splits is not None else list(SPLITS)
-    bad = [s for s in wanted if s not in SPLITS]
-    if bad:
-        raise DataError(f"slurp: unknown split(s) {bad}; known: {', '.join(SPLITS)}")
+    common.require(src, "the SLURP directory")
+    wanted = common.choose_splits(splits, SPLITS, "slurp")
     text_dir = _text_dir(src)
     real_dir = _audio_dir(src, "slurp_real")
     speakers = _read_metadata(text_dir / "metadata.json")
 
     written: dict[str, Path] = {}
     for split in wanted:
-        jsonl = require(text_dir / f"{split}.jsonl", f"SLURP {split} annotations")
+        jsonl = common.require(text_dir / f"{split}.jsonl", f"SLURP {split} annotations")
         sources = [(jsonl, real_dir, False)]
         if split == "train" and synthetic:
-            syn = require(
+            syn = common.require(
                 text_dir / "train_synthetic.jsonl",
                 "SLURP synthetic training annotations; pass synthetic=False to leave them out",
             )
             syn_dir = _audio_dir(src, "slurp_synth", " (or pass synthetic=False)")
             sources.append((syn, syn_dir, True))
-        utts: list[Utt] = []
+        utts: list[common.Utt] = []
         seen: set[str] = set()
         for path, audio_dir, is_synth in sources:
             utts += _read_jsonl(path, audio_dir, is_synth, speakers, seen, close_talk_only)
         if not utts:
             raise DataError(f"{jsonl}: no utterance with audio in {real_dir}")
         utts = _ensure_16k(utts, out / "wav" / split, num_workers, split)
-        written[split] = write_split_clean(out / split, utts)
-        log.info("slurp %s: %d utterances -> %s", split, len(utts), written[split])
+        written[split] = common.write_split(out / split, utts, where=f"slurp {split}")
     return written
 
 
@@ -114,14 +105,14 @@ def _text_dir(src: Path) -> Path:
     for cand in (src / "dataset" / "slurp", src / "slurp", src):
         if (cand / "devel.jsonl").is_file() or (cand / "train.jsonl").is_file():
             return cand
-    return require(src / "dataset" / "slurp" / "train.jsonl", "SLURP annotations").parent
+    return common.require(src / "dataset" / "slurp" / "train.jsonl", "SLURP annotations").parent
 
 
 def _audio_dir(src: Path, name: str, hint: str = "") -> Path:
     for cand in (src / "audio" / name, src / name, src.parent / "audio" / name):
         if cand.is_dir():
             return cand
-    return require(src / "audio" / name, f"SLURP audio ({name}.tar.gz extracted){hint}")
+    return common.require(src / "audio" / name, f"SLURP audio ({name}.tar.gz extracted){hint}")
 
 
 def _read_metadata(path: Path) -> dict[str, str] | None:
@@ -161,7 +152,7 @@ def _iter_jsonl(path: Path) -> Iterator[tuple[int, dict]]:
 
 def parse_slots(annotation: str) -> list[tuple[str, str]]:
     """``"wake me up at [time : eight] o'clock"`` -> ``[("time", "eight")]``."""
-    return [(clean_text(t), clean_text(v)) for t, v in _SLOT.findall(annotation)]
+    return [(common.clean_text(t), common.clean_text(v)) for t, v in _SLOT.findall(annotation)]
 
 
 def slots_from_entities(entry: dict) -> list[tuple[str, str]]:
@@ -170,7 +161,7 @@ def slots_from_entities(entry: dict) -> list[tuple[str, str]]:
     out = []
     for ent in entry.get("entities", []):
         words = [surface.get(i, "") for i in ent.get("span", [])]
-        out.append((str(ent.get("type", "")), clean_text(" ".join(words))))
+        out.append((str(ent.get("type", "")), common.clean_text(" ".join(words))))
     return out
 
 
@@ -185,14 +176,14 @@ def _read_jsonl(
     speakers: dict[str, str] | None,
     seen: set[str],
     close_talk_only: bool,
-) -> list[Utt]:
-    utts: list[Utt] = []
+) -> list[common.Utt]:
+    utts: list[common.Utt] = []
     missing: list[str] = []
     dup: list[str] = []
     derived: list[str] = []
     for lineno, e in tqdm(_iter_jsonl(path), desc=f"slurp {path.name}", leave=False):
         try:
-            sentence = clean_text(e["sentence"])
+            sentence = common.clean_text(e["sentence"])
             intent, recordings = str(e["intent"]), e["recordings"]
         except (KeyError, TypeError) as err:
             raise DataError(f"{path}:{lineno}: missing field {err}") from err
@@ -233,9 +224,11 @@ def _read_jsonl(
                 "utt2slurp_id": str(e.get("slurp_id", "")),
                 "utt2lang": "en",
             }
-            utts.append(Utt(f"{spk}-{stem}", str(flac.resolve()), spk, sentence, extras=extras))
-    report_skipped(f"slurp {path.name}", f"recordings missing from {audio_dir}", missing)
-    report_skipped(f"slurp {path.name}", "recordings listed a second time", dup)
+            utts.append(
+                common.Utt(f"{spk}-{stem}", str(flac.resolve()), spk, sentence, extras=extras)
+            )
+    common.report_skipped(f"slurp {path.name}", f"recordings missing from {audio_dir}", missing)
+    common.report_skipped(f"slurp {path.name}", "recordings listed a second time", dup)
     if speakers is not None and derived:
         log.warning(
             "slurp %s: %d recordings not in metadata.json: speaker derived from the session",
@@ -245,20 +238,21 @@ def _read_jsonl(
     return utts
 
 
-def _ensure_16k(utts: list[Utt], wav_dir: Path, num_workers: int, split: str) -> list[Utt]:
+def _ensure_16k(
+    utts: list[common.Utt], wav_dir: Path, num_workers: int, split: str
+) -> list[common.Utt]:
     """Keep the FLAC files if a sample of each directory is 16 kHz mono, else convert all."""
-    by_dir: dict[Path, list[Utt]] = {}
+    by_dir: dict[Path, list[common.Utt]] = {}
     for u in utts:
         by_dir.setdefault(Path(u.wav).parent, []).append(u)
-    out: list[Utt] = []
+    out: list[common.Utt] = []
     for d, group in by_dir.items():
-        step = max(1, len(group) // _PROBE)
-        if all(is_16k_mono(Path(u.wav)) for u in group[::step][:_PROBE]):
+        if common.sample_is_16k_mono([u.wav for u in group]):
             out += group
             continue
         log.warning("slurp %s: %s is not 16 kHz mono; converting to %s", split, d, wav_dir)
         jobs = [(u.wav, str((wav_dir / f"{u.id}.wav").resolve()), None, None) for u in group]
-        failed = convert_skip_bad(
+        failed = common.convert_skip_bad(
             jobs, num_workers, f"slurp {split}", "recordings whose audio cannot be decoded"
         )
         for u, (_, dst, _, _) in zip(group, jobs):

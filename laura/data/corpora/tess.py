@@ -14,7 +14,7 @@ Files are found recursively and parsed from the name ``<speaker>_<word>_<emotion
 (the folder names are not consistent in case/spelling, the file names are), so the flat
 Dataverse download works too; a file present twice (a nested copy of the folder) is used once
 and the duplicate counted. Emotions: angry disgust fear happy neutral ps (pleasant surprise)
-sad; mapping in ``ser_labels`` (ps -> surprise).
+sad; mapping in ``emotion_labels`` (ps -> surprise).
 
 Splits: with only two talkers a speaker-disjoint split would confound speaker age with the
 split, so TESS is split by *target word* (word-disjoint, both talkers everywhere): the 200
@@ -32,28 +32,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from laura.data.corpora import register_corpus
-from laura.data.corpora.common import Utt
-from laura.data.corpora.ser_labels import (
-    builders,
-    choose_splits,
-    emotion_extras,
-    iter_files,
-    unify,
-    write_splits,
-)
+from laura.data.corpora import common, register_corpus
+from laura.data.emotion_labels import unify
 from laura.data.errors import DataError
 
 SPLITS = ("train", "dev", "test")
 SPEAKERS = ("OAF", "YAF")
-
-
-def word_splits(words: Sequence[str]) -> dict[str, str]:
-    """word -> split (see module doc)."""
-    out = {}
-    for i, w in enumerate(sorted(set(words))):
-        out[w] = "dev" if i % 10 == 8 else "test" if i % 10 == 9 else "train"
-    return out
 
 
 @register_corpus(
@@ -63,22 +47,13 @@ def word_splits(words: Sequence[str]) -> dict[str, str]:
     description="TESS, 2 talkers x 200 words x 7 emotions (24.4 kHz, converted)",
 )
 def prepare(
-    src: Path,
-    out: Path,
-    *,
-    splits: Sequence[str] | None = None,
-    num_workers: int = 2,
-    **opts: object,
+    src: Path, out: Path, *, splits: Sequence[str] | None = None, num_workers: int = 2
 ) -> dict[str, Path]:
     """Write ``out/<split>`` for TESS; see the module doc for layout, splits and tables."""
-    if opts:
-        raise TypeError(f"tess: unknown option(s) {sorted(opts)}")
-    src, out = Path(src), Path(out)
-    wanted = choose_splits(splits, SPLITS, "tess")
-    parts = builders(wanted)
+    parts = common.builders(splits, SPLITS, "tess")
     found: dict[str, tuple[str, str, str, Path]] = {}  # uid -> spk, word, emotion, path
     bad: list[tuple[Path, str]] = []
-    for wav in iter_files(src, (".wav",)):
+    for wav in common.iter_files(src, (".wav",)):
         bits = wav.stem.split("_")
         if len(bits) != 3 or bits[0].upper() not in SPEAKERS:
             bad.append((wav, "file name is not <OAF|YAF>_<word>_<emotion>.wav"))
@@ -90,13 +65,12 @@ def prepare(
             continue
         found[uid] = (spk, word, orig, wav)
     if not found:
-        zips = sorted(src.glob("*.zip"))
-        hint = f" ({zips[0].name} is there: unzip it)" if zips else ""
+        hint = common.zip_hint(src)
         raise DataError(
             f"{src}: no <OAF|YAF>_<word>_<emotion>.wav files{hint}; is TESS extracted in its "
             "original layout (OAF_angry/OAF_back_angry.wav, ...)?"
         )
-    split_of = word_splits([w for _, w, _, _ in found.values()])
+    split_of = common.every_tenth_split([w for _, w, _, _ in found.values()])
     for path, why in bad:  # not attributable to a word: reported with the training split
         if "train" in parts:
             parts["train"].skips.add(path, why)
@@ -109,5 +83,7 @@ def prepare(
             parts[split].skips.add(wav, f"emotion {orig!r} has no unified class")
             continue
         text = f"Say the word {word}"
-        parts[split].add(Utt(uid, "", spk, text=text, extras=emotion_extras(orig, emo)), wav)
-    return write_splits(parts, out, corpus="tess", num_workers=num_workers)
+        parts[split].add(
+            common.Utt(uid, "", spk, text=text, extras=common.emotion_extras(orig, emo)), wav
+        )
+    return common.write_splits(parts, out, corpus="tess", num_workers=num_workers)

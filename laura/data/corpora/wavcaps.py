@@ -49,16 +49,7 @@ from typing import Any
 
 from tqdm import tqdm
 
-from laura.data.corpora import register_corpus
-from laura.data.corpora.clotho import (
-    UniqueIds,
-    aac_utts,
-    convert_skip_bad,
-    is_16k_mono,
-    write_aac_split,
-)
-from laura.data.corpora.common import report_skipped, require
-from laura.data.corpora.librispeech import clean_text
+from laura.data.corpora import common, register_corpus
 from laura.data.errors import DataError
 
 log = logging.getLogger(__name__)
@@ -73,7 +64,6 @@ SOURCES: dict[str, tuple[str, str, str, str]] = {
 SPLITS = tuple(SOURCES)
 DEFAULT_BLACKLIST = "blacklist_exclude_test_ac.json"
 AUDIO_EXTS = (".flac", ".wav")
-_PROBE = 16
 
 
 @register_corpus(
@@ -93,22 +83,18 @@ def prepare(
     audio_dirs: dict[str, str | Path] | None = None,
 ) -> dict[str, Path]:
     """Write one Kaldi data dir per WavCaps source under ``out``; return split -> dir."""
-    src, out = Path(src), Path(out)
-    require(src, "the WavCaps directory")
-    wanted = list(splits) if splits is not None else list(SPLITS)
-    bad = [s for s in wanted if s not in SPLITS]
-    if bad:
-        raise DataError(f"wavcaps: unknown split(s) {bad}; known: {', '.join(SPLITS)}")
-    jdir = require(src / "json_files", "WavCaps json_files directory")
+    common.require(src, "the WavCaps directory")
+    wanted = common.choose_splits(splits, SPLITS, "wavcaps")
+    jdir = common.require(src / "json_files", "WavCaps json_files directory")
     banned = _read_blacklist(jdir / "blacklist", blacklist)
     index = _index_audio(src, wanted, audio_dirs or {})
 
     written: dict[str, Path] = {}
     for split in wanted:
         rel, _, bl_key, prefix = SOURCES[split]
-        jpath = require(jdir / rel, f"WavCaps {split} metadata")
+        jpath = common.require(jdir / rel, f"WavCaps {split} metadata")
         items = _read_items(jpath)
-        ids = UniqueIds()
+        ids = common.UniqueIds()
         clips: list[tuple[str, str, list[str]]] = []
         src_of: dict[str, Path] = {}
         skipped: dict[str, list[str]] = {"blacklisted": [], "too long": [], "without audio": []}
@@ -129,12 +115,12 @@ def prepare(
             clips.append((clip, str((out / "wav" / split / f"{clip}.wav").resolve()), it["caps"]))
             src_of[clip] = path
         for why, which in skipped.items():
-            report_skipped(f"wavcaps {split}", f"clips {why}", which)
+            common.report_skipped(f"wavcaps {split}", f"clips {why}", which)
         if not clips:
             raise DataError(f"{jpath}: no clip of this source has audio under {src}")
         clips = _place_audio(clips, src_of, num_workers, split)
-        written[split] = write_aac_split(out / split, aac_utts(clips, per_clip=False))
-        log.info("wavcaps %s: %d clips -> %s", split, len(clips), written[split])
+        utts = common.aac_utts(clips, per_clip=False)
+        written[split] = common.write_split(out / split, utts, where=f"wavcaps {split}")
     return written
 
 
@@ -155,7 +141,7 @@ def _read_items(path: Path) -> list[dict[str, Any]]:
         if not isinstance(it, dict) or "id" not in it:
             raise DataError(f"{path}: item {i}: expected an object with 'id' and 'caption'")
         keys = ["caption"] if n_caps == 1 else [f"caption_{k}" for k in range(1, n_caps + 1)]
-        caps = [clean_text(str(it.get(k) or "")) for k in keys]
+        caps = [common.clean_text(str(it.get(k) or "")) for k in keys]
         caps = [c for c in caps if c]
         if not caps:
             raise DataError(f"{path}: item {i} (id {it['id']}): no caption")
@@ -169,7 +155,7 @@ def _read_blacklist(bdir: Path, name: str | None) -> dict[str, set[str]]:
     path = bdir / name
     if not path.is_file():
         if name != DEFAULT_BLACKLIST:
-            require(path, "WavCaps blacklist (blacklist=)")
+            common.require(path, "WavCaps blacklist (blacklist=)")
         log.warning("%s not found: no clip is excluded for overlapping test sets", path)
         return {}
     try:
@@ -189,7 +175,7 @@ def _index_audio(
     auto = [s for s in wanted if s not in audio_dirs]
     for s in wanted:
         if s in audio_dirs:
-            d = require(Path(audio_dirs[s]), f"WavCaps {s} audio (audio_dirs=)")
+            d = common.require(Path(audio_dirs[s]), f"WavCaps {s} audio (audio_dirs=)")
             for p in sorted(d.rglob("*")):
                 if p.suffix.lower() in AUDIO_EXTS:
                     index[s].setdefault(p.stem, p)
@@ -210,12 +196,11 @@ def _place_audio(
     split: str,
 ) -> list[tuple[str, str, list[str]]]:
     """Use the files in place if a sample is 16 kHz mono; else convert (dropping bad files)."""
-    step = max(1, len(clips) // _PROBE)
-    sample = [src_of[c] for c, _, _ in clips[::step][:_PROBE]]
-    if all(p.suffix.lower() in AUDIO_EXTS and is_16k_mono(p) for p in sample):
+    # the index holds only AUDIO_EXTS files, so 16 kHz mono ones are wav/flac
+    if common.sample_is_16k_mono([src_of[c] for c, _, _ in clips]):
         return [(c, str(src_of[c].resolve()), caps) for c, _, caps in clips]
     jobs = [(src_of[c], dst, None, None) for c, dst, _ in clips]
-    failed = convert_skip_bad(
+    failed = common.convert_skip_bad(
         jobs, num_workers, f"wavcaps {split}", "clips whose audio cannot be decoded"
     )
     bad = set(failed.values())

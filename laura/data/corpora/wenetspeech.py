@@ -26,11 +26,12 @@ Text: the segment ``text`` as distributed (Chinese characters, occasional Englis
 whitespace collapsed; segments with an empty text are dropped and counted. Speaker = the
 recording id (``aid``, which every ``sid`` starts with): the corpus has no speaker labels.
 
-Audio (``audio=``), tables and missing-audio handling are the same as for GigaSpeech (see
-``gigaspeech.py``): by default every segment is cut to ``out/wav/<aid>/<sid>.wav`` (16 kHz
-16-bit), or with ``audio="segments"`` ``wav.scp`` lists the Opus recordings and a
-``segments`` file holds the times. Tables: ``wav.scp``, ``text``, ``utt2spk``, ``utt2lang``
-(``zh``), ``utt2source`` (youtube/podcast), ``segments`` in segments mode.
+Audio (``audio=``), tables and missing-audio handling are the same as for GigaSpeech (the
+reader is ``common.prepare_json_corpus``; see ``gigaspeech.py``): by default every segment is
+cut to ``out/wav/<aid>/<sid>.wav`` (16 kHz 16-bit), or with ``audio="segments"`` ``wav.scp``
+lists the Opus recordings and a ``segments`` file holds the times. Tables: ``wav.scp``,
+``text``, ``utt2spk``, ``utt2lang`` (``zh``), ``utt2source`` (youtube/podcast), ``segments``
+in segments mode.
 """
 
 from __future__ import annotations
@@ -39,19 +40,25 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from laura.data.corpora import register_corpus
-from laura.data.corpora.gigaspeech import JsonCorpus, prepare_json_corpus
-from laura.data.corpora.librispeech import clean_text
+from laura.data.corpora import common, register_corpus
 
 SPLITS = {
-    "s": "S", "m": "M", "l": "L", "w": "W",
-    "dev": "DEV", "test_net": "TEST_NET", "test_meeting": "TEST_MEETING",
-}  # fmt: skip
+    "s": "S",
+    "m": "M",
+    "l": "L",
+    "w": "W",
+    "dev": "DEV",
+    "test_net": "TEST_NET",
+    "test_meeting": "TEST_MEETING",
+}
 DEFAULT_SPLITS = ("l", "dev", "test_net", "test_meeting")
 
 
 def _text_of(seg: dict[str, Any]) -> tuple[str | None, str]:
-    return (clean_text(str(seg["text"])) or None), "segments with an empty transcript"
+    return (common.clean_text(str(seg["text"])) or None), "segments with an empty transcript"
+
+
+SPEC = common.JsonCorpus("wenetspeech", "WenetSpeech", SPLITS, DEFAULT_SPLITS, "zh", _text_of)
 
 
 @register_corpus(
@@ -71,16 +78,12 @@ def prepare(
 ) -> dict[str, Path]:
     """Write WenetSpeech data dirs (``l``, ``dev``, ``test_net``, ``test_meeting`` by
     default); return split -> dir."""
-    spec = JsonCorpus(
-        name="wenetspeech",
-        json_name="WenetSpeech.json",
-        subdir="WenetSpeech",
-        splits=SPLITS,
-        default_splits=DEFAULT_SPLITS,
-        lang="zh",
-        text_of=_text_of,
-        audio_extras=lambda a: {"utt2source": str(a.get("source", "unknown"))},
-    )
-    return prepare_json_corpus(
-        spec, Path(src), Path(out), splits, num_workers, audio, skip_missing_audio
+    return common.prepare_json_corpus(
+        SPEC,
+        src,
+        out,
+        splits=splits,
+        num_workers=num_workers,
+        audio=audio,
+        skip_missing_audio=skip_missing_audio,
     )

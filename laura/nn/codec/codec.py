@@ -87,21 +87,38 @@ class Codec(nn.Module):
         cfg.check()
         self.cfg = cfg
         if cfg.kind == "seanet":
-            kw = dict(dim=cfg.latent_dim, n_filters=cfg.n_filters, n_residual_layers=cfg.n_residual_layers,
-                      lstm_layers=cfg.lstm_layers, norm=cfg.norm, causal=cfg.causal)  # fmt: skip
+            kw = dict(
+                dim=cfg.latent_dim,
+                n_filters=cfg.n_filters,
+                n_residual_layers=cfg.n_residual_layers,
+                lstm_layers=cfg.lstm_layers,
+                norm=cfg.norm,
+                causal=cfg.causal,
+            )
             self.encoder: nn.Module = SEANetEncoder(list(cfg.ratios), **kw)
             self.decoder: nn.Module = SEANetDecoder(list(cfg.ratios), **kw)
         else:
             kw = dict(dim=cfg.latent_dim, hidden=cfg.hidden, n_fft=cfg.n_fft, stft_hop=cfg.stft_hop)
-            kw.update(sample_rate=cfg.sample_rate, explicit_f0=cfg.explicit_f0,
-                      f0_scale=cfg.f0_scale)  # fmt: skip
+            kw.update(
+                sample_rate=cfg.sample_rate, explicit_f0=cfg.explicit_f0, f0_scale=cfg.f0_scale
+            )
             self.encoder = FreqEncoder(n_blocks=cfg.encoder_blocks, pitch=cfg.harmonic, **kw)
-            self.decoder = FreqDecoder(n_blocks=cfg.decoder_blocks, harmonic=cfg.harmonic,
-                                       harmonic_max_hz=cfg.harmonic_max_hz, **kw)  # fmt: skip
+            self.decoder = FreqDecoder(
+                n_blocks=cfg.decoder_blocks,
+                harmonic=cfg.harmonic,
+                harmonic_max_hz=cfg.harmonic_max_hz,
+                **kw,
+            )
         self.quantizer = ResidualVectorQuantizer(
-            cfg.latent_dim, cfg.n_q, cfg.codebook_size, cfg.ema_decay, cfg.kmeans_init,
-            cfg.kmeans_iters, cfg.dead_code_threshold, cfg.quantizer_dropout,
-        )  # fmt: skip
+            cfg.latent_dim,
+            cfg.n_q,
+            cfg.codebook_size,
+            cfg.ema_decay,
+            cfg.kmeans_init,
+            cfg.kmeans_iters,
+            cfg.dead_code_threshold,
+            cfg.quantizer_dropout,
+        )
 
     @property
     def hop_length(self) -> int:
@@ -133,8 +150,9 @@ class Codec(nn.Module):
         """Normalised waveform (B, T) -> continuous latent (B, F, D)."""
         return self.encoder(wav[:, None]).transpose(1, 2)
 
-    def decode_embedding(self, emb: Tensor, scale: Tensor | None = None,
-                         length: int | None = None) -> Tensor:  # fmt: skip
+    def decode_embedding(
+        self, emb: Tensor, scale: Tensor | None = None, length: int | None = None
+    ) -> Tensor:
         """Latent or codebook-sum (B, F, D) -> waveform (B, F * hop), or ``length`` samples."""
         wav = self.decoder(emb.transpose(1, 2)).squeeze(1)
         if length is not None:
@@ -163,8 +181,13 @@ class Codec(nn.Module):
         """Entries (codebook_size, D) of codebook i (0 = the group LauraGPT predicts)."""
         return self.quantizer.codebooks[i].embed
 
-    def forward(self, wav: Tensor, n_q: int | None = None, freeze_encoder: bool = False,
-                f0: Tensor | None = None) -> dict[str, Tensor]:  # fmt: skip
+    def forward(
+        self,
+        wav: Tensor,
+        n_q: int | None = None,
+        freeze_encoder: bool = False,
+        f0: Tensor | None = None,
+    ) -> dict[str, Tensor]:
         """Training pass on normalised audio: reconstruction, codes and commitment loss.
 
         ``freeze_encoder``: encoder and quantizer run without gradients or EMA updates (the
@@ -179,8 +202,12 @@ class Codec(nn.Module):
                 q, commit = self.embed(codes), z.new_zeros(())
         else:
             q, codes, commit = self.quantizer(self.latent(wav), n_q)
-        out = {"input": wav, "codes": codes, "commit_loss": commit,
-               "scale": scale if scale is not None else torch.ones_like(wav[:, :1])}  # fmt: skip
+        out = {
+            "input": wav,
+            "codes": codes,
+            "commit_loss": commit,
+            "scale": scale if scale is not None else torch.ones_like(wav[:, :1]),
+        }
         if self.cfg.harmonic:
             r = self.decoder.render(q.transpose(1, 2), f0)
             out["recon"], out["log_f0"] = r["wav"].squeeze(1)[:, : wav.shape[-1]], r["log_f0"]
@@ -201,8 +228,9 @@ def config_from_dict(d: dict) -> CodecConfig:
 TRAINING_ONLY = ("embed_avg", "cluster_size")  # EMA statistics: not needed to encode or decode
 
 
-def save_codec(codec: Codec, out_dir: str | Path, extra: dict | None = None,
-               inference_only: bool = False) -> Path:  # fmt: skip
+def save_codec(
+    codec: Codec, out_dir: str | Path, extra: dict | None = None, inference_only: bool = False
+) -> Path:
     """Write ``model.safetensors``, then ``codec.json``, each atomically, into out_dir.
 
     ``inference_only``: drop the EMA statistics and store float16 weights (about a quarter of
@@ -253,6 +281,8 @@ def load_codec(path: str | Path, device: str | torch.device = "cpu") -> Codec:
             cb.cluster_size.fill_(1.0)
             cb.embed_avg.copy_(cb.embed)
     if missing or unexpected:
-        raise CheckpointError(f"{weights}: does not match {cfg_path} (missing {missing[:5]}, "
-                              f"unexpected {unexpected[:5]})")  # fmt: skip
+        raise CheckpointError(
+            f"{weights}: does not match {cfg_path} (missing {missing[:5]}, "
+            f"unexpected {unexpected[:5]})"
+        )
     return codec.to(device).eval()

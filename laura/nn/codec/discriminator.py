@@ -22,8 +22,13 @@ class STFTDiscriminator(nn.Module):
         self.register_buffer("window", torch.hann_window(n_fft), persistent=False)
         convs = [weight_norm(nn.Conv2d(2, filters, (3, 9), padding=(1, 4)))]
         for d in dilations:
-            convs.append(weight_norm(nn.Conv2d(filters, filters, (3, 9), stride=(1, 2), dilation=(d, 1),
-                                               padding=(d, 4))))  # fmt: skip
+            convs.append(
+                weight_norm(
+                    nn.Conv2d(
+                        filters, filters, (3, 9), stride=(1, 2), dilation=(d, 1), padding=(d, 4)
+                    )
+                )
+            )
         convs.append(weight_norm(nn.Conv2d(filters, filters, (3, 3), padding=(1, 1))))
         self.convs = nn.ModuleList(convs)
         self.post = weight_norm(nn.Conv2d(filters, 1, (3, 3), padding=(1, 1)))

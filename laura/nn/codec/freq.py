@@ -47,10 +47,19 @@ class FreqEncoder(nn.Module):
     STFT frame. Learnt pitch stayed 40-70 cents off even with YIN as input, and a partial h x F0
     misses by h times that; the quantiser keeps these channels to a few cents (``f0_scale``)."""
 
-    def __init__(self, dim: int = 128, hidden: int = 256, n_blocks: int = 4, n_fft: int = 640,
-                 stft_hop: int = 160, down: int = 4, pitch: bool = False,
-                 sample_rate: int = 16000, explicit_f0: bool = False,
-                 f0_scale: float = 10.0) -> None:  # fmt: skip
+    def __init__(
+        self,
+        dim: int = 128,
+        hidden: int = 256,
+        n_blocks: int = 4,
+        n_fft: int = 640,
+        stft_hop: int = 160,
+        down: int = 4,
+        pitch: bool = False,
+        sample_rate: int = 16000,
+        explicit_f0: bool = False,
+        f0_scale: float = 10.0,
+    ) -> None:
         super().__init__()
         self.n_fft, self.stft_hop, self.down = n_fft, stft_hop, down
         self.pitch, self.sample_rate = pitch, sample_rate
@@ -98,11 +107,22 @@ class FreqEncoder(nn.Module):
 class FreqDecoder(nn.Module):
     """Latent (B, dim, F) -> waveform (B, 1, F * hop) through magnitude, phase and inverse STFT."""
 
-    def __init__(self, dim: int = 128, hidden: int = 256, n_blocks: int = 6, n_fft: int = 640,
-                 stft_hop: int = 160, up: int = 4, harmonic: bool = False,
-                 sample_rate: int = 16000, fmin: float = 50.0, fmax: float = 600.0,
-                 explicit_f0: bool = False, f0_scale: float = 10.0,
-                 harmonic_max_hz: float = 2500.0) -> None:  # fmt: skip
+    def __init__(
+        self,
+        dim: int = 128,
+        hidden: int = 256,
+        n_blocks: int = 6,
+        n_fft: int = 640,
+        stft_hop: int = 160,
+        up: int = 4,
+        harmonic: bool = False,
+        sample_rate: int = 16000,
+        fmin: float = 50.0,
+        fmax: float = 600.0,
+        explicit_f0: bool = False,
+        f0_scale: float = 10.0,
+        harmonic_max_hz: float = 2500.0,
+    ) -> None:
         super().__init__()
         self.explicit_f0, self.f0_scale = explicit_f0, f0_scale
         self.n_fft, self.stft_hop, self.up = n_fft, stft_hop, up
@@ -158,7 +178,7 @@ class FreqDecoder(nn.Module):
             harm_amp = spec.abs() * torch.exp(log_gain.clamp(max=3.0)) * harm
             spec = spec * (1 - harm) + harmonic_spectrum(
                 harm_amp, log_f0.exp(), self.n_fft, self.stft_hop, self.sample_rate
-            )  # fmt: skip
+            )
             out["log_f0"], out["voiced"] = log_f0, voiced
         elif self.harmonic:
             hh = self.harm_head(h).transpose(1, 2)
@@ -167,9 +187,12 @@ class FreqDecoder(nn.Module):
             out["log_f0"] = lo + (hi - lo) * torch.sigmoid(raw)
             f0_syn = out["log_f0"].detach().exp() if f0 is None else f0
             spec = spec + harmonic_spectrum(
-                torch.exp(log_amp.clamp(max=6.0)), f0_syn, self.n_fft, self.stft_hop,
+                torch.exp(log_amp.clamp(max=6.0)),
+                f0_syn,
+                self.n_fft,
+                self.stft_hop,
                 self.sample_rate,
-            )  # fmt: skip
+            )
         length = latent.shape[-1] * self.hop_length
         wav = torch.istft(spec, self.n_fft, self.stft_hop, window=self.window, length=length)
         out["wav"] = wav.unsqueeze(1)

@@ -30,8 +30,11 @@ def config_from_funcodec(conf: Mapping[str, Any], source: str = "config") -> Cod
     model = conf.get("model", "encodec")
     if model != "encodec":
         raise FunCodecError(f"{source}: model {model!r} is not supported (only FunCodec 'encodec')")
-    for key, want in (("encoder", "encodec_seanet_encoder"), ("decoder", "encodec_seanet_decoder"),
-                      ("quantizer", "costume_quantizer")):  # fmt: skip
+    for key, want in (
+        ("encoder", "encodec_seanet_encoder"),
+        ("decoder", "encodec_seanet_decoder"),
+        ("quantizer", "costume_quantizer"),
+    ):
         if conf.get(key, want) != want:
             raise FunCodecError(
                 f"{source}: {key} {conf.get(key)!r} is not supported (want {want!r})"
@@ -45,11 +48,23 @@ def config_from_funcodec(conf: Mapping[str, Any], source: str = "config") -> Cod
         raise FunCodecError(
             f"{source}: encoder ratios {ratios} differ from decoder ratios {dec.get('ratios')}"
         )
-    if enc.get("seq_model", "lstm") != "lstm" or enc.get("add_snake_activation") \
-            or not enc.get("double_filters", True) or m.get("codec_domain", "time") != "time":  # fmt: skip
+    if (
+        enc.get("seq_model", "lstm") != "lstm"
+        or enc.get("add_snake_activation")
+        or not enc.get("double_filters", True)
+        or m.get("codec_domain", "time") != "time"
+    ):
         raise FunCodecError(f"{source}: only the LSTM SEANet in the time domain is supported")
-    fixed = {"kernel_size": 7, "last_kernel_size": 7, "residual_kernel_size": 3, "dilation_base": 2,
-             "compress": 2, "true_skip": False, "pad_mode": "reflect", "activation": "ELU"}  # fmt: skip
+    fixed = {
+        "kernel_size": 7,
+        "last_kernel_size": 7,
+        "residual_kernel_size": 3,
+        "dilation_base": 2,
+        "compress": 2,
+        "true_skip": False,
+        "pad_mode": "reflect",
+        "activation": "ELU",
+    }
     for side, c in (("encoder_conf", enc), ("decoder_conf", dec)):
         changed = {k: c[k] for k in fixed if k in c and c[k] != fixed[k]}
         if (
@@ -58,7 +73,8 @@ def config_from_funcodec(conf: Mapping[str, Any], source: str = "config") -> Cod
             or c.get("final_activation")
         ):
             raise FunCodecError(
-                f"{source}: {side} sets {changed or 'activation options'}, which laura's SEANet fixes"
+                f"{source}: {side} sets {changed or 'activation options'}, "
+                "which laura's SEANet fixes"
             )
     if m.get("segment_dur") not in (None, "null"):
         raise FunCodecError(
@@ -123,8 +139,9 @@ def convert_state_dict(
     return out
 
 
-def load_funcodec(model_dir: str | Path, config_file: str = "config.yaml",
-                  model_file: str = "model.pth") -> Codec:  # fmt: skip
+def load_funcodec(
+    model_dir: str | Path, config_file: str = "config.yaml", model_file: str = "model.pth"
+) -> Codec:
     """A FunCodec model directory -> laura Codec (eval mode)."""
     import yaml
 
@@ -152,6 +169,8 @@ def from_funcodec_state(
     converted = convert_state_dict(state, cfg.n_q, source)
     missing, unexpected = codec.load_state_dict(converted, strict=False)
     if missing or unexpected:
-        raise FunCodecError(f"{source}: does not fit the codec its config describes "
-                            f"(missing {missing[:4]}, unexpected {unexpected[:4]})")  # fmt: skip
+        raise FunCodecError(
+            f"{source}: does not fit the codec its config describes "
+            f"(missing {missing[:4]}, unexpected {unexpected[:4]})"
+        )
     return codec.eval()

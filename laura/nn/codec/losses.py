@@ -20,9 +20,15 @@ class MultiScaleSpectralLoss(nn.Module):
     was the largest part of a mini-codec step's forward).
     """
 
-    def __init__(self, sample_rate: int = 16000, powers: tuple[int, ...] = (5, 6, 7, 8, 9, 10),
-                 n_mels: int = 64, log_floor: float = 1e-2, power_spec: bool = True,
-                 linear: float = 0.0) -> None:  # fmt: skip
+    def __init__(
+        self,
+        sample_rate: int = 16000,
+        powers: tuple[int, ...] = (5, 6, 7, 8, 9, 10),
+        n_mels: int = 64,
+        log_floor: float = 1e-2,
+        power_spec: bool = True,
+        linear: float = 0.0,
+    ) -> None:
         super().__init__()
         self.sizes = [2**p for p in powers]
         for n in self.sizes:
@@ -35,8 +41,9 @@ class MultiScaleSpectralLoss(nn.Module):
 
     def _mag(self, x: Tensor, n: int) -> Tensor:
         window = getattr(self, f"window{n}")
-        return torch.stft(x, n, n // 4, window=window, center=True, pad_mode="reflect",
-                          return_complex=True).abs()  # fmt: skip
+        return torch.stft(
+            x, n, n // 4, window=window, center=True, pad_mode="reflect", return_complex=True
+        ).abs()
 
     def forward(self, x: Tensor, y: Tensor) -> dict[str, Tensor]:
         """x: reference (B, T), y: reconstruction (B, T)."""
@@ -54,9 +61,7 @@ class MultiScaleSpectralLoss(nn.Module):
             if self.linear:
                 mel = mel + self.linear * F.l1_loss(my, mx)
             if self.power_spec:
-                spec = spec + F.l1_loss(
-                    torch.log(sy.pow(2) + floor), torch.log(sx.pow(2) + floor)
-                )  # fmt: skip
+                spec = spec + F.l1_loss(torch.log(sy.pow(2) + floor), torch.log(sx.pow(2) + floor))
         n = len(self.sizes)
         return {"mel": mel / n, "spec": spec / n}
 

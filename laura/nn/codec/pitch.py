@@ -11,9 +11,16 @@ import torch.nn.functional as F
 from torch import Tensor
 
 
-def yin(wav: Tensor, sample_rate: int = 16000, hop: int = 160, fmin: float = 60.0,
-        fmax: float = 500.0, window: int = 400, threshold: float = 0.15,
-        voicing: float = 0.3) -> tuple[Tensor, Tensor]:  # fmt: skip
+def yin(
+    wav: Tensor,
+    sample_rate: int = 16000,
+    hop: int = 160,
+    fmin: float = 60.0,
+    fmax: float = 500.0,
+    window: int = 400,
+    threshold: float = 0.15,
+    voicing: float = 0.3,
+) -> tuple[Tensor, Tensor]:
     """wav (B, T) -> (f0 in Hz (B, frames), voiced (B, frames) bool), frames = T // hop + 1.
 
     The lag is the first local minimum of the cumulative mean normalised difference below
@@ -30,9 +37,9 @@ def yin(wav: Tensor, sample_rate: int = 16000, hop: int = 160, fmin: float = 60.
     head = frames[..., :window]
     # d(tau) = E(head) + E(x[tau:tau+W]) - 2 r(tau); r by FFT cross-correlation
     n = 1 << (span + window - 1).bit_length()
-    r = torch.fft.irfft(
-        torch.fft.rfft(frames, n) * torch.fft.rfft(head, n).conj(), n
-    )[..., : tau_max + 1]  # fmt: skip
+    r = torch.fft.irfft(torch.fft.rfft(frames, n) * torch.fft.rfft(head, n).conj(), n)[
+        ..., : tau_max + 1
+    ]
     sq = F.pad(frames.pow(2).cumsum(-1), (1, 0))
     e_tau = sq[..., window : window + tau_max + 1] - sq[..., : tau_max + 1]
     d = (e_tau[..., :1] + e_tau - 2 * r).clamp(min=0)

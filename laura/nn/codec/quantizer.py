@@ -19,8 +19,11 @@ from torch import Tensor, nn
 
 
 def _sample(x: Tensor, n: int) -> Tensor:
-    idx = torch.randperm(x.shape[0], device=x.device)[:n] if x.shape[0] >= n else \
-        torch.randint(0, x.shape[0], (n,), device=x.device)  # fmt: skip
+    idx = (
+        torch.randperm(x.shape[0], device=x.device)[:n]
+        if x.shape[0] >= n
+        else torch.randint(0, x.shape[0], (n,), device=x.device)
+    )
     return x[idx]
 
 
@@ -50,8 +53,16 @@ def _all_reduce(*tensors: Tensor) -> None:
 class Codebook(nn.Module):
     """One EMA codebook of ``size`` entries of dimension ``dim``."""
 
-    def __init__(self, dim: int, size: int = 1024, decay: float = 0.99, kmeans_init: bool = True,
-                 kmeans_iters: int = 50, dead_code_threshold: float = 2.0, eps: float = 1e-5) -> None:  # fmt: skip
+    def __init__(
+        self,
+        dim: int,
+        size: int = 1024,
+        decay: float = 0.99,
+        kmeans_init: bool = True,
+        kmeans_iters: int = 50,
+        dead_code_threshold: float = 2.0,
+        eps: float = 1e-5,
+    ) -> None:
         super().__init__()
         self.dim, self.size, self.decay, self.eps = dim, size, decay, eps
         self.kmeans_iters = kmeans_iters
@@ -205,8 +216,10 @@ class ResidualVectorQuantizer(nn.Module):
                 f"codes must be (batch, n_q <= {self.n_q}, frames), got {tuple(codes.shape)}"
             )
         if codes.numel() and (int(codes.min()) < 0 or int(codes.max()) >= self.codebook_size):
-            raise ValueError(f"codes must lie in [0, {self.codebook_size}), got "
-                             f"[{int(codes.min())}, {int(codes.max())}]")  # fmt: skip
+            raise ValueError(
+                f"codes must lie in [0, {self.codebook_size}), got "
+                f"[{int(codes.min())}, {int(codes.max())}]"
+            )
         out = 0
         for i in range(codes.shape[1]):
             out = out + self.codebooks[i].decode(codes[:, i])

@@ -103,7 +103,8 @@ class PaddedConvTranspose1d(nn.Module):
 
 
 class ResidualUnit(nn.Module):
-    """ELU -> conv k (dilated, to dim // compress) -> ELU -> conv 1 (back to dim), plus a 1x1 skip."""
+    """ELU -> conv k (dilated, to dim // compress) -> ELU -> conv 1 (back to dim), plus a 1x1
+    skip."""
 
     def __init__(
         self, dim: int, kernel_size: int, dilation: int, compress: int, norm: str, causal: bool
@@ -137,7 +138,8 @@ class SkipLSTM(nn.Module):
 
 
 class SEANetEncoder(nn.Module):
-    """Waveform (B, 1, T) -> latent (B, dim, ceil(T / hop)); downsampling by ``reversed(ratios)``."""
+    """Waveform (B, 1, T) -> latent (B, dim, ceil(T / hop)); downsampling by
+    ``reversed(ratios)``."""
 
     def __init__(
         self,

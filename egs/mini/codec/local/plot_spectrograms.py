@@ -12,7 +12,7 @@ from pathlib import Path
 import torch
 
 from laura.data.dataset import read_audio
-from laura.data.prepare import load_records
+from laura.data.records import load_records
 from laura.metrics.audio import pesq_wb
 from laura.nn.codec import load_codec
 from laura.viz import save_spectrograms

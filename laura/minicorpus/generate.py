@@ -8,7 +8,7 @@ Layout (Kaldi-style, like a real corpus)::
     OUT/wav/<spk>/<uttid>.wav    16 kHz mono 16-bit (ASR speech; other tasks: OUT/wav/<task>/)
     OUT/<task>/{train,dev,test}/ wav.scp utt2spk spk2utt utt2dur [text ...] + the task's tables
 
-Tasks are produced by *task builders* registered in :data:`TASK_BUILDERS`: ``asr``, ``s2tt``,
+Tasks are produced by *task builders* registered in :data:`BUILDERS`: ``asr``, ``s2tt``,
 ``tts`` (:mod:`.asr`, one set of utterances), ``slu`` (:mod:`.slu`), ``ser`` (:mod:`.ser`),
 ``aac`` (:mod:`.aac`) and ``se`` (:mod:`.se`). A builder gets a :class:`BuildContext` (seeded
 RNG streams, the speakers, a parallel map and synthesiser, data-dir writers, and the products of
@@ -22,27 +22,25 @@ an interrupted run never leaves a half corpus that looks complete.
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import json
 import os
 import shutil
-import sys
 import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
 from laura.data.kaldi import atomic_write_text
-from laura.data.mini import aac, asr, se, ser, slu  # noqa: F401 - registers the task builders
-from laura.data.mini.core import (
+from laura.minicorpus import aac, asr, se, ser, slu  # noqa: F401 - registers the task builders
+from laura.minicorpus.core import (
+    BUILD_ORDER,
+    BUILDERS,
     GENERATOR_VERSION,
     LANGS,
     SIZES,
     SPLITS,
-    TASK_BUILDERS,
     TASK_LANGS,
-    TASKS,
     AacSize,
     AsrSize,
     BuildContext,
@@ -51,17 +49,17 @@ from laura.data.mini.core import (
     SluSize,
     SpeakerSize,
     Utterance,
-    register_task,
+    register_builder,
 )
-from laura.data.mini.synth import SAMPLE_RATE, espeak_version
-from laura.data.mini.voices import Speaker, plan_speakers
+from laura.minicorpus.synth import SAMPLE_RATE, espeak_version
+from laura.minicorpus.voices import Speaker, plan_speakers
 
 __all__ = [
     "GENERATOR_VERSION",
     "LANGS",
     "SPLITS",
     "SIZES",
-    "TASKS",
+    "BUILD_ORDER",
     "AacSize",
     "AsrSize",
     "SeSize",
@@ -70,12 +68,11 @@ __all__ = [
     "SpeakerSize",
     "Utterance",
     "BuildContext",
-    "TASK_BUILDERS",
-    "register_task",
+    "BUILDERS",
+    "register_builder",
     "default_tasks",
     "make_mini_corpus",
     "verify_corpus",
-    "main",
 ]
 
 MANIFEST = "manifest.json"
@@ -122,16 +119,16 @@ def _request(
 def default_tasks(langs: Iterable[str]) -> tuple[str, ...]:
     """Every registered task that ``langs`` can make (SLU and SER need English)."""
     langs = set(langs)
-    return tuple(t for t in _ordered(TASK_BUILDERS) if set(TASK_LANGS.get(t, ())) <= langs)
+    return tuple(t for t in _ordered(BUILDERS) if set(TASK_LANGS.get(t, ())) <= langs)
 
 
 def _ordered(tasks: Iterable[str]) -> list[str]:
-    """Tasks in build order: the canonical ``TASKS`` first, then others as registered."""
-    order = list(dict.fromkeys([*TASKS, *TASK_BUILDERS]))
+    """Tasks in build order: ``BUILD_ORDER`` first, then other builders as registered."""
+    order = list(dict.fromkeys([*BUILD_ORDER, *BUILDERS]))
     return sorted(set(tasks), key=order.index)
 
 
-def _normalise_request(
+def normalise_request(
     size: str, langs: Iterable[str], tasks: Iterable[str] | None
 ) -> tuple[tuple[str, ...], tuple[str, ...]]:
     if size not in SIZES:
@@ -145,9 +142,9 @@ def _normalise_request(
     if tasks is None:
         return langs, default_tasks(langs)
     tasks = tuple(tasks)
-    bad = set(tasks) - set(TASK_BUILDERS)
+    bad = set(tasks) - set(BUILDERS)
     if bad or not tasks:
-        raise ValueError(f"unknown tasks {sorted(bad)}; registered: {_ordered(TASK_BUILDERS)}")
+        raise ValueError(f"unknown tasks {sorted(bad)}; registered: {_ordered(BUILDERS)}")
     for t in tasks:
         missing = set(TASK_LANGS.get(t, ())) - set(langs)
         if missing:
@@ -221,12 +218,12 @@ def make_mini_corpus(
 ) -> dict:
     """Generate (or reuse) the mini corpus at ``out``; return its manifest.
 
-    ``tasks``: any subset of :data:`TASKS` (default: every task the ``langs`` allow; SLU and
+    ``tasks``: any subset of :data:`BUILD_ORDER` (default: every task the ``langs`` allow; SLU and
     SER need English). If ``out`` already holds a complete corpus for the same (generator
     version, seed, size, langs, tasks), nothing is rebuilt unless ``force``. A non-empty ``out``
     that is not a mini corpus is never overwritten.
     """
-    langs, tasks = _normalise_request(size, langs, tasks)
+    langs, tasks = normalise_request(size, langs, tasks)
     root = Path(out).expanduser().resolve()
     request = _request(seed, size, langs, tasks)
     if not force and (manifest := _existing(root, request)) is not None:
@@ -256,7 +253,7 @@ def make_mini_corpus(
         sections = {}
         for task in tasks:
             t_task = time.time()
-            sections[task] = TASK_BUILDERS[task](ctx)
+            sections[task] = BUILDERS[task](ctx)
             sections[task]["build_seconds"] = round(time.time() - t_task, 1)
         _write_speakers_tsv(work / "speakers.tsv", ctx.speakers)
 
@@ -268,6 +265,8 @@ def make_mini_corpus(
         _write_checksums(work, entries)
         total = sum(ctx.durations.values())  # every audio file once (tasks share audio)
         manifest = {
+            # the generator's name as recorded in every manifest so far (the package was
+            # laura.data.mini): a label, not an import path; kept so manifests stay the same
             "generator": "laura.data.mini",
             "request": request,
             **request,
@@ -333,49 +332,3 @@ def verify_corpus(out: str | Path) -> bool:
     return all(
         (root / rel).is_file() and _sha256_file(root / rel) == h for rel, h in entries.items()
     )
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """CLI: ``python -m laura.data.mini.generate --out data/mini --size demo``."""
-    ap = argparse.ArgumentParser(prog="laura mini-corpus", description=__doc__.split("\n")[0])
-    ap.add_argument("--out", required=True, help="output directory")
-    ap.add_argument("--size", default="demo", choices=sorted(SIZES))
-    ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--langs", default=",".join(LANGS), help="comma-separated, e.g. en,zh")
-    ap.add_argument(
-        "--tasks",
-        default=None,
-        help=f"comma-separated subset of {','.join(TASK_BUILDERS)} (default: all that --langs allow)",
-    )
-    ap.add_argument("--num-workers", type=int, default=2)
-    ap.add_argument("--force", action="store_true", help="rebuild even if up to date")
-    ap.add_argument("--verify", action="store_true", help="re-hash all files afterwards")
-    ap.add_argument("--no-progress", action="store_true")
-    args = ap.parse_args(argv)
-    langs = tuple(x for x in args.langs.split(",") if x)
-    tasks = None if args.tasks is None else tuple(x for x in args.tasks.split(",") if x)
-    try:
-        _normalise_request(args.size, langs, tasks)
-    except ValueError as e:
-        ap.error(str(e))
-    m = make_mini_corpus(
-        args.out,
-        size=args.size,
-        seed=args.seed,
-        langs=langs,
-        num_workers=args.num_workers,
-        force=args.force,
-        tasks=tasks,
-        progress=not args.no_progress,
-    )
-    counts = ", ".join(f"{k} {v}" for k, v in m["counts"].items())
-    print(f"{m['root']}: {counts}; {m['total_hours']:.2f} h; checksum {m['checksum'][:16]}")
-    if args.verify:
-        ok = verify_corpus(args.out)
-        print("verify:", "ok" if ok else "FAILED")
-        return 0 if ok else 1
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -17,19 +17,19 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from laura.data.mini import grammar
-from laura.data.mini.core import (
+from laura.minicorpus import grammar
+from laura.minicorpus.core import (
     SPLIT_CODE,
     SPLITS,
     AsrSize,
     BuildContext,
     Utterance,
     assign_speakers,
-    register_task,
+    register_builder,
     split_summary,
 )
-from laura.data.mini.synth import SAMPLE_RATE, SynthJob
-from laura.data.mini.voices import sample_prosody
+from laura.minicorpus.synth import SAMPLE_RATE, SynthJob
+from laura.minicorpus.voices import sample_prosody
 
 __all__ = ["asr_sentence_blocks", "asr_utterances", "build_asr", "build_s2tt", "build_tts"]
 
@@ -89,7 +89,7 @@ def asr_utterances(ctx: BuildContext) -> dict[str, list[Utterance]]:
                         pros.peak,
                         pros.lead,
                         pros.trail,
-                    )  # fmt: skip
+                    )
                 )
                 meta.append((spk.spk, lang, split, pair))
 
@@ -112,7 +112,7 @@ def _speech_summary(ctx: BuildContext, utts: list[Utterance]) -> dict[str, Any]:
     return out
 
 
-@register_task("asr")
+@register_builder("asr")
 def build_asr(ctx: BuildContext) -> dict[str, Any]:
     """Speech + transcript for each language; text.en / text.zh hold the parallel translations."""
     by_split = asr_utterances(ctx)
@@ -125,7 +125,7 @@ def build_asr(ctx: BuildContext) -> dict[str, Any]:
     return section
 
 
-@register_task("s2tt")
+@register_builder("s2tt")
 def build_s2tt(ctx: BuildContext) -> dict[str, Any]:
     """Speech translation on the ASR utterances (same audio, same ids): en->zh and zh->en."""
     by_split = asr_utterances(ctx)
@@ -141,7 +141,7 @@ def build_s2tt(ctx: BuildContext) -> dict[str, Any]:
     return section
 
 
-@register_task("tts")
+@register_builder("tts")
 def build_tts(ctx: BuildContext) -> dict[str, Any]:
     """Text -> speech on the ASR utterances, with a same-speaker prompt utterance per target."""
     by_split = asr_utterances(ctx)

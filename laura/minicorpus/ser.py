@@ -1,7 +1,7 @@
 """SER: English sentences spoken in four emotions that differ in prosody, not in words.
 
-Every sentence is spoken once in each emotion (by voices drawn independently), so the classes are exactly
-balanced and the text carries no information about the label. The classes (names from the
+Every sentence is spoken once in each emotion (by voices drawn independently), so the classes are
+exactly balanced and the text carries no information about the label. The classes (names from the
 paper's nine) are made acoustically distinct with what espeak-ng controls, relative to a
 speaker-specific neutral base:
 
@@ -27,19 +27,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from laura.data.mini import grammar
-from laura.data.mini.asr import asr_sentence_blocks
-from laura.data.mini.core import (
+from laura.minicorpus import grammar
+from laura.minicorpus.asr import asr_sentence_blocks
+from laura.minicorpus.core import (
     SPLIT_CODE,
     SPLITS,
     BuildContext,
     SerSize,
     assign_speakers,
-    register_task,
+    register_builder,
     split_summary,
 )
-from laura.data.mini.synth import SynthJob
-from laura.data.mini.voices import Speaker
+from laura.minicorpus.synth import SynthJob
+from laura.minicorpus.voices import Speaker
 
 __all__ = ["EMOTIONS", "EmotionStyle", "build_ser", "emotion_job"]
 
@@ -90,7 +90,7 @@ def emotion_job(uttid: str, path: str, text: str, spk: Speaker, emotion: str, rn
     )
 
 
-@register_task("ser")
+@register_builder("ser")
 def build_ser(ctx: BuildContext) -> dict[str, Any]:
     """Each sentence x each emotion, spoken by English voices; ``utt2emotion``."""
     spec: SerSize = ctx.spec("ser")

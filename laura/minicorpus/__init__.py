@@ -2,8 +2,8 @@
 offline from espeak-ng speech (a bilingual parallel grammar, SLURP-like commands, emotional
 prosody), numpy sound scenes and sox noise, in Kaldi layout.
 
-Entry point: :func:`laura.data.mini.generate.make_mini_corpus` (also re-exported here, imported
-lazily so ``python -m laura.data.mini.generate`` and light imports stay clean).
+Entry point: :func:`laura.minicorpus.generate.make_mini_corpus` (also re-exported here, imported
+lazily so light imports stay clean; the command is ``laura mini-corpus``).
 """
 
 from typing import Any
@@ -11,20 +11,20 @@ from typing import Any
 __all__ = [
     "GENERATOR_VERSION",
     "SIZES",
-    "TASKS",
-    "TASK_BUILDERS",
+    "BUILD_ORDER",
+    "BUILDERS",
     "BuildContext",
     "Utterance",
     "default_tasks",
     "make_mini_corpus",
-    "register_task",
+    "register_builder",
     "verify_corpus",
 ]
 
 
 def __getattr__(name: str) -> Any:
     if name in __all__:
-        from laura.data.mini import generate
+        from laura.minicorpus import generate
 
         return getattr(generate, name)
-    raise AttributeError(f"module 'laura.data.mini' has no attribute {name!r}")
+    raise AttributeError(f"module 'laura.minicorpus' has no attribute {name!r}")

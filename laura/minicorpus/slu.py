@@ -21,18 +21,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from laura.data.mini import grammar
-from laura.data.mini.core import (
+from laura.minicorpus import grammar, words
+from laura.minicorpus.core import (
     SPLIT_CODE,
     SPLITS,
     BuildContext,
     SluSize,
     assign_speakers,
-    register_task,
+    register_builder,
     split_summary,
 )
-from laura.data.mini.synth import SynthJob
-from laura.data.mini.voices import sample_prosody
+from laura.minicorpus.synth import SynthJob
+from laura.minicorpus.voices import sample_prosody
 
 __all__ = ["INTENTS", "SLOT_VALUES", "Command", "generate_command", "unique_commands", "build_slu"]
 
@@ -41,7 +41,7 @@ def _words(s: str) -> tuple[str, ...]:
     return tuple(v.strip() for v in s.split(",") if v.strip())
 
 
-_HOURS = [grammar.en_number(h) for h in range(1, 13)]
+_HOURS = [words.en_number(h) for h in range(1, 13)]
 _MINUTES = ["fifteen", "thirty", "forty five", "ten", "twenty", "fifty"]
 _ORDINALS = _words(
     "first, second, third, fourth, fifth, sixth, seventh, eighth, ninth, tenth, eleventh, "
@@ -149,7 +149,7 @@ SLOT_VALUES: dict[str, Any] = {
     "weather_descriptor": _words("rain, snow, sunny, windy, cold, hot, foggy, warm"),
     "list_name": _words("shopping, grocery, to do, packing, christmas, birthday"),
     "currency_name": _words("dollars, euros, pounds, yen, rupees, francs"),
-    "amount": lambda rng: grammar.en_number(rng.choice((5, 10, 20, 50, 100, 200, 500))),
+    "amount": lambda rng: words.en_number(rng.choice((5, 10, 20, 50, 100, 200, 500))),
     "joke_type": _words("animals, doctors, computers, cats, school, football"),
 }
 
@@ -356,10 +356,18 @@ INTENTS: dict[str, tuple[str, ...]] = {
 }
 
 _CMD_FRAMES = (
-    ("", ""), ("please ", ""), ("", " please"), ("can you ", ""), ("could you ", " please"),
-    ("would you ", ""), ("i want you to ", ""), ("", " for me"), ("", " now"),
-    ("could you please ", ""), ("i would like you to ", ""),
-)  # fmt: skip
+    ("", ""),
+    ("please ", ""),
+    ("", " please"),
+    ("can you ", ""),
+    ("could you ", " please"),
+    ("would you ", ""),
+    ("i want you to ", ""),
+    ("", " for me"),
+    ("", " now"),
+    ("could you please ", ""),
+    ("i would like you to ", ""),
+)
 _WAKE = ("", "", "", "olly ", "hey olly ")
 _FIELD = re.compile(r"\{(\w+)\}")
 
@@ -433,7 +441,7 @@ def unique_commands(
     return out
 
 
-@register_task("slu")
+@register_builder("slu")
 def build_slu(ctx: BuildContext) -> dict[str, Any]:
     """Spoken commands (English voices) with ``utt2intent`` and ``utt2slots``."""
     spec: SluSize = ctx.spec("slu")
@@ -466,7 +474,7 @@ def build_slu(ctx: BuildContext) -> dict[str, Any]:
                     p.peak,
                     p.lead,
                     p.trail,
-                )  # fmt: skip
+                )
             )
             meta.append((spk.spk, split, cmd))
     results = ctx.synthesize(jobs, desc="slu speech")

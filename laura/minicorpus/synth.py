@@ -106,7 +106,7 @@ def synthesize(
     text: str, voice: str, speed: int, pitch: int, pitch_range: int, word_gap: int = 0
 ) -> np.ndarray:
     """Run espeak-ng; return float32 samples at 16 kHz (untrimmed)."""
-    from scipy.signal import resample_poly  # lazy: keeps `import laura.data.mini` light
+    from scipy.signal import resample_poly  # lazy: keeps `import laura.minicorpus` light
 
     proc = subprocess.run(
         espeak_command(text, voice, speed, pitch, pitch_range, word_gap),

@@ -32,9 +32,9 @@ from typing import Any
 import numpy as np
 
 from laura.data.kaldi import atomic_write_text
-from laura.data.mini import grammar
-from laura.data.mini.core import SPLIT_CODE, SPLITS, AacSize, BuildContext, register_task
-from laura.data.mini.synth import SAMPLE_RATE, write_wav
+from laura.minicorpus import grammar, words
+from laura.minicorpus.core import SPLIT_CODE, SPLITS, AacSize, BuildContext, register_builder
+from laura.minicorpus.synth import SAMPLE_RATE, write_wav
 
 __all__ = [
     "BACKGROUNDS",
@@ -62,76 +62,137 @@ class EventKind:
 EVENTS: dict[str, EventKind] = {
     "beep_high": EventKind(
         (1, 5),
-        (("high beep", "high beeps"), ("high pitched beep", "high pitched beeps"),
-         ("shrill beep", "shrill beeps")),
-        (0.1, 0.25), (0.15, 0.45),
+        (
+            ("high beep", "high beeps"),
+            ("high pitched beep", "high pitched beeps"),
+            ("shrill beep", "shrill beeps"),
+        ),
+        (0.1, 0.25),
+        (0.15, 0.45),
     ),
     "beep_low": EventKind(
         (1, 5),
-        (("low beep", "low beeps"), ("deep beep", "deep beeps"),
-         ("low pitched beep", "low pitched beeps")),
-        (0.12, 0.3), (0.15, 0.45),
+        (
+            ("low beep", "low beeps"),
+            ("deep beep", "deep beeps"),
+            ("low pitched beep", "low pitched beeps"),
+        ),
+        (0.12, 0.3),
+        (0.15, 0.45),
     ),
     "sweep_up": EventKind(
         (1, 3),
-        (("rising sweep", "rising sweeps"), ("rising tone", "rising tones"),
-         ("upward whistle", "upward whistles")),
-        (0.4, 1.1), (0.2, 0.4),
+        (
+            ("rising sweep", "rising sweeps"),
+            ("rising tone", "rising tones"),
+            ("upward whistle", "upward whistles"),
+        ),
+        (0.4, 1.1),
+        (0.2, 0.4),
     ),
     "sweep_down": EventKind(
         (1, 3),
-        (("falling sweep", "falling sweeps"), ("falling tone", "falling tones"),
-         ("downward whistle", "downward whistles")),
-        (0.4, 1.1), (0.2, 0.4),
+        (
+            ("falling sweep", "falling sweeps"),
+            ("falling tone", "falling tones"),
+            ("downward whistle", "downward whistles"),
+        ),
+        (0.4, 1.1),
+        (0.2, 0.4),
     ),
     "burst": EventKind(
         (1, 4),
-        (("burst of noise", "bursts of noise"), ("short hiss", "short hisses"),
-         ("noise burst", "noise bursts")),
-        (0.12, 0.35), (0.2, 0.5),
+        (
+            ("burst of noise", "bursts of noise"),
+            ("short hiss", "short hisses"),
+            ("noise burst", "noise bursts"),
+        ),
+        (0.12, 0.35),
+        (0.2, 0.5),
     ),
     "click": EventKind(
         (2, 6),
         (("click", "clicks"), ("tick", "ticks"), ("sharp click", "sharp clicks")),
-        (0.01, 0.01), (0.12, 0.3),
+        (0.01, 0.01),
+        (0.12, 0.3),
     ),
     "knock": EventKind(
         (1, 4),
         (("knock", "knocks"), ("dull thud", "dull thuds"), ("low knock", "low knocks")),
-        (0.15, 0.15), (0.15, 0.4),
+        (0.15, 0.15),
+        (0.15, 0.4),
     ),
     "tone": EventKind(
         (1, 2),
-        (("steady tone", "steady tones"), ("long whistle", "long whistles"),
-         ("constant tone", "constant tones")),
-        (0.7, 1.5), (0.25, 0.5),
+        (
+            ("steady tone", "steady tones"),
+            ("long whistle", "long whistles"),
+            ("constant tone", "constant tones"),
+        ),
+        (0.7, 1.5),
+        (0.25, 0.5),
     ),
     "siren": EventKind(
         (1, 2),
-        (("siren", "sirens"), ("wailing siren", "wailing sirens"),
-         ("siren wail", "siren wails")),
-        (1.0, 2.0), (0.25, 0.5),
+        (("siren", "sirens"), ("wailing siren", "wailing sirens"), ("siren wail", "siren wails")),
+        (1.0, 2.0),
+        (0.25, 0.5),
     ),
     "buzz": EventKind(
         (1, 3),
         (("buzz", "buzzes"), ("buzzer", "buzzers"), ("harsh buzz", "harsh buzzes")),
-        (0.3, 0.7), (0.2, 0.45),
+        (0.3, 0.7),
+        (0.2, 0.45),
     ),
-}  # fmt: skip
+}
 
 # background -> (level in dBFS rms, caption phrases; "" = not mentioned)
 BACKGROUNDS: dict[str, tuple[float, tuple[str, ...]]] = {
-    "quiet": (-62.0, ("", "in a quiet room", "in silence", "with no other sound", "in a silent room")),
-    "hum": (-34.0, ("over a low hum", "with a steady hum in the background", "over an electrical hum",
-                    "while a low hum continues", "against a humming background")),
-    "hiss": (-38.0, ("over a soft hiss", "with static in the background", "over a steady hiss",
-                     "while a quiet hiss continues", "against a background of static")),
-    "rumble": (-34.0, ("over a deep rumble", "with a low rumble in the background",
-                       "over a rumbling noise", "while a deep rumble continues",
-                       "against a low rumbling")),
-    "wind": (-34.0, ("with wind blowing in the background", "over the sound of wind",
-                     "while the wind blows", "over a gusty wind", "against a windy background")),
-}  # fmt: skip
+    "quiet": (
+        -62.0,
+        ("", "in a quiet room", "in silence", "with no other sound", "in a silent room"),
+    ),
+    "hum": (
+        -34.0,
+        (
+            "over a low hum",
+            "with a steady hum in the background",
+            "over an electrical hum",
+            "while a low hum continues",
+            "against a humming background",
+        ),
+    ),
+    "hiss": (
+        -38.0,
+        (
+            "over a soft hiss",
+            "with static in the background",
+            "over a steady hiss",
+            "while a quiet hiss continues",
+            "against a background of static",
+        ),
+    ),
+    "rumble": (
+        -34.0,
+        (
+            "over a deep rumble",
+            "with a low rumble in the background",
+            "over a rumbling noise",
+            "while a deep rumble continues",
+            "against a low rumbling",
+        ),
+    ),
+    "wind": (
+        -34.0,
+        (
+            "with wind blowing in the background",
+            "over the sound of wind",
+            "while the wind blows",
+            "over a gusty wind",
+            "against a windy background",
+        ),
+    ),
+}
 
 _GROUP_WEIGHTS = {1: 0.25, 2: 0.45, 3: 0.3}
 
@@ -161,7 +222,7 @@ def count_words(n: int) -> set[str]:
         return {"a", "an", "one", "once", "single"}
     if n == 2:
         return {"two", "twice"}
-    return {grammar.en_number(n)}
+    return {words.en_number(n)}
 
 
 def _a(word: str) -> str:
@@ -169,7 +230,7 @@ def _a(word: str) -> str:
 
 
 def _times(n: int) -> str:
-    return {1: "once", 2: "twice"}.get(n, f"{grammar.en_number(n)} times")
+    return {1: "once", 2: "twice"}.get(n, f"{words.en_number(n)} times")
 
 
 def _group_phrase(rng: random.Random, kind: str, n: int) -> tuple[str, bool]:
@@ -184,7 +245,7 @@ def _group_phrase(rng: random.Random, kind: str, n: int) -> tuple[str, bool]:
             (f"{_a(sg)} {sg} is heard once", False),
         ]
     else:
-        num = grammar.en_number(n)
+        num = words.en_number(n)
         options = [
             (f"{num} {pl}", True),
             (f"{num} {pl}", True),
@@ -342,8 +403,11 @@ def _background(rng: np.random.Generator, name: str, n: int, u: float) -> np.nda
     elif name == "wind":
         # pink-ish noise (Kellet's filter) with a slow gusting envelope
         w = rng.standard_normal(n)
-        x = lfilter([0.049922035, -0.095993537, 0.050612699, -0.004408786],
-                    [1, -2.494956002, 2.017265875, -0.522189400], w)  # fmt: skip
+        x = lfilter(
+            [0.049922035, -0.095993537, 0.050612699, -0.004408786],
+            [1, -2.494956002, 2.017265875, -0.522189400],
+            w,
+        )
         gust = 1 + 0.6 * np.sin(2 * math.pi * (0.2 + 0.3 * u) * t + rng.uniform(0, 6.3))
         x = x * gust
     else:
@@ -375,7 +439,7 @@ def _render_job(job: dict[str, Any]) -> tuple[str, str, int]:
 
 
 # ----------------------------------------------------------------------------------- builder
-@register_task("aac")
+@register_builder("aac")
 def build_aac(ctx: BuildContext) -> dict[str, Any]:
     """Sound scenes + generated captions (several paraphrases per clip)."""
     spec: AacSize = ctx.spec("aac")

@@ -11,7 +11,7 @@ held-out sentences). Noise types:
   offset (looped) and level.
 
 The noise is scaled so that the SNR against the speech *as it is in the mixture* is exact
-(:func:`laura.data.corpora.se_mixture.mix_at_snr`, whole-utterance power): uniform 2-15 dB in
+(:func:`laura.data.augment.mix_at_snr`, whole-utterance power): uniform 2-15 dB in
 train (0.01 dB steps), the fixed grid 2, 5, 10, 15 dB cycled over the sorted ids in dev/test
 (with the noise types cycled across it, so every (noise, SNR) cell has an equal share). A
 ``reverb_frac`` share of pairs is reverberated first with a synthetic exponential-decay RIR
@@ -34,9 +34,9 @@ from typing import Any
 import numpy as np
 import soundfile as sf
 
-from laura.data.mini.asr import asr_utterances
-from laura.data.mini.core import SPLITS, BuildContext, SeSize, Utterance, register_task
-from laura.data.mini.synth import SAMPLE_RATE, write_wav
+from laura.minicorpus.asr import asr_utterances
+from laura.minicorpus.core import SPLITS, BuildContext, SeSize, Utterance, register_builder
+from laura.minicorpus.synth import SAMPLE_RATE, write_wav
 
 __all__ = ["NOISES", "EVAL_SNRS", "build_se", "noise_bank", "synthetic_rir"]
 
@@ -60,8 +60,24 @@ _BANK: dict[str, np.ndarray] = {}  # set in the parent before forking the worker
 
 
 def _sox(args: list[str]) -> np.ndarray:
-    cmd = ["sox", "-R", "-V1", "-n", "-r", str(SAMPLE_RATE), "-c", "1", "-t", "raw",
-           "-e", "floating-point", "-b", "32", "-", *args]  # fmt: skip
+    cmd = [
+        "sox",
+        "-R",
+        "-V1",
+        "-n",
+        "-r",
+        str(SAMPLE_RATE),
+        "-c",
+        "1",
+        "-t",
+        "raw",
+        "-e",
+        "floating-point",
+        "-b",
+        "32",
+        "-",
+        *args,
+    ]
     try:
         out = subprocess.run(cmd, capture_output=True, check=True).stdout
     except FileNotFoundError:
@@ -103,7 +119,7 @@ def _read(path: str) -> np.ndarray:
 
 
 def _babble(rng: np.random.Generator, paths: list[str], n: int) -> np.ndarray:
-    from laura.data.corpora.se_mixture import crop_or_loop
+    from laura.data.augment import crop_or_loop
 
     out = np.zeros(n)
     for p in paths:
@@ -114,7 +130,7 @@ def _babble(rng: np.random.Generator, paths: list[str], n: int) -> np.ndarray:
 
 
 def _mix_job(job: dict[str, Any]) -> dict[str, Any]:
-    from laura.data.corpora.se_mixture import mix_at_snr, reverberate
+    from laura.data.augment import mix_at_snr, reverberate
 
     rng = np.random.default_rng(job["seed"])
     speech = _read(job["clean"])
@@ -155,7 +171,7 @@ def _pick_clean(rng: Any, utts: list[Utterance], n: int) -> list[tuple[Utterance
     return sorted(chosen, key=lambda c: f"{c[0].uttid}-se{c[1]}".encode())
 
 
-@register_task("se")
+@register_builder("se")
 def build_se(ctx: BuildContext) -> dict[str, Any]:
     """Noisy/clean speech pairs with ``clean.scp``, ``utt2snr``, ``utt2noise``, ``utt2rt60``."""
     spec: SeSize = ctx.spec("se")
@@ -191,12 +207,17 @@ def build_se(ctx: BuildContext) -> dict[str, Any]:
             folder = ctx.work / "wav" / "se" / u.spk
             jobs.append(
                 {
-                    "split": split, "clean": str(ctx.work / u.wav), "noise": noise, "snr": snr,
-                    "rt60": rt60, "babble": babble, "seed": ctx.int_seed("se", "mix", uid),
+                    "split": split,
+                    "clean": str(ctx.work / u.wav),
+                    "noise": noise,
+                    "snr": snr,
+                    "rt60": rt60,
+                    "babble": babble,
+                    "seed": ctx.int_seed("se", "mix", uid),
                     "noisy": str(folder / f"{uid}.wav"),
                     "clean_copy": str(folder / f"{uid}-clean.wav"),
                 }
-            )  # fmt: skip
+            )
             meta.append((split, uid, u))
     results = ctx.map(_mix_job, jobs, desc="se mixtures")
 

@@ -1,7 +1,8 @@
-"""What every mini-corpus task builder shares: sizes, the build context, the task registry.
+"""What every mini-corpus builder shares: sizes, the build context, the registry of builders.
 
-A *task builder* is a function ``builder(ctx) -> manifest section`` registered with
-:func:`register_task`; it writes ``ctx.work/<task>/{train,dev,test}`` and returns a dict with at
+A *builder* makes one part of the corpus (one task's data dirs, e.g. ``asr`` or ``se``): a
+function ``builder(ctx) -> manifest section`` registered in :data:`BUILDERS` with
+:func:`register_builder`; it writes ``ctx.work/<task>/{train,dev,test}`` and returns a dict with at
 least ``{"splits": {split: {"utterances": n, "duration_sec": s, ...}}}``. The builders live in
 their own modules (``asr``, ``slu``, ``ser``, ``aac``, ``se``) and import only this module, so
 ``generate`` (which imports them all) is the one place that knows the whole set.
@@ -17,15 +18,15 @@ from pathlib import Path
 from typing import Any
 
 from laura.data.kaldi import write_table
-from laura.data.mini.synth import SAMPLE_RATE, SynthJob, SynthResult, render
-from laura.data.mini.voices import Speaker
+from laura.minicorpus.synth import SAMPLE_RATE, SynthJob, SynthResult, render
+from laura.minicorpus.voices import Speaker
 
 __all__ = [
     "GENERATOR_VERSION",
     "LANGS",
     "SPLITS",
     "SPLIT_CODE",
-    "TASKS",
+    "BUILD_ORDER",
     "TASK_LANGS",
     "SIZES",
     "AacSize",
@@ -36,8 +37,8 @@ __all__ = [
     "SpeakerSize",
     "Utterance",
     "BuildContext",
-    "TASK_BUILDERS",
-    "register_task",
+    "BUILDERS",
+    "register_builder",
     "assign_speakers",
     "split_summary",
 ]
@@ -47,8 +48,9 @@ GENERATOR_VERSION = "2"  # 2: noise floor instead of digital silence
 LANGS = ("en", "zh")
 SPLITS = ("train", "dev", "test")
 SPLIT_CODE = {"train": "tr", "dev": "dv", "test": "te"}
-# every task, in build order (also the order of a request's task list)
-TASKS = ("asr", "s2tt", "slu", "ser", "aac", "se", "tts")
+# every builder's name (the corpus's tasks), in build order (also the order of a request's task
+# list)
+BUILD_ORDER = ("asr", "s2tt", "slu", "ser", "aac", "se", "tts")
 # tasks that need one particular language among the requested ones
 TASK_LANGS = {"slu": ("en",), "ser": ("en",)}
 
@@ -278,14 +280,14 @@ class BuildContext:
 
 
 TaskBuilder = Callable[[BuildContext], dict[str, Any]]
-TASK_BUILDERS: dict[str, TaskBuilder] = {}
+BUILDERS: dict[str, TaskBuilder] = {}  # name -> builder (LauraGPT's task specs: laura.data.tasks)
 
 
-def register_task(name: str) -> Callable[[TaskBuilder], TaskBuilder]:
-    """Decorator: register a task builder that writes ``OUT/<name>/{train,dev,test}``."""
+def register_builder(name: str) -> Callable[[TaskBuilder], TaskBuilder]:
+    """Decorator: register the builder of ``OUT/<name>/{train,dev,test}`` in :data:`BUILDERS`."""
 
     def deco(fn: TaskBuilder) -> TaskBuilder:
-        TASK_BUILDERS[name] = fn
+        BUILDERS[name] = fn
         return fn
 
     return deco
