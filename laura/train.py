@@ -60,6 +60,26 @@ def train(cfg: Any, callbacks: list[Any] | None = None, fresh: bool = False) -> 
     return exp
 
 
+# TrainerConfig fields passed to Lightning's Trainer as they are (same name, same meaning)
+TRAINER_ARGS = (
+    "accelerator",
+    "devices",
+    "num_nodes",
+    "strategy",
+    "precision",
+    "max_epochs",
+    "max_time",
+    "accumulate_grad_batches",
+    "val_check_interval",
+    "check_val_every_n_epoch",
+    "limit_val_batches",
+    "log_every_n_steps",
+    "num_sanity_val_steps",
+    "enable_progress_bar",
+    "deterministic",
+)
+
+
 def make_trainer(
     t: Any,
     exp: Path,
@@ -86,23 +106,9 @@ def make_trainer(
             "trainer.max_steps, or trainer.max_epochs / trainer.max_time)"
         )
     return L.Trainer(
-        accelerator=t.accelerator,
-        devices=t.devices,
-        num_nodes=t.num_nodes,
-        strategy=t.strategy,
-        precision=t.precision,
+        **{name: getattr(t, name) for name in TRAINER_ARGS},
         max_steps=t.max_steps * k if t.max_steps > 0 else t.max_steps,
-        max_epochs=t.max_epochs,
-        max_time=t.max_time,
         gradient_clip_val=None if manual_optimization else t.gradient_clip_val,
-        accumulate_grad_batches=t.accumulate_grad_batches,
-        val_check_interval=t.val_check_interval,
-        check_val_every_n_epoch=t.check_val_every_n_epoch,
-        limit_val_batches=t.limit_val_batches,
-        log_every_n_steps=t.log_every_n_steps,
-        num_sanity_val_steps=t.num_sanity_val_steps,
-        enable_progress_bar=t.enable_progress_bar,
-        deterministic=t.deterministic,
         default_root_dir=str(exp),
         # logs/version_N: a resume never overwrites
         logger=CSVLogger(str(exp), name="logs", flush_logs_every_n_steps=t.log_every_n_steps),

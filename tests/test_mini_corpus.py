@@ -16,7 +16,8 @@ import soundfile as sf
 
 from laura.bin.mini_corpus import main
 from laura.minicorpus import grammar, words
-from laura.minicorpus.generate import BUILD_ORDER, SPLITS, make_mini_corpus, verify_corpus
+from laura.minicorpus.core import BUILD_ORDER, SPLITS
+from laura.minicorpus.generate import make_mini_corpus, verify_corpus
 
 pytestmark = pytest.mark.skipif(
     shutil.which("espeak-ng") is None or shutil.which("sox") is None,

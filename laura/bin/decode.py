@@ -37,15 +37,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from laura.decode import decode
 
-    info = decode(
-        args.exp,
-        args.data,
-        args.out,
-        weights=args.weights,
-        overrides=args.overrides,
-        task=args.task,
-        vocoder=args.vocoder,
-        overwrite=args.overwrite,
-    )
+    options = ("weights", "overrides", "task", "vocoder", "overwrite")
+    info = decode(args.exp, args.data, args.out, **{k: getattr(args, k) for k in options})
     print(json.dumps({k: v for k, v in info.items() if k not in ("config", "per_utt")}, indent=2))
     return 0

@@ -29,18 +29,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from laura.vocoder_tools import evaluate_vocoder, format_vocoder_table
 
+    options = ("token_dir", "max_utts", "out_dir", "codec", "threads", "asr_exp", "overwrite")
     result = evaluate_vocoder(
         args.vocoder,
         args.data,
         args.task,
-        token_dir=args.token_dir,
-        max_utts=args.max_utts,
-        out_dir=args.out_dir,
         n_pictures=args.pictures,
-        codec=args.codec,
-        threads=args.threads,
-        asr_exp=args.asr_exp,
-        overwrite=args.overwrite,
+        **{k: getattr(args, k) for k in options},
     )
     print(format_vocoder_table(result, f"vocoder {args.vocoder} on {args.data} ({args.task})"))
     return 0

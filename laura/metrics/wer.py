@@ -126,6 +126,11 @@ def cer(refs: Sequence[str], hyps: Sequence[str]) -> float:
     return error_rate(refs, hyps, unit="char")["rate"]
 
 
+def _few(ids: list[str]) -> tuple[int, str]:
+    """How many ids, and the first five of them (for a log line)."""
+    return len(ids), ", ".join(ids[:5]) + (" ..." if len(ids) > 5 else "")
+
+
 def score_pairs(
     ref_map: Mapping[str, str],
     hyp_map: Mapping[str, str],
@@ -142,19 +147,9 @@ def score_pairs(
     missing = [u for u in ids if u not in hyp_map]
     extra = [u for u in hyp_map if u not in ref_map]
     if missing:
-        log.warning(
-            "%d utterance(s) have no hypothesis, scored as deletions: %s%s",
-            len(missing),
-            ", ".join(missing[:5]),
-            " ..." if len(missing) > 5 else "",
-        )
+        log.warning("%d utterance(s) have no hypothesis, scored as deletions: %s", *_few(missing))
     if extra:
-        log.warning(
-            "%d hypothesis id(s) have no reference and are ignored: %s%s",
-            len(extra),
-            ", ".join(extra[:5]),
-            " ..." if len(extra) > 5 else "",
-        )
+        log.warning("%d hypothesis id(s) have no reference and are ignored: %s", *_few(extra))
     result = error_rate([ref_map[u] for u in ids], [hyp_map.get(u, "") for u in ids], lang, unit)
     result["missing_hyps"] = len(missing)
     result["extra_hyps"] = len(extra)

@@ -24,7 +24,7 @@ __all__ = [
 
 def __getattr__(name: str) -> Any:
     if name in __all__:
-        from laura.minicorpus import generate
+        from laura.minicorpus import core, generate
 
-        return getattr(generate, name)
+        return getattr(generate if hasattr(generate, name) else core, name)
     raise AttributeError(f"module 'laura.minicorpus' has no attribute {name!r}")

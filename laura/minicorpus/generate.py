@@ -39,41 +39,13 @@ from laura.minicorpus.core import (
     GENERATOR_VERSION,
     LANGS,
     SIZES,
-    SPLITS,
     TASK_LANGS,
-    AacSize,
-    AsrSize,
     BuildContext,
-    SerSize,
-    SeSize,
-    SluSize,
-    SpeakerSize,
-    Utterance,
-    register_builder,
 )
 from laura.minicorpus.synth import SAMPLE_RATE, espeak_version
 from laura.minicorpus.voices import Speaker, plan_speakers
 
-__all__ = [
-    "GENERATOR_VERSION",
-    "LANGS",
-    "SPLITS",
-    "SIZES",
-    "BUILD_ORDER",
-    "AacSize",
-    "AsrSize",
-    "SeSize",
-    "SerSize",
-    "SluSize",
-    "SpeakerSize",
-    "Utterance",
-    "BuildContext",
-    "BUILDERS",
-    "register_builder",
-    "default_tasks",
-    "make_mini_corpus",
-    "verify_corpus",
-]
+__all__ = ["default_tasks", "make_mini_corpus", "normalise_request", "verify_corpus"]
 
 MANIFEST = "manifest.json"
 CHECKSUMS = "checksums.sha256"

@@ -15,6 +15,22 @@ from torch import nn
 from laura.config import OptimConfig
 
 
+class TokenizerMixin:
+    """The experiment's text tokenizer (``cfg.tokenizer.path``), opened when first used: a module
+    built only to be trained on features never pays for it."""
+
+    cfg: Any
+    _tokenizer: Any = None
+
+    @property
+    def tokenizer(self) -> Any:
+        if self._tokenizer is None:
+            from laura.text.tokenizer import TextTokenizer
+
+            self._tokenizer = TextTokenizer(self.cfg.tokenizer.path)
+        return self._tokenizer
+
+
 def param_groups(module: nn.Module, weight_decay: float) -> list[dict[str, Any]]:
     """No weight decay on biases, norms and embedding tables."""
     decay, no_decay = [], []

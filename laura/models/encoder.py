@@ -9,13 +9,13 @@ import lightning as L
 import torch
 
 from laura.config import ExperimentConfig, to_container
-from laura.models.common import make_optimizer
+from laura.models.common import TokenizerMixin, make_optimizer
 from laura.nn.conformer import ConformerEncoder
 from laura.nn.ctc import CTCHead
 from laura.nn.frontend import GlobalCMVN, SpecAugment
 
 
-class EncoderCTCModule(L.LightningModule):
+class EncoderCTCModule(TokenizerMixin, L.LightningModule):
     def __init__(self, cfg: ExperimentConfig, vocab_size: int) -> None:
         super().__init__()
         self.save_hyperparameters({"config": to_container(cfg), "vocab_size": vocab_size})
@@ -25,15 +25,6 @@ class EncoderCTCModule(L.LightningModule):
         self.specaug = SpecAugment(m.specaug)
         self.encoder = ConformerEncoder(m.encoder)
         self.ctc = CTCHead(m.encoder.d_model, vocab_size)
-        self._tokenizer = None
-
-    @property
-    def tokenizer(self) -> Any:
-        if self._tokenizer is None:
-            from laura.text.tokenizer import TextTokenizer
-
-            self._tokenizer = TextTokenizer(self.cfg.tokenizer.path)
-        return self._tokenizer
 
     def forward(
         self, feats: torch.Tensor, feat_lens: torch.Tensor

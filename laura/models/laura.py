@@ -9,13 +9,13 @@ import lightning as L
 import torch
 
 from laura.config import ExperimentConfig, to_container
-from laura.models.common import make_optimizer
+from laura.models.common import TokenizerMixin, make_optimizer
 from laura.nn.ctc import CTCHead
 from laura.nn.generation import GenerationConfig
 from laura.nn.lauragpt import LauraGPT, rotated_inputs
 
 
-class LauraGPTModule(L.LightningModule):
+class LauraGPTModule(TokenizerMixin, L.LightningModule):
     def __init__(self, cfg: ExperimentConfig) -> None:
         super().__init__()
         # A plain dict, so checkpoints stay loadable with weights_only=True.
@@ -25,15 +25,6 @@ class LauraGPTModule(L.LightningModule):
         self.ctc = None
         if self.cfg.optim.ctc_weight > 0:
             self.ctc = CTCHead(self.cfg.model.encoder.d_model, self.model.vocab.n_text)
-        self._tokenizer = None
-
-    @property
-    def tokenizer(self) -> Any:
-        if self._tokenizer is None:
-            from laura.text.tokenizer import TextTokenizer
-
-            self._tokenizer = TextTokenizer(self.cfg.tokenizer.path)
-        return self._tokenizer
 
     def load_encoder(self, path: str | Path) -> None:
         """Encoder (and its CMVN) from a CTC pre-training export (safetensors)."""

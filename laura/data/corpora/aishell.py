@@ -90,12 +90,10 @@ AISHELL2_EVAL_DIR = "AISHELL-DEV-TEST-SET"
 # --- AISHELL-1 -------------------------------------------------------------------------------
 
 
-@register_corpus(
-    "aishell1",
-    tasks=("ASR",),
-    splits=AISHELL1_SPLITS,
-    description="AISHELL-1 (SLR33): 178 h Mandarin read speech, 400 speakers, 16 kHz wav",
-)
+AISHELL1_DESCRIPTION = "AISHELL-1 (SLR33): 178 h Mandarin read speech, 400 speakers, 16 kHz wav"
+
+
+@register_corpus("aishell1", ("ASR",), AISHELL1_SPLITS, AISHELL1_DESCRIPTION)
 def prepare_aishell1(
     src: Path,
     out: Path,
@@ -208,12 +206,10 @@ def _kaldi_sortable_ids(utts: list[common.Utt], what: str) -> list[common.Utt]:
 # --- AISHELL-2 -------------------------------------------------------------------------------
 
 
-@register_corpus(
-    "aishell2",
-    tasks=("ASR",),
-    splits=AISHELL2_SPLITS,
-    description="AISHELL-2: 1000 h Mandarin read speech (iOS), dev/test iOS/Android/Mic",
-)
+AISHELL2_DESCRIPTION = "AISHELL-2: 1000 h Mandarin read speech (iOS), dev/test iOS/Android/Mic"
+
+
+@register_corpus("aishell2", ("ASR",), AISHELL2_SPLITS, AISHELL2_DESCRIPTION)
 def prepare_aishell2(
     src: Path,
     out: Path,

@@ -43,6 +43,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from laura.data.corpora import common, register_corpus
+from laura.data.corpora.common import Dirs, Splits
 from laura.data.errors import DataError
 from laura.data.kaldi import atomic_write_text
 
@@ -54,22 +55,20 @@ CLIP_SECONDS = 10.0
 _NAME = re.compile(r"^(Y?)([A-Za-z0-9_-]{11})(?:_(\d+)(?:\.\d+)?(?:_\d+(?:\.\d+)?)?)?$")
 
 
-@register_corpus(
-    "audiocaps",
-    tasks=("AAC",),
-    splits=SPLITS,
-    description="AudioCaps: 51k AudioSet clips (10 s) with captions; audio fetched by the user",
-)
+DESCRIPTION = "AudioCaps: 51k AudioSet clips (10 s) with captions; audio fetched by the user"
+
+
+@register_corpus("audiocaps", ("AAC",), SPLITS, DESCRIPTION)
 def prepare(
     src: Path,
     out: Path,
     *,
-    splits: Sequence[str] | None = None,
+    splits: Splits = None,
     num_workers: int = 2,
     audio_dir: str | Path | None = None,
     trimmed: bool = True,
     pair_splits: Sequence[str] = PAIR_SPLITS,
-) -> dict[str, Path]:
+) -> Dirs:
     """Write one Kaldi data dir per AudioCaps split under ``out``; return split -> dir."""
     common.require(src, "the AudioCaps directory")
     wanted = common.choose_splits(splits, SPLITS, "audiocaps")

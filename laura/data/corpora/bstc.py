@@ -55,6 +55,7 @@ from typing import Any
 from tqdm import tqdm
 
 from laura.data.corpora import common, register_corpus
+from laura.data.corpora.common import Dirs, Splits
 from laura.data.errors import DataError
 from laura.data.kaldi import Segment
 
@@ -72,15 +73,11 @@ REC_KEYS = ("wav_id", "talk_id", "wav", "audio", "recording")
 TOLERANCE = 0.05  # seconds a sentence may overshoot its recording (clipped)
 
 
-@register_corpus(
-    "bstc",
-    tasks=("S2TT",),
-    splits=SPLITS,
-    description="BSTC: 68 h Mandarin talks, sentence-aligned transcripts + English translations",
-)
-def prepare(
-    src: Path, out: Path, *, splits: Sequence[str] | None = None, num_workers: int = 2
-) -> dict[str, Path]:
+DESCRIPTION = "BSTC: 68 h Mandarin talks, sentence-aligned transcripts + English translations"
+
+
+@register_corpus("bstc", ("S2TT",), SPLITS, DESCRIPTION)
+def prepare(src: Path, out: Path, *, splits: Splits = None, num_workers: int = 2) -> Dirs:
     """Write one Kaldi data dir per BSTC split under ``out``; return split -> dir."""
     common.require(src, "the BSTC directory")
     written: dict[str, Path] = {}

@@ -41,6 +41,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from laura.data.corpora import common, register_corpus
+from laura.data.corpora.common import Dirs, Splits
 from laura.data.errors import DataError
 
 log = logging.getLogger(__name__)
@@ -50,20 +51,18 @@ PAIR_SPLITS = ("development",)  # training split: one utterance per (clip, capti
 N_CAPTIONS = 5
 
 
-@register_corpus(
-    "clotho",
-    tasks=("AAC",),
-    splits=SPLITS,
-    description="Clotho v2.1: 5,929 sound clips (15-30 s) with 5 captions each; 44.1 kHz -> 16 kHz",
-)
+DESCRIPTION = "Clotho v2.1: 5,929 sound clips (15-30 s) with 5 captions each; 44.1 kHz -> 16 kHz"
+
+
+@register_corpus("clotho", ("AAC",), SPLITS, DESCRIPTION)
 def prepare(
     src: Path,
     out: Path,
     *,
-    splits: Sequence[str] | None = None,
+    splits: Splits = None,
     num_workers: int = 2,
     pair_splits: Sequence[str] = PAIR_SPLITS,
-) -> dict[str, Path]:
+) -> Dirs:
     """Write one Kaldi data dir per Clotho split under ``out``; return split -> dir."""
     common.require(src, "the Clotho directory")
     written: dict[str, Path] = {}

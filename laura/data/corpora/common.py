@@ -60,6 +60,12 @@ JSON_CHUNK = 1 << 22  # characters read at a time by the streaming JSON reader
 # --------------------------------------------------------------------------- layout
 
 
+# The signature every corpus's prepare shares: prepare(src, out, *, splits: Splits = None,
+# num_workers: int = 2, **its own options) -> Dirs
+Splits = Sequence[str] | None  # the splits asked for (None: the corpus's default ones)
+Dirs = dict[str, Path]  # split name -> the data dir written
+
+
 def require(path: Path, what: str) -> Path:
     """``path`` must exist; the error says which part of the corpus layout is missing."""
     if not path.exists():

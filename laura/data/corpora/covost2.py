@@ -40,6 +40,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from laura.data.corpora import common, register_corpus
+from laura.data.corpora.common import Dirs, Splits
 from laura.data.errors import DataError
 
 SPLITS = ("train", "dev", "test")
@@ -48,22 +49,20 @@ SPLIT_LABELS = {"train": ("train", "train_covost"), "dev": ("dev",), "test": ("t
 CV_RELEASE = "cv-corpus-4-2019-12-10"
 
 
-@register_corpus(
-    "covost2",
-    tasks=("S2TT",),
-    splits=SPLITS,
-    description="CoVoST 2 En->Zh over Common Voice 4 English (430 h); 48 kHz MP3 -> 16 kHz",
-)
+DESCRIPTION = "CoVoST 2 En->Zh over Common Voice 4 English (430 h); 48 kHz MP3 -> 16 kHz"
+
+
+@register_corpus("covost2", ("S2TT",), SPLITS, DESCRIPTION)
 def prepare(
     src: Path,
     out: Path,
     *,
-    splits: Sequence[str] | None = None,
+    splits: Splits = None,
     num_workers: int = 2,
     cv_dir: str | Path | None = None,
     tsv_dir: str | Path | None = None,
     tgt_lang: str = "zh-CN",
-) -> dict[str, Path]:
+) -> Dirs:
     """Write one Kaldi data dir per CoVoST 2 split under ``out``; return split -> dir."""
     common.require(src, "the CoVoST 2 / Common Voice directory")
     wanted = common.choose_splits(splits, SPLITS, "covost2")

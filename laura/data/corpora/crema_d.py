@@ -33,10 +33,10 @@ Utterance id = the file stem (it starts with the actor id). Tasks: SER.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 from pathlib import Path
 
 from laura.data.corpora import common, register_corpus
+from laura.data.corpora.common import Dirs, Splits
 from laura.data.emotion_labels import unify
 from laura.data.errors import DataError
 
@@ -58,15 +58,11 @@ SENTENCES = {
 _NAME = re.compile(r"^(\d{4})_([A-Z]{3})_([A-Z]{3})_([A-Z]{2})$")
 
 
-@register_corpus(
-    "crema_d",
-    tasks=("SER",),
-    splits=SPLITS,
-    description="CREMA-D, 91 actors x 12 sentences x 6 emotions (16 kHz)",
-)
-def prepare(
-    src: Path, out: Path, *, splits: Sequence[str] | None = None, num_workers: int = 2
-) -> dict[str, Path]:
+DESCRIPTION = "CREMA-D, 91 actors x 12 sentences x 6 emotions (16 kHz)"
+
+
+@register_corpus("crema_d", ("SER",), SPLITS, DESCRIPTION)
+def prepare(src: Path, out: Path, *, splits: Splits = None, num_workers: int = 2) -> Dirs:
     """Write ``out/<split>`` for CREMA-D; see the module doc for layout, splits and tables."""
     audio_dir = src if src.name == "AudioWAV" else src / "AudioWAV"
     if not audio_dir.is_dir():

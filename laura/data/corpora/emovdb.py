@@ -48,10 +48,10 @@ validate with ``require_text=False``. Utterance id = ``<speaker>-<file stem>``. 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 from pathlib import Path
 
 from laura.data.corpora import common, register_corpus
+from laura.data.corpora.common import Dirs, Splits
 from laura.data.emotion_labels import unify
 from laura.data.errors import DataError
 
@@ -113,21 +113,19 @@ def speaker_of(path: Path, root: Path) -> str | None:
     return None
 
 
-@register_corpus(
-    "emovdb",
-    tasks=("SER",),
-    splits=SPLITS,
-    description="EmoV-DB (OpenSLR 115), 4 speakers x 5 styles of ARCTIC prompts",
-)
+DESCRIPTION = "EmoV-DB (OpenSLR 115), 4 speakers x 5 styles of ARCTIC prompts"
+
+
+@register_corpus("emovdb", ("SER",), SPLITS, DESCRIPTION)
 def prepare(
     src: Path,
     out: Path,
     *,
-    splits: Sequence[str] | None = None,
+    splits: Splits = None,
     num_workers: int = 2,
     sleepy: str = "drop",
     arctic_prompts: str | Path | None = None,
-) -> dict[str, Path]:
+) -> Dirs:
     """Write ``out/<split>`` for EmoV-DB; see the module doc for layout, splits and tables."""
     if sleepy not in ("drop", "neutral"):
         raise DataError(f"emovdb: sleepy must be 'drop' or 'neutral', got {sleepy!r}")

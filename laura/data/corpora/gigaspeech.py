@@ -46,12 +46,12 @@ The streaming reader and the cutter (``common.prepare_json_corpus``) are shared 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 from functools import partial
 from pathlib import Path
 from typing import Any
 
 from laura.data.corpora import common, register_corpus
+from laura.data.corpora.common import Dirs, Splits
 
 SPLITS = {"xs": "XS", "s": "S", "m": "M", "l": "L", "xl": "XL", "dev": "DEV", "test": "TEST"}
 DEFAULT_SPLITS = ("xl", "dev", "test")
@@ -64,22 +64,20 @@ PUNCTUATION_TAGS = {
 }
 
 
-@register_corpus(
-    "gigaspeech",
-    tasks=("ASR",),
-    splits=DEFAULT_SPLITS,
-    description="GigaSpeech v1.0: 10k h English podcasts/YouTube/audiobooks, Opus -> 16 kHz",
-)
+DESCRIPTION = "GigaSpeech v1.0: 10k h English podcasts/YouTube/audiobooks, Opus -> 16 kHz"
+
+
+@register_corpus("gigaspeech", ("ASR",), DEFAULT_SPLITS, DESCRIPTION)
 def prepare(
     src: Path,
     out: Path,
     *,
-    splits: Sequence[str] | None = None,
+    splits: Splits = None,
     num_workers: int = 2,
     audio: str = "cut",
     keep_punctuation: bool = False,
     skip_missing_audio: bool = False,
-) -> dict[str, Path]:
+) -> Dirs:
     """Write GigaSpeech data dirs (``xl``, ``dev``, ``test`` by default); return split -> dir."""
     spec = common.JsonCorpus(
         "gigaspeech",

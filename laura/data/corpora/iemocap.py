@@ -35,10 +35,10 @@ Turns with an unmapped label, no wav or no/empty transcription are skipped and l
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 from pathlib import Path
 
 from laura.data.corpora import common, register_corpus
+from laura.data.corpora.common import Dirs, Splits
 from laura.data.emotion_labels import unify
 from laura.data.errors import DataError
 
@@ -86,20 +86,18 @@ def split_of(dialog_prefix: str, session: int, test_session: int) -> str:
     return "train"
 
 
-@register_corpus(
-    "iemocap",
-    tasks=("SER",),
-    splits=SPLITS,
-    description="IEMOCAP full release, 5 sessions of dyadic acting; test = Session 5",
-)
+DESCRIPTION = "IEMOCAP full release, 5 sessions of dyadic acting; test = Session 5"
+
+
+@register_corpus("iemocap", ("SER",), SPLITS, DESCRIPTION)
 def prepare(
     src: Path,
     out: Path,
     *,
-    splits: Sequence[str] | None = None,
+    splits: Splits = None,
     num_workers: int = 2,
     test_session: int = 5,
-) -> dict[str, Path]:
+) -> Dirs:
     """Write ``out/<split>`` for IEMOCAP; see the module doc for layout, splits and tables."""
     test_session = int(test_session)
     if test_session not in range(1, 6):

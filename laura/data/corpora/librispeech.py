@@ -30,12 +30,12 @@ The SPEAKERS.TXT reader (``common.read_speakers``) is shared with LibriTTS.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
 from pathlib import Path
 
 from tqdm import tqdm
 
 from laura.data.corpora import common, register_corpus
+from laura.data.corpora.common import Dirs, Splits
 from laura.data.errors import DataError
 
 log = logging.getLogger(__name__)
@@ -51,15 +51,11 @@ SPLITS = (
 )
 
 
-@register_corpus(
-    "librispeech",
-    tasks=("ASR",),
-    splits=SPLITS,
-    description="LibriSpeech (SLR12): 960 h English read audiobooks, 16 kHz FLAC",
-)
-def prepare(
-    src: Path, out: Path, *, splits: Sequence[str] | None = None, num_workers: int = 2
-) -> dict[str, Path]:
+DESCRIPTION = "LibriSpeech (SLR12): 960 h English read audiobooks, 16 kHz FLAC"
+
+
+@register_corpus("librispeech", ("ASR",), SPLITS, DESCRIPTION)
+def prepare(src: Path, out: Path, *, splits: Splits = None, num_workers: int = 2) -> Dirs:
     """Write one Kaldi data dir per LibriSpeech split under ``out``; return split -> dir."""
     del num_workers  # nothing to convert: the FLAC files are used in place
     root = src / "LibriSpeech" if (src / "LibriSpeech").is_dir() else src

@@ -47,12 +47,12 @@ import bisect
 import logging
 import re
 from collections import defaultdict
-from collections.abc import Sequence
 from pathlib import Path
 
 from tqdm import tqdm
 
 from laura.data.corpora import common, register_corpus
+from laura.data.corpora.common import Dirs, Splits
 from laura.data.errors import DataError
 
 log = logging.getLogger(__name__)
@@ -70,15 +70,11 @@ PROMPT_RANGE = (3.0, 10.0)  # preferred prompt duration, seconds
 _UTT_ID = re.compile(r"^(\d+)_(\d+)_\d+_\d+$")
 
 
-@register_corpus(
-    "libritts",
-    tasks=("TTS", "ASR"),
-    splits=SPLITS,
-    description="LibriTTS (SLR60): 585 h English read speech, 24 kHz -> 16 kHz, prompts",
-)
-def prepare(
-    src: Path, out: Path, *, splits: Sequence[str] | None = None, num_workers: int = 2
-) -> dict[str, Path]:
+DESCRIPTION = "LibriTTS (SLR60): 585 h English read speech, 24 kHz -> 16 kHz, prompts"
+
+
+@register_corpus("libritts", ("TTS", "ASR"), SPLITS, DESCRIPTION)
+def prepare(src: Path, out: Path, *, splits: Splits = None, num_workers: int = 2) -> Dirs:
     """Write one TTS data dir per LibriTTS split under ``out``; return split -> dir."""
     root = src
     for name in ("LibriTTS", "LibriTTS_R"):

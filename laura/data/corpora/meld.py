@@ -54,6 +54,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from laura.data.corpora import common, register_corpus
+from laura.data.corpora.common import Dirs, Splits
 from laura.data.emotion_labels import unify
 from laura.data.errors import DataError
 
@@ -278,20 +279,18 @@ def _prepare_split(
     return utts, skips
 
 
-@register_corpus(
-    "meld",
-    tasks=("SER",),
-    splits=SPLITS,
-    description="MELD (Friends TV dialogues), 7 emotions; test = the paper's SER test set",
-)
+DESCRIPTION = "MELD (Friends TV dialogues), 7 emotions; test = the paper's SER test set"
+
+
+@register_corpus("meld", ("SER",), SPLITS, DESCRIPTION)
 def prepare(
     src: Path,
     out: Path,
     *,
-    splits: Sequence[str] | None = None,
+    splits: Splits = None,
     num_workers: int = 2,
     ffmpeg: str = "ffmpeg",
-) -> dict[str, Path]:
+) -> Dirs:
     """Write ``out/<split>`` for MELD; see the module doc for the layout and tables."""
     root = _root(src)
     done: dict[str, Path] = {}

@@ -30,10 +30,10 @@ Tasks: SER.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 from pathlib import Path
 
 from laura.data.corpora import common, register_corpus
+from laura.data.corpora.common import Dirs, Splits
 from laura.data.emotion_labels import unify
 from laura.data.errors import DataError
 
@@ -57,15 +57,11 @@ def split_of(actor: int) -> str:
     return "test" if actor >= 23 else "dev" if actor >= 21 else "train"
 
 
-@register_corpus(
-    "ravdess",
-    tasks=("SER",),
-    splits=SPLITS,
-    description="RAVDESS speech, 24 actors x 8 emotions (48 kHz, converted)",
-)
-def prepare(
-    src: Path, out: Path, *, splits: Sequence[str] | None = None, num_workers: int = 2
-) -> dict[str, Path]:
+DESCRIPTION = "RAVDESS speech, 24 actors x 8 emotions (48 kHz, converted)"
+
+
+@register_corpus("ravdess", ("SER",), SPLITS, DESCRIPTION)
+def prepare(src: Path, out: Path, *, splits: Splits = None, num_workers: int = 2) -> Dirs:
     """Write ``out/<split>`` for RAVDESS; see the module doc for layout, splits and tables."""
     actor_dirs = sorted(
         p for p in src.rglob("Actor_*") if p.is_dir() and re.fullmatch(r"Actor_\d\d", p.name)

@@ -27,10 +27,10 @@ with ``require_text=False``. Utterance id = ``<SPK>-<code><nn>``. Tasks: SER.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 from pathlib import Path
 
 from laura.data.corpora import common, register_corpus
+from laura.data.corpora.common import Dirs, Splits
 from laura.data.emotion_labels import unify
 from laura.data.errors import DataError
 
@@ -48,15 +48,11 @@ def _audio_root(src: Path) -> Path | None:
     return None
 
 
-@register_corpus(
-    "savee",
-    tasks=("SER",),
-    splits=SPLITS,
-    description="SAVEE, 4 male speakers x 7 emotions (44.1 kHz, converted; no transcripts)",
-)
-def prepare(
-    src: Path, out: Path, *, splits: Sequence[str] | None = None, num_workers: int = 2
-) -> dict[str, Path]:
+DESCRIPTION = "SAVEE, 4 male speakers x 7 emotions (44.1 kHz, converted; no transcripts)"
+
+
+@register_corpus("savee", ("SER",), SPLITS, DESCRIPTION)
+def prepare(src: Path, out: Path, *, splits: Splits = None, num_workers: int = 2) -> Dirs:
     """Write ``out/<split>`` for SAVEE; see the module doc for layout, splits and tables."""
     found: list[tuple[str, str, str, Path]] = []  # spk, code, number, path
     odd: list[Path] = []

@@ -85,6 +85,7 @@ import soundfile as sf
 
 from laura.data.augment import crop_or_loop, mix_at_snr, reverberate
 from laura.data.corpora import common, register_corpus
+from laura.data.corpora.common import Dirs, Splits
 from laura.data.errors import DataError
 from laura.data.kaldi import atomic_write_text, load_data_dir
 
@@ -380,17 +381,15 @@ def _clean_dirs(src: Path, splits: Sequence[str] | None) -> dict[str, Path]:
     return out
 
 
-@register_corpus(
-    "se_mixture",
-    tasks=("SE",),
-    splits=("test",),
-    description="SE mixtures: clean data dir + FSD50K/NOISEX-92 noise (+ RIRs) at exact SNRs",
-)
+DESCRIPTION = "SE mixtures: clean data dir + FSD50K/NOISEX-92 noise (+ RIRs) at exact SNRs"
+
+
+@register_corpus("se_mixture", ("SE",), ("test",), DESCRIPTION)
 def prepare(
     src: Path,
     out: Path,
     *,
-    splits: Sequence[str] | None = None,
+    splits: Splits = None,
     num_workers: int = 2,
     noise_dirs: Sequence[str | Path] = (),
     rir_dirs: Sequence[str | Path] = (),
@@ -404,7 +403,7 @@ def prepare(
     noise_subset: str = "auto",
     fsd50k_exclude: Sequence[str] = FSD50K_EXCLUDE,
     noisex_rate: int = NOISEX_RATE,
-) -> dict[str, Path]:
+) -> Dirs:
     """Write noisy/clean pairs ``out/<split>`` from the clean data dir(s) ``src``.
 
     See the module doc for the inputs, every choice made per mixture and the tables written.

@@ -49,6 +49,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from laura.data.corpora import common, register_corpus
+from laura.data.corpora.common import Dirs, Splits
 from laura.data.errors import DataError
 
 log = logging.getLogger(__name__)
@@ -57,21 +58,19 @@ SPLITS = ("train", "devel", "test")
 _SLOT = re.compile(r"\[([^\[\]:]+):([^\[\]]*)\]")  # "[type : value]"; the value may hold ":"
 
 
-@register_corpus(
-    "slurp",
-    tasks=("SLU",),
-    splits=SPLITS,
-    description="SLURP: 72k real + 69k synthetic English voice-assistant commands, 16 kHz FLAC",
-)
+DESCRIPTION = "SLURP: 72k real + 69k synthetic English voice-assistant commands, 16 kHz FLAC"
+
+
+@register_corpus("slurp", ("SLU",), SPLITS, DESCRIPTION)
 def prepare(
     src: Path,
     out: Path,
     *,
-    splits: Sequence[str] | None = None,
+    splits: Splits = None,
     num_workers: int = 2,
     synthetic: bool = True,
     close_talk_only: bool = False,
-) -> dict[str, Path]:
+) -> Dirs:
     """Write one Kaldi data dir per SLURP split under ``out``; return split -> dir."""
     common.require(src, "the SLURP directory")
     wanted = common.choose_splits(splits, SPLITS, "slurp")

@@ -29,10 +29,10 @@ Tasks: SER.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from pathlib import Path
 
 from laura.data.corpora import common, register_corpus
+from laura.data.corpora.common import Dirs, Splits
 from laura.data.emotion_labels import unify
 from laura.data.errors import DataError
 
@@ -40,15 +40,11 @@ SPLITS = ("train", "dev", "test")
 SPEAKERS = ("OAF", "YAF")
 
 
-@register_corpus(
-    "tess",
-    tasks=("SER",),
-    splits=SPLITS,
-    description="TESS, 2 talkers x 200 words x 7 emotions (24.4 kHz, converted)",
-)
-def prepare(
-    src: Path, out: Path, *, splits: Sequence[str] | None = None, num_workers: int = 2
-) -> dict[str, Path]:
+DESCRIPTION = "TESS, 2 talkers x 200 words x 7 emotions (24.4 kHz, converted)"
+
+
+@register_corpus("tess", ("SER",), SPLITS, DESCRIPTION)
+def prepare(src: Path, out: Path, *, splits: Splits = None, num_workers: int = 2) -> Dirs:
     """Write ``out/<split>`` for TESS; see the module doc for layout, splits and tables."""
     parts = common.builders(splits, SPLITS, "tess")
     found: dict[str, tuple[str, str, str, Path]] = {}  # uid -> spk, word, emotion, path

@@ -50,6 +50,7 @@ from typing import Any
 from tqdm import tqdm
 
 from laura.data.corpora import common, register_corpus
+from laura.data.corpora.common import Dirs, Splits
 from laura.data.errors import DataError
 
 log = logging.getLogger(__name__)
@@ -66,22 +67,20 @@ DEFAULT_BLACKLIST = "blacklist_exclude_test_ac.json"
 AUDIO_EXTS = (".flac", ".wav")
 
 
-@register_corpus(
-    "wavcaps",
-    tasks=("AAC",),
-    splits=SPLITS,
-    description="WavCaps: 400k weakly-labelled clips (FreeSound, BBC, SoundBible, AudioSet SL)",
-)
+DESCRIPTION = "WavCaps: 400k weakly-labelled clips (FreeSound, BBC, SoundBible, AudioSet SL)"
+
+
+@register_corpus("wavcaps", ("AAC",), SPLITS, DESCRIPTION)
 def prepare(
     src: Path,
     out: Path,
     *,
-    splits: Sequence[str] | None = None,
+    splits: Splits = None,
     num_workers: int = 2,
     blacklist: str | None = DEFAULT_BLACKLIST,
     max_duration: float | None = 60.0,
     audio_dirs: dict[str, str | Path] | None = None,
-) -> dict[str, Path]:
+) -> Dirs:
     """Write one Kaldi data dir per WavCaps source under ``out``; return split -> dir."""
     common.require(src, "the WavCaps directory")
     wanted = common.choose_splits(splits, SPLITS, "wavcaps")

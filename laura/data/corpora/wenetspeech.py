@@ -36,11 +36,11 @@ in segments mode.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from laura.data.corpora import common, register_corpus
+from laura.data.corpora.common import Dirs, Splits
 
 SPLITS = {
     "s": "S",
@@ -61,21 +61,19 @@ def _text_of(seg: dict[str, Any]) -> tuple[str | None, str]:
 SPEC = common.JsonCorpus("wenetspeech", "WenetSpeech", SPLITS, DEFAULT_SPLITS, "zh", _text_of)
 
 
-@register_corpus(
-    "wenetspeech",
-    tasks=("ASR",),
-    splits=DEFAULT_SPLITS,
-    description="WenetSpeech v1.0: 10k h Mandarin YouTube/podcasts, Opus -> 16 kHz",
-)
+DESCRIPTION = "WenetSpeech v1.0: 10k h Mandarin YouTube/podcasts, Opus -> 16 kHz"
+
+
+@register_corpus("wenetspeech", ("ASR",), DEFAULT_SPLITS, DESCRIPTION)
 def prepare(
     src: Path,
     out: Path,
     *,
-    splits: Sequence[str] | None = None,
+    splits: Splits = None,
     num_workers: int = 2,
     audio: str = "cut",
     skip_missing_audio: bool = False,
-) -> dict[str, Path]:
+) -> Dirs:
     """Write WenetSpeech data dirs (``l``, ``dev``, ``test_net``, ``test_meeting`` by
     default); return split -> dir."""
     return common.prepare_json_corpus(
