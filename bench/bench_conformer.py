@@ -1,5 +1,5 @@
 """Conformer encoder speed: laura's ConformerEncoder against torchaudio's Conformer (the peer),
-same size, same input, measured in the same run. Goal: ratio laura/peer <= 1.0."""
+same size, same input, measured in the same run. The goal is BENCH.goal below."""
 
 from __future__ import annotations
 
@@ -9,15 +9,22 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import report, timeit  # noqa: E402
+from common import Benchmark, Goal, row, table, timeit, write  # noqa: E402
 
 from laura.nn.conformer import ConformerConfig, ConformerEncoder  # noqa: E402
+
+BENCH = Benchmark(
+    name="conformer",
+    compares="laura's `ConformerEncoder` vs torchaudio's `Conformer`, same size and input "
+    "(12x512 on 10 s; 4x256 on 8 x 4 s), inference",
+    goal=Goal("ratio laura/torchaudio", "<=", 1.0),
+)
 
 
 def main() -> None:
     torch.manual_seed(0)
     torch.set_num_threads(2)
-    rows = []
+    rows, summary = [], []
     for blocks, d, heads, ffn, seconds, batch in [
         (12, 512, 8, 2048, 10.0, 1),
         (4, 256, 4, 1024, 4.0, 8),
@@ -63,12 +70,21 @@ def main() -> None:
                 "peer_params": n_peer,
             }
         )
-    report(
-        "conformer_forward",
-        rows,
-        ["shape", "laura_s", "torchaudio_s", "ratio", "laura_params", "peer_params"],
-        "inference mode, 2 threads; ratio = laura / torchaudio (goal <= 1.0)",
-    )
+        summary.append(
+            row(
+                f"Conformer {blocks}x{d}, batch {batch} x {seconds:g} s, inference",
+                t_ours,
+                "s",
+                reference=t_peer,
+                reference_label="torchaudio",
+                ratio=t_ours / t_peer,
+                ratio_of="laura / torchaudio",
+                goal=BENCH.goal,
+            )
+        )
+    notes = f"inference mode, 2 threads; goal: {BENCH.goal.text}"
+    columns = ["shape", "laura_s", "torchaudio_s", "ratio", "laura_params", "peer_params"]
+    write(BENCH, summary, [table("conformer_forward", rows, columns, notes)], notes)
 
 
 if __name__ == "__main__":

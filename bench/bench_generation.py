@@ -1,5 +1,5 @@
 """Greedy decoding throughput with the KV cache against the same decoder re-reading the whole
-prefix every step (what LauraTTS does), measured in the same run. Goal: cache >= 3x faster."""
+prefix every step (what LauraTTS does), measured in the same run. The goal is BENCH.goal below."""
 
 from __future__ import annotations
 
@@ -10,12 +10,19 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import report  # noqa: E402
+from common import Benchmark, Goal, row, table, write  # noqa: E402
 
 from laura.nn.generation import GenerationConfig, generate  # noqa: E402
 from laura.nn.lm import CausalLM, LMConfig  # noqa: E402
 from laura.nn.sequence import Segment, build_prompt, collate_sequences  # noqa: E402
 from laura.nn.vocab import UnifiedVocab  # noqa: E402
+
+BENCH = Benchmark(
+    name="generation",
+    compares="greedy decoding with the KV cache vs re-reading the prefix every step (4x256 Qwen2, "
+    "143-position prompt, 200 tokens, batch 1 and 8)",
+    goal=Goal("ratio cache/no cache", ">=", 3.0),
+)
 
 
 def main() -> None:
@@ -28,7 +35,7 @@ def main() -> None:
     ).eval()
     allowed = vocab.allowed_mask("text")
     allowed[vocab.eos] = False  # fixed output length for a fair comparison
-    rows = []
+    rows, summary = [], []
     new_tokens = 200
     for batch in (1, 8):
         prompts = [
@@ -55,12 +62,21 @@ def main() -> None:
                 "speedup": res[True] / res[False],
             }
         )
-    report(
-        "greedy_generation",
-        rows,
-        ["batch", "prompt", "new_tokens", "kv_cache_tok_s", "no_cache_tok_s", "speedup"],
-        "4x256 Qwen2 LM, vocab 7033; speedup = cache / no cache (goal >= 3)",
-    )
+        summary.append(
+            row(
+                f"greedy decoding, batch {batch}, {new_tokens} tokens",
+                res[True],
+                "tokens/s",
+                reference=res[False],
+                reference_label="without KV cache",
+                ratio=res[True] / res[False],
+                ratio_of="cache / no cache",
+                goal=BENCH.goal,
+            )
+        )
+    notes = f"4x256 Qwen2 LM, vocab 7033; speedup = cache / no cache; goal: {BENCH.goal.text}"
+    columns = ["batch", "prompt", "new_tokens", "kv_cache_tok_s", "no_cache_tok_s", "speedup"]
+    write(BENCH, summary, [table("greedy_generation", rows, columns, notes)], notes)
 
 
 if __name__ == "__main__":

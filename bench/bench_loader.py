@@ -1,8 +1,8 @@
 """Batching efficiency and loader throughput on the mini corpus (demo size by default).
 
 Padding share: padded share of audio seconds in the batches of the duration-bucketed sampler
-against random batches of the same budget (one bucket), measured on the same utterances.
-Goal: bucketed <= 10%. Throughput: utterances/s through the real DataLoader (fbank + LFR in
+against random batches of the same budget (one bucket), measured on the same utterances
+(the goal is BENCH.goal below). Throughput: utterances/s through the real DataLoader (fbank + LFR in
 the workers) with 0 and 2 workers.
 """
 
@@ -16,7 +16,7 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import report  # noqa: E402
+from common import Benchmark, Goal, row, table, write  # noqa: E402
 
 from laura.config import DataConfig, SourceConfig  # noqa: E402
 from laura.data.datamodule import LauraDataModule  # noqa: E402
@@ -26,6 +26,12 @@ from laura.nn.frontend import FrontendConfig  # noqa: E402
 from laura.text.tokenizer import train_bpe  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
+BENCH = Benchmark(
+    name="loader",
+    compares="padded share of the duration-bucketed sampler vs random batches (same budget, demo "
+    "corpus); loader throughput with 0 and 2 workers",
+    goal=Goal("bucketed padding", "<=", 10.0, on="result", unit="%"),
+)
 
 
 def main() -> None:
@@ -50,8 +56,23 @@ def main() -> None:
         batches = s.rank_batches()
         rows.append({"batching": name, "padding_share": s.padding_share(), "batches": len(batches),
                      "mean_batch": sum(map(len, batches)) / len(batches)})  # fmt: skip
-    report("batch_padding", rows, ["batching", "padding_share", "batches", "mean_batch"],
-           f"{len(records)} utterances from {data}, budget {args.max_seconds:g} padded seconds per batch; goal: bucketed <= 0.10")  # fmt: skip
+    shown = data.resolve().relative_to(ROOT) if data.resolve().is_relative_to(ROOT) else data
+    notes = (
+        f"{len(records)} utterances from {shown}, budget {args.max_seconds:g} padded seconds per "
+        f"batch; goal: {BENCH.goal.text}"
+    )
+    columns = ["batching", "padding_share", "batches", "mean_batch"]
+    tables = [table("batch_padding", rows, columns, notes)]
+    summary = [
+        row(
+            f"bucketed batches, {len(records):,} utts, {args.max_seconds:g} s budget",
+            100 * rows[0]["padding_share"],
+            "% padded",
+            reference=100 * rows[1]["padding_share"],
+            reference_label="random batches",
+            goal=BENCH.goal,
+        )
+    ]
 
     tok = train_bpe([r["text"] for r in records], 500, ROOT / "bench/results/_bpe")
     rows = []
@@ -77,8 +98,25 @@ def main() -> None:
             audio += float(b["feat_lens"].sum()) * 0.06
         dt = time.perf_counter() - t0
         rows.append({"workers": workers, "utts_per_s": n_utt / dt, "audio_x_realtime": audio / dt})
-    report("loader_throughput", rows, ["workers", "utts_per_s", "audio_x_realtime"],
-           f"train mode (dither, speed perturbation), fbank + LFR in the workers; torch threads: {torch.get_num_threads()}")  # fmt: skip
+    notes = (
+        "train mode (dither, speed perturbation), fbank + LFR in the workers; torch threads: "
+        f"{torch.get_num_threads()}"
+    )
+    columns = ["workers", "utts_per_s", "audio_x_realtime"]
+    tables.append(table("loader_throughput", rows, columns, notes))
+    summary.append(
+        row(
+            "loader throughput, 2 workers (train mode, speed perturbation)",
+            rows[1]["utts_per_s"],
+            "utts/s",
+            note=f"{rows[1]['audio_x_realtime']:,.0f}x real time",
+            reference=rows[0]["utts_per_s"],
+            reference_label="0 workers",
+            ratio=rows[1]["utts_per_s"] / rows[0]["utts_per_s"],
+            ratio_of="2 workers / 0 workers",
+        )
+    )
+    write(BENCH, summary, tables)
 
 
 if __name__ == "__main__":
