@@ -22,6 +22,7 @@ VERBS: dict[str, str] = {
     "train": "train a model from a config (every kind: lauragpt, encoder_ctc, codec, vocoder)",
     "info": "parameter counts per subsystem (meta device, no memory)",
     "codec-convert": "convert a FunCodec model dir into a laura codec dir",
+    "export": "copy a trained model dir into a shippable one (--fp16, provenance, paths)",
     # outputs and their scores
     "decode": "decode a data dir with a trained experiment",
     "score": "score a decode dir with its task's metric, per group (or two text files)",

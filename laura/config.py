@@ -8,6 +8,7 @@ Hugging Face architectures.
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ from omegaconf.errors import OmegaConfBaseException
 from laura.errors import ConfigError
 from laura.nn.codec.codec import CodecConfig
 from laura.nn.frontend import FrontendConfig
+from laura.nn.generation import GenerationConfig
 from laura.nn.lauragpt import LauraGPTConfig
 from laura.nn.vocoder import ConditionConfig, VocoderConfig
 
@@ -100,24 +102,28 @@ def _len_ratios() -> dict[str, list[float]]:
     return {"SE": [1.45, 1.55], "TTS": [2.0, 20.0]}
 
 
+def _audio_generation() -> GenerationConfig:
+    # LauraTTS: top-k 25 sampling; 1500 codec frames = 60 s at 25 Hz; the repetition guard on.
+    return GenerationConfig(
+        max_new_tokens=1500, temperature=1.0, top_k=25, repeat_window=10, repeat_max=4
+    )
+
+
 @dataclass
 class AudioDecodeConfig:
     """Codec-token outputs (TTS, SE): top-k sampling, length bounds, the repetition guard."""
 
-    temperature: float = 1.0
-    top_k: int = 25  # LauraTTS
-    # Per-task top_k overriding top_k, e.g. {SE: 1}: an enhancement has one right answer, and
-    # sampling only adds error (measured on the mini SE model: STOI 0.43 sampled, 0.51 greedy).
+    generation: GenerationConfig = field(default_factory=_audio_generation)
+    # Per-task top_k overriding generation.top_k, e.g. {SE: 1}: an enhancement has one right
+    # answer, and sampling only adds error (measured on the mini SE model: STOI 0.43 sampled,
+    # 0.51 greedy).
     top_k_by_task: dict[str, int] = field(default_factory=dict)
     # Tasks whose vocoder input is the LM's posterior mean, sum_c p(c) * codebook[c], instead of
     # the chosen codes: where the LM is unsure (the mini SE model is right on 36-40% of the
     # frames) the mean is a smaller error than a wrong code (mini SE: PESQ 1.095 -> 1.124 on the
     # same decodes). One-step vocoder only.
     posterior_mean_tasks: list[str] = field(default_factory=list)
-    max_new_tokens: int = 1500  # 60 s at 25 Hz
     len_ratios: dict[str, list[float]] = field(default_factory=_len_ratios)  # task: [min, max]
-    repeat_window: int = 10  # see GenerationConfig (0 = no guard)
-    repeat_max: int = 4
     output_rms: float = 0.05  # level of TTS outputs; SE outputs take the noisy input's level
     n_pictures: int = 4  # utterances drawn as spectrograms (input, output, reference)
     seed: int = 0
@@ -126,10 +132,8 @@ class AudioDecodeConfig:
 @dataclass
 class DecodeConfig:
     batch_size: int = 8
-    max_new_tokens: int = 200
-    max_len_ratio: float = 2.0  # cap = ratio x input positions + 10 (loop guard)
-    temperature: float = 0.0  # 0 = greedy
-    top_k: int = 0
+    text: GenerationConfig = field(default_factory=GenerationConfig)  # greedy, 200 tokens
+    max_len_ratio: float = 2.0  # text outputs: cap = ratio x input positions + 10 (loop guard)
     n_log_examples: int = 4  # greedy decodes printed at each validation
     audio: AudioDecodeConfig = field(default_factory=AudioDecodeConfig)
 
@@ -239,6 +243,48 @@ class VocoderExperimentConfig:
     init_from: str | None = None  # vocoder weights (model.safetensors) to start from
 
 
+# Keys that moved (old dotted key -> new). A stored config.yaml written before the move is read
+# with its keys moved, so older experiments stay decodable and resumable; a config file or an
+# override a user writes with an old key is refused with the new name.
+RENAMED = {
+    "decode.max_new_tokens": "decode.text.max_new_tokens",
+    "decode.temperature": "decode.text.temperature",
+    "decode.top_k": "decode.text.top_k",
+    **{
+        f"decode.audio.{k}": f"decode.audio.generation.{k}"
+        for k in ("max_new_tokens", "temperature", "top_k", "repeat_window", "repeat_max")
+    },
+}
+
+
+def _pop_dotted(tree: dict[str, Any], key: str) -> tuple[bool, Any]:
+    *parents, leaf = key.split(".")
+    for part in parents:
+        tree = tree.get(part)  # type: ignore[assignment]
+        if not isinstance(tree, dict):
+            return False, None
+    if leaf not in tree:
+        return False, None
+    return True, tree.pop(leaf)
+
+
+def move_renamed_keys(data: dict[str, Any], source: str, stored: bool) -> dict[str, Any]:
+    """``data`` (a plain dict) with the keys in ``RENAMED`` moved to their new place if
+    ``stored`` (a config an experiment wrote), else a ConfigError naming the first one."""
+    for old, new in RENAMED.items():
+        found, value = _pop_dotted(data, old)
+        if not found:
+            continue
+        if not stored:
+            raise ConfigError(f"{source}: config key '{old}' is now '{new}'")
+        *parents, leaf = new.split(".")
+        tree = data
+        for part in parents:
+            tree = tree.setdefault(part, {})
+        tree[leaf] = value
+    return data
+
+
 def _explain(err: OmegaConfBaseException, source: str) -> ConfigError:
     key = getattr(err, "full_key", None) or "?"
     msg = str(err).splitlines()[0]
@@ -263,6 +309,8 @@ def _check_key(cfg: DictConfig, key: str, item: str) -> None:
             node = node[int(part)]
         elif isinstance(node, DictConfig):
             if part not in node:
+                if where in RENAMED:
+                    raise ConfigError(f"override {item!r}: '{where}' is now '{RENAMED[where]}'")
                 raise ConfigError(f"override {item!r}: unknown config key '{where}'")
             node = node._get_node(part)
         else:
@@ -301,16 +349,22 @@ def _read_yaml(path: Path) -> DictConfig | None:
 
 
 def load_structured(
-    schema: type, path: str | Path | None = None, overrides: list[str] | None = None
+    schema: type,
+    path: str | Path | None = None,
+    overrides: list[str] | None = None,
+    stored: bool = False,
 ) -> Any:
     """``schema`` (a config dataclass) <- YAML file <- ``key=value`` overrides, each key checked
     against the schema; values checked (``check_values``). Returns the dataclass: the one typed
-    form the config keeps from here to the checkpoint."""
+    form the config keeps from here to the checkpoint. ``stored``: the file is a config.yaml an
+    experiment wrote, whose renamed keys (``RENAMED``) are moved rather than refused."""
     cfg = OmegaConf.structured(schema)
     source = str(path) if path is not None else "config"
     if path is not None:
         raw = _read_yaml(Path(path))
         if raw is not None:
+            plain = OmegaConf.to_container(raw)
+            raw = OmegaConf.create(move_renamed_keys(plain, source, stored))  # type: ignore[arg-type]
             try:
                 cfg = OmegaConf.merge(cfg, raw)
             except OmegaConfBaseException as err:
@@ -396,7 +450,8 @@ def to_object(cfg: Any) -> Any:
 
 def from_container(data: dict[str, Any], schema: type) -> Any:
     """A plain dict (a config.yaml read back, a vocoder.json) as the ``schema`` dataclass; unknown
-    keys are refused by name."""
+    keys are refused by name, renamed ones moved (``RENAMED``)."""
+    data = move_renamed_keys(copy.deepcopy(data), "config", stored=True)
     try:
         return to_object(OmegaConf.merge(OmegaConf.structured(schema), data))
     except OmegaConfBaseException as err:

@@ -98,7 +98,7 @@ def load_trained(
     from laura.models.kinds import get_kind, load_config
 
     exp = Path(exp_dir)
-    cfg = load_config(exp / "config.yaml", overrides)
+    cfg = load_config(exp / "config.yaml", overrides, stored=True)
     _resolve_config_paths(cfg, exp / "config.yaml", overrides)
     module = get_kind(cfg.kind).for_decoding(cfg)
     path = Path(weights) if weights else exp / "model.safetensors"
@@ -277,12 +277,11 @@ def decode_audio(
     """LM -> first-group codec tokens -> vocoder -> codec decoder -> wavs (see the module doc).
 
     Everything is written into a hidden sibling of ``out_dir`` that replaces it at the end."""
-    from dataclasses import asdict
+    from dataclasses import asdict, replace
 
     from laura.data.dataset import TaskDataset, collate, read_audio
     from laura.data.records import load_records
     from laura.models.vocoder import batch_conditions, load_vocoder, needs_waveforms
-    from laura.nn.generation import GenerationConfig
     from laura.viz import save_spectrograms
 
     check_data_dir_ids(data_dir)
@@ -336,7 +335,6 @@ def decode_audio(
                 f"decode.audio.{key}: {sorted(set(names) - set(tasks))} "
                 f"are not among the model's tasks {tasks}"
             )
-    top_k = a.top_k_by_task.get(spec.name, a.top_k)
     soft = spec.name in a.posterior_mean_tasks
     if soft and not voc.one_step:
         raise ValueError(
@@ -348,13 +346,7 @@ def decode_audio(
             f"{vocoder_dir}: codebook size {voc.cfg.vocoder.codebook_size} "
             f"!= the LM's {module.model.vocab.n_audio} audio codes"
         )
-    gen = GenerationConfig(
-        max_new_tokens=a.max_new_tokens,
-        temperature=a.temperature,
-        top_k=top_k,
-        repeat_window=a.repeat_window,
-        repeat_max=a.repeat_max,
-    )
+    gen = replace(a.generation, top_k=a.top_k_by_task.get(spec.name, a.generation.top_k))
     g = torch.Generator().manual_seed(a.seed)
     # wav.scp names the wavs where they will be once the staged dir is swapped in
     final = Path(os.path.abspath(out_dir))

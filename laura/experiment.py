@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from laura.config import to_container
+from laura.config import move_renamed_keys, to_container
 from laura.errors import ExperimentError
 
 # Keys a re-run may change and still continue the same experiment: budgets, logging cadence and
@@ -75,6 +75,7 @@ def claim_experiment(cfg: Any, exp: Path, fresh: bool = False) -> None:
         return  # a re-launched DDP rank: rank 0 checked and wrote this config
     try:
         saved = OmegaConf.to_container(OmegaConf.load(saved_path), resolve=True)
+        saved = move_renamed_keys(saved, str(saved_path), stored=True)  # type: ignore[arg-type]
     except Exception as err:  # a torn or hand-edited file: not ours to judge, nor to overwrite
         raise ExperimentError(
             f"{saved_path}: unreadable ({err}); use --fresh to start anew"

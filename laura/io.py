@@ -35,6 +35,8 @@ def atomic_path(path: str | os.PathLike[str], fsync: bool = True) -> Iterator[Pa
     tmp = _tmp_name(path).with_suffix(".tmp" + path.suffix)
     try:
         yield tmp
+        if tmp.is_file() and not tmp.stat().st_mode & 0o044:
+            os.chmod(tmp, 0o644)  # safetensors creates owner-only files; outputs are to share
         if fsync and tmp.is_file():
             fd = os.open(tmp, os.O_RDONLY)
             try:

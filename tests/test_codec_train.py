@@ -95,7 +95,7 @@ def test_token_extraction_fills_the_cache_the_data_layer_reads(
 ) -> None:
     import shutil
 
-    from laura.codec_tools import extract_tokens
+    from laura.data.codec_tokens import extract_tokens
     from laura.data.token_cache import TokenCache
     from laura.nn.codec import load_codec
 
@@ -159,7 +159,7 @@ def test_codec_eval_cli_prints_the_table(trained, tiny_asr_dir, tmp_path) -> Non
 def test_decoder_only_harmonic_fine_tune_keeps_the_tokens(trained, tiny_asr_dir, tmp_path) -> None:
     """freeze_encoder + codec.harmonic from a trained codec: same tokens and codebooks, a changed
     decoder with an F0 head that is trained."""
-    from laura.codec_tools import _read
+    from laura.data.codec_tokens import read_for_codec as _read
     from laura.data.records import load_records
     from laura.nn.codec import load_codec
 

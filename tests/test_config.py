@@ -202,3 +202,19 @@ def test_data_sources_and_stage_subsets():
             ROOT / "recipes/lauragpt-mini.yaml",
             ["data.sources=[{task: ASR}]", "data.sources.0.repeet=2"],
         )
+
+
+def test_renamed_decode_keys_are_refused_in_user_configs_and_moved_in_stored_ones(tmp_path):
+    # decode.* sampling keys moved into GenerationConfig groups (text, audio.generation)
+    with pytest.raises(ConfigError, match=r"'decode\.top_k' is now 'decode\.text\.top_k'"):
+        load_config(ROOT / "recipes/lauragpt-mini.yaml", ["decode.top_k=3"])
+    old = tmp_path / "config.yaml"
+    old.write_text(
+        "kind: lauragpt\ndecode:\n  max_new_tokens: 77\n  audio:\n    top_k: 9\n    repeat_max: 2\n"
+    )
+    with pytest.raises(ConfigError, match=r"'decode\.max_new_tokens' is now 'decode\.text\."):
+        load_config(old)
+    cfg = load_config(old, stored=True)  # an experiment's own config.yaml, written before the move
+    assert cfg.decode.text.max_new_tokens == 77
+    assert (cfg.decode.audio.generation.top_k, cfg.decode.audio.generation.repeat_max) == (9, 2)
+    assert cfg.decode.audio.generation.max_new_tokens == 1500  # untouched keys keep defaults

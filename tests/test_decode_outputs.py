@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SHIPPED = ROOT / "egs/mini/se_tts/shipped"
 LM_REL = "egs/mini/se_tts/shipped/lauragpt_se_tts"  # relative to the repository root
 VOC_REL = "egs/mini/se_tts/shipped/vocoder_one_step"
-FAST = ["decode.audio.max_new_tokens=8", "decode.audio.n_pictures=1"]
+FAST = ["decode.audio.generation.max_new_tokens=8", "decode.audio.n_pictures=1"]
 
 
 def _tts_dir(d: Path, ids: list[str], wav_dir: Path | None = None) -> Path:
@@ -115,7 +115,11 @@ def test_killed_decode_leaves_the_previous_results_intact(tmp_path) -> None:
 
     # Longer outputs than the first run: the window between the first wav and the swap (when
     # the kill must land) is then seconds, not milliseconds.
-    seed1 = ["decode.audio.max_new_tokens=200", "decode.audio.n_pictures=1", "decode.audio.seed=1"]
+    seed1 = [
+        "decode.audio.generation.max_new_tokens=200",
+        "decode.audio.n_pictures=1",
+        "decode.audio.seed=1",
+    ]
     proc = subprocess.Popen(
         _laura(*base, "--overwrite", *seed1),
         cwd=ROOT,
@@ -242,7 +246,7 @@ def test_shipped_experiment_decodes_from_another_directory(tmp_path, monkeypatch
         "dec",
         task="TTS",
         vocoder=ROOT / VOC_REL,
-        overrides=["decode.audio.max_new_tokens=5", "decode.audio.n_pictures=0"],
+        overrides=["decode.audio.generation.max_new_tokens=5", "decode.audio.n_pictures=0"],
     )
     assert info["n_utts"] == 1
     assert _table(tmp_path / "dec/wav.scp") == {"u1": str(tmp_path / "dec/wav/u1.wav")}
@@ -275,8 +279,8 @@ def test_nonempty_outputs_are_refused_before_any_work(tmp_path) -> None:
     --overwrite, before loading a model (the experiment given here does not even exist)."""
     from laura.cli import main
     from laura.decode import decode
+    from laura.evaluation import evaluate_vocoder
     from laura.metrics.scoring import score as score_audio
-    from laura.vocoder_tools import evaluate_vocoder
 
     out = tmp_path / "out"
     out.mkdir()
@@ -326,13 +330,13 @@ def _tiny_codec_dir(d: Path) -> Path:
 def test_codec_tokens_cache_appears_complete_or_not_at_all(tmp_path, monkeypatch) -> None:
     """An extraction that dies midway leaves no cache (its partial fill is resumed by the next
     run); a cache made differently is refused unless overwrite, which swaps a new one in."""
-    import laura.codec_tools as ct
+    import laura.data.codec_tokens as ct
     from laura.data.token_cache import TokenCache
 
     codec = _tiny_codec_dir(tmp_path / "codec")
     data = _tts_dir(tmp_path / "data", ["u1", "u2", "u3"])
     final = data / "codec_tokens/audio"
-    read, calls = ct._read, []
+    read, calls = ct.read_for_codec, []
 
     def dying_read(*args, **kwargs):
         calls.append(1)
@@ -340,11 +344,11 @@ def test_codec_tokens_cache_appears_complete_or_not_at_all(tmp_path, monkeypatch
             raise KeyboardInterrupt  # like a Ctrl-C midway through the utterances
         return read(*args, **kwargs)
 
-    monkeypatch.setattr(ct, "_read", dying_read)
+    monkeypatch.setattr(ct, "read_for_codec", dying_read)
     with pytest.raises(KeyboardInterrupt):
         ct.extract_tokens(codec, data, n_q=2)
     assert not final.exists()
-    monkeypatch.setattr(ct, "_read", read)
+    monkeypatch.setattr(ct, "read_for_codec", read)
     assert ct.extract_tokens(codec, data, n_q=2) == final
     assert len(TokenCache(final)) == 3 and TokenCache(final).n_q == 2
     assert sorted(p.name for p in final.parent.iterdir()) == ["audio"]  # no partial left

@@ -87,6 +87,20 @@ def test_nn_is_pure_torch():
     assert not bad, "laura/nn imports a layer above it:\n" + "\n".join(bad)
 
 
+def test_storage_modules_import_only_each_other():
+    """errors, io, checkpoints and artefact (how models are written and read) import no other
+    laura module, so every layer, nn included, may use them."""
+    storage = {"laura.errors", "laura.io", "laura.checkpoints", "laura.artefact"}
+    bad = []
+    for name in sorted(storage):
+        path = ROOT / (name.replace(".", "/") + ".py")
+        for line, mod in imported_modules(path, "laura"):
+            top = ".".join(mod.split(".")[:2])
+            if mod.startswith("laura.") and top not in storage:
+                bad.append(f"{path.relative_to(ROOT)}:{line}: imports {mod}")
+    assert not bad, "a storage module imports a layer:\n" + "\n".join(bad)
+
+
 def test_layers_import_downwards_only():
     """nn <- models <- bin: models do not reach up to the verbs; nothing but laura/bin and
     laura/cli.py parses a command line; data and metrics do not import the models."""

@@ -39,7 +39,7 @@ def audio_data(tmp_path_factory) -> dict[str, Path]:
     """A test-size mini corpus (en) with SE and TTS, a tiny random codec, its 4-group tokens."""
     from conftest import have_espeak
 
-    from laura.codec_tools import extract_tokens
+    from laura.data.codec_tokens import extract_tokens
     from laura.data.kaldi import read_table
     from laura.minicorpus.generate import make_mini_corpus
     from laura.nn.codec import save_codec
@@ -259,7 +259,7 @@ def test_vocoder_eval_adds_asr_error_rates_per_system(
             "model.lm.ffn_dim=64",
             "model.lm.num_heads=2",
             "model.lm.num_kv_heads=2",
-            "decode.max_new_tokens=3",
+            "decode.text.max_new_tokens=3",
         ],
     )
     train(cfg)
@@ -324,7 +324,7 @@ def test_text_output_task_is_refused(audio_data, tmp_path) -> None:
 
 def test_too_few_groups_in_the_cache_is_reported(audio_data, tmp_path) -> None:
     """A cache filled with fewer groups than the vocoder sums fails before training, by path."""
-    from laura.codec_tools import extract_tokens
+    from laura.data.codec_tokens import extract_tokens
 
     c = audio_data["corpus"]
     extract_tokens(audio_data["codec"], c / "se/train", field="clean", n_q=2, token_dir="tok2")
@@ -380,7 +380,7 @@ def test_audio_decoding_stays_within_length_bounds_and_reports_loops(
         out,
         task=task,
         vocoder=trained / "vocoder",
-        overrides=["decode.audio.max_new_tokens=40", "decode.audio.n_pictures=1"],
+        overrides=["decode.audio.generation.max_new_tokens=40", "decode.audio.n_pictures=1"],
     )
     per = info["per_utt"]
     assert len(per) == len(read_table(data / "wav.scp")) == info["n_utts"]
@@ -408,9 +408,9 @@ def test_per_task_top_k_makes_se_decoding_greedy(audio_lm, trained, audio_data, 
 
     def run(name: str, *extra: str) -> dict[str, str]:
         base = [
-            "decode.audio.max_new_tokens=30",
+            "decode.audio.generation.max_new_tokens=30",
             "decode.audio.n_pictures=0",
-            "decode.audio.repeat_window=0",
+            "decode.audio.generation.repeat_window=0",
         ]
         decode(
             audio_lm,
@@ -437,7 +437,7 @@ def test_posterior_mean_decoding_feeds_the_vocoder_code_probabilities(
 
     data = audio_data["corpus"] / "se/dev"
     base = [
-        "decode.audio.max_new_tokens=30",
+        "decode.audio.generation.max_new_tokens=30",
         "decode.audio.n_pictures=0",
         "decode.audio.top_k_by_task={SE: 1}",
     ]
@@ -497,8 +497,8 @@ def test_vocoder_beats_the_first_group_alone_after_bounded_training(audio_data, 
     (trained a few minutes on the CPU with the shipped mini codec) decodes clearly better audio
     than the codec decoding the first group alone. Scored on the SE utterances it trained on:
     the held-out test split is the recipe's job (egs/mini/se_tts/RESULTS.md)."""
-    from laura.codec_tools import extract_tokens
-    from laura.vocoder_tools import evaluate_vocoder
+    from laura.data.codec_tokens import extract_tokens
+    from laura.evaluation import evaluate_vocoder
 
     codec = ROOT / "egs/mini/se_tts/shipped/codec"
     se = audio_data["corpus"] / "se/train"

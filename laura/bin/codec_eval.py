@@ -27,7 +27,8 @@ def heldout_speakers(path: str | Path) -> set[str]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from laura.codec_tools import evaluate_codec, format_codec_table, open_codec
+    from laura.data.codec_tokens import open_codec
+    from laura.evaluation import evaluate_codec, format_codec_table
     from laura.io import atomic_write_json, check_output_file
 
     check_output_file(args.out, args.overwrite)

@@ -26,7 +26,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from laura.codec_tools import extract_tokens
+    from laura.data.codec_tokens import extract_tokens
 
     for d in args.data:
         out = extract_tokens(

@@ -27,7 +27,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from laura.vocoder_tools import evaluate_vocoder, format_vocoder_table
+    from laura.evaluation import evaluate_vocoder, format_vocoder_table
 
     options = ("token_dir", "max_utts", "out_dir", "codec", "threads", "asr_exp", "overwrite")
     result = evaluate_vocoder(

@@ -45,6 +45,7 @@ can the data.
 from __future__ import annotations
 
 import dataclasses
+import inspect
 import json
 import logging
 import os
@@ -537,28 +538,27 @@ def _sorted(problems: list[Problem]) -> list[Problem]:
     return sorted(problems, key=lambda p: (p.file, p.line or 0))
 
 
-def _options(
-    *,
-    expected_sample_rate: int,
-    require_text: bool,
-    max_duration: float,
-    min_duration: float,
-    check_audio: bool,
-    check_samples: bool,
-    extra_text_files: Iterable[str],
-    base_dir: str | os.PathLike[str] | None,
-) -> dict[str, Any]:
+# validate_data_dir's options and their defaults (validate_once forwards and stamps them)
+_VALIDATE_DEFAULTS = {
+    name: p.default
+    for name, p in inspect.signature(validate_data_dir).parameters.items()
+    if p.kind is p.KEYWORD_ONLY
+}
+
+
+def _options(o: Mapping[str, Any]) -> dict[str, Any]:
     """The options as a stamp records them: settings that have no effect are left out, so that
     equal meanings compare equal."""
+    audio = bool(o["check_audio"])
     return {
-        "require_text": bool(require_text),
-        "extra_text_files": sorted(set(extra_text_files)),
-        "base_dir": None if base_dir is None else os.path.abspath(base_dir),
-        "check_audio": bool(check_audio),
-        "check_samples": bool(check_audio and check_samples),
-        "expected_sample_rate": int(expected_sample_rate) if check_audio else None,
-        "min_duration": float(min_duration) if check_audio else None,
-        "max_duration": float(max_duration) if check_audio else None,
+        "require_text": bool(o["require_text"]),
+        "extra_text_files": sorted(set(o["extra_text_files"])),
+        "base_dir": None if o["base_dir"] is None else os.path.abspath(o["base_dir"]),
+        "check_audio": audio,
+        "check_samples": bool(audio and o["check_samples"]),
+        "expected_sample_rate": int(o["expected_sample_rate"]) if audio else None,
+        "min_duration": float(o["min_duration"]) if audio else None,
+        "max_duration": float(o["max_duration"]) if audio else None,
     }
 
 
@@ -629,16 +629,10 @@ def validate_once(
     write_stamp: bool = True,
     force: bool = False,
     fingerprint: Mapping[str, Any] | None = None,
-    expected_sample_rate: int = 16000,
-    require_text: bool = True,
-    max_duration: float = 60.0,
-    min_duration: float = 0.05,
-    check_audio: bool = True,
-    check_samples: bool = True,
-    extra_text_files: Iterable[str] = (),
-    base_dir: str | os.PathLike[str] | None = None,
+    **options: Any,
 ) -> list[Problem]:
-    """`validate_data_dir` with the result stamped in `<data_dir>/.validated.json`.
+    """`validate_data_dir(data_dir, **options)` with the result stamped in
+    `<data_dir>/.validated.json`.
 
     When the stamp matches the dir as it is now (its `kaldi.data_dir_fingerprint`) and the
     options, its recorded problems are returned without validating; otherwise the dir is
@@ -651,22 +645,17 @@ def validate_once(
     the script after that, ``ddp_fork``/``ddp_spawn`` inherit the records): they find the stamp.
     """
     d = Path(data_dir)
-    kwargs: dict[str, Any] = dict(
-        expected_sample_rate=expected_sample_rate,
-        require_text=require_text,
-        max_duration=max_duration,
-        min_duration=min_duration,
-        check_audio=check_audio,
-        check_samples=check_samples,
-        extra_text_files=list(extra_text_files),
-        base_dir=base_dir,
-    )
+    unknown = sorted(set(options) - set(_VALIDATE_DEFAULTS))
+    if unknown:
+        raise TypeError(f"validate_once: unknown options {unknown}")
+    kwargs = {**_VALIDATE_DEFAULTS, **options}
+    kwargs["extra_text_files"] = list(kwargs["extra_text_files"])
     if not d.is_dir():
         return validate_data_dir(d, **kwargs)
-    opts = _options(**kwargs)
+    opts = _options(kwargs)
     if fingerprint is None:  # taken before validating: a change meanwhile makes the stamp stale
         fingerprint = data_dir_fingerprint(
-            d, extra_files=kwargs["extra_text_files"], base_dir=base_dir
+            d, extra_files=kwargs["extra_text_files"], base_dir=kwargs["base_dir"]
         )
     if not force:
         stamped = _stamped(d, fingerprint, opts)

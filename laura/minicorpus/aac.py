@@ -443,7 +443,7 @@ def _render_job(job: dict[str, Any]) -> tuple[str, str, int]:
 def build_aac(ctx: BuildContext) -> dict[str, Any]:
     """Sound scenes + generated captions (several paraphrases per clip)."""
     spec: AacSize = ctx.spec("aac")
-    counts = {"train": spec.train, "dev": spec.dev, "test": spec.test}
+    counts = spec.counts
     rng = ctx.rng("aac", "scenes")
     taken: set[str] = set()
     plans: dict[str, list[tuple[Scene, dict[str, Any]]]] = {}

@@ -43,7 +43,7 @@ def asr_sentence_blocks(ctx: BuildContext) -> dict[tuple[str, str], list[grammar
     if "asr_blocks" in ctx.products:
         return ctx.products["asr_blocks"]
     spec: AsrSize = ctx.spec("asr")
-    counts = {"train": spec.train, "dev": spec.dev, "test": spec.test}
+    counts = spec.counts
     order = [(split, lang) for split in ("test", "dev", "train") for lang in ctx.langs]
     pairs = grammar.unique_pairs(ctx.rng("asr", "sentences"), sum(counts[s] for s, _ in order))
     blocks: dict[tuple[str, str], list[grammar.Pair]] = {}
@@ -64,7 +64,7 @@ def asr_utterances(ctx: BuildContext) -> dict[str, list[Utterance]]:
     if "asr" in ctx.products:
         return ctx.products["asr"]
     spec: AsrSize = ctx.spec("asr")
-    counts = {"train": spec.train, "dev": spec.dev, "test": spec.test}
+    counts = spec.counts
     blocks = asr_sentence_blocks(ctx)
     jobs: list[SynthJob] = []
     meta: list[tuple[str, str, str, grammar.Pair]] = []  # spk, lang, split, pair
@@ -106,46 +106,51 @@ def asr_utterances(ctx: BuildContext) -> dict[str, list[Utterance]]:
     return by_split
 
 
+# the manifest's note on the tasks that reuse the ASR audio
+_SHARED_AUDIO = "shared with asr (same utterances)"
+
+
 def _speech_summary(ctx: BuildContext, utts: list[Utterance]) -> dict[str, Any]:
     out = split_summary(ctx, {u.uttid: u.spk for u in utts}, {u.uttid: u.wav for u in utts})
     out["per_lang"] = {lang: sum(u.lang == lang for u in utts) for lang in ctx.langs}
     return out
 
 
+def _transcribed(ctx: BuildContext, task: str) -> dict[str, dict[str, Any]]:
+    """Write ``<task>/<split>`` from the ASR utterances as they are (ASR and S2TT read the same
+    text, text.en and text.zh); ``{split: manifest entry}``."""
+    splits: dict[str, dict[str, Any]] = {}
+    for split, utts in asr_utterances(ctx).items():
+        ctx.write_data_dir(task, split, utts)
+        splits[split] = _speech_summary(ctx, utts)
+    return splits
+
+
 @register_builder("asr")
 def build_asr(ctx: BuildContext) -> dict[str, Any]:
     """Speech + transcript for each language; text.en / text.zh hold the parallel translations."""
-    by_split = asr_utterances(ctx)
-    section: dict[str, Any] = {"splits": {}}
-    for split, utts in by_split.items():
-        ctx.write_data_dir("asr", split, utts)
-        section["splits"][split] = _speech_summary(ctx, utts)
-    train_spk = set(section["splits"]["train"]["speakers"])
-    assert not any(ctx.speaker(s).heldout for s in train_spk)
-    return section
+    splits = _transcribed(ctx, "asr")
+    assert not any(ctx.speaker(s).heldout for s in splits["train"]["speakers"])
+    return {"splits": splits}
 
 
 @register_builder("s2tt")
 def build_s2tt(ctx: BuildContext) -> dict[str, Any]:
     """Speech translation on the ASR utterances (same audio, same ids): en->zh and zh->en."""
-    by_split = asr_utterances(ctx)
-    section: dict[str, Any] = {"splits": {}, "audio": "shared with asr (same utterances)"}
-    for split, utts in by_split.items():
-        ctx.write_data_dir("s2tt", split, utts)
-        summary = _speech_summary(ctx, utts)
+    splits = _transcribed(ctx, "s2tt")
+    for summary in splits.values():
         summary["directions"] = {
             f"{lang}->{'zh' if lang == 'en' else 'en'}": summary["per_lang"][lang]
             for lang in ctx.langs
         }
-        section["splits"][split] = summary
-    return section
+    return {"splits": splits, "audio": _SHARED_AUDIO}
 
 
 @register_builder("tts")
 def build_tts(ctx: BuildContext) -> dict[str, Any]:
     """Text -> speech on the ASR utterances, with a same-speaker prompt utterance per target."""
     by_split = asr_utterances(ctx)
-    section: dict[str, Any] = {"splits": {}, "audio": "shared with asr (same utterances)"}
+    section: dict[str, Any] = {"splits": {}, "audio": _SHARED_AUDIO}
     for split, utts in by_split.items():
         rng = ctx.rng("tts", "prompt", split)
         by_spk: dict[str, list[Utterance]] = {}

@@ -175,7 +175,7 @@ def _pick_clean(rng: Any, utts: list[Utterance], n: int) -> list[tuple[Utterance
 def build_se(ctx: BuildContext) -> dict[str, Any]:
     """Noisy/clean speech pairs with ``clean.scp``, ``utt2snr``, ``utt2noise``, ``utt2rt60``."""
     spec: SeSize = ctx.spec("se")
-    counts = {"train": spec.train, "dev": spec.dev, "test": spec.test}
+    counts = spec.counts
     by_split = asr_utterances(ctx)
     noise_bank()  # before forking: the workers inherit it
     jobs: list[dict[str, Any]] = []

@@ -94,7 +94,7 @@ def emotion_job(uttid: str, path: str, text: str, spk: Speaker, emotion: str, rn
 def build_ser(ctx: BuildContext) -> dict[str, Any]:
     """Each sentence x each emotion, spoken by English voices; ``utt2emotion``."""
     spec: SerSize = ctx.spec("ser")
-    counts = {"train": spec.train, "dev": spec.dev, "test": spec.test}
+    counts = spec.counts
     emotions = list(EMOTIONS)
     k = len(emotions)
     # sentences: English side of the grammar, none shared with ASR (any split)

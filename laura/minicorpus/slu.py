@@ -445,7 +445,7 @@ def unique_commands(
 def build_slu(ctx: BuildContext) -> dict[str, Any]:
     """Spoken commands (English voices) with ``utt2intent`` and ``utt2slots``."""
     spec: SluSize = ctx.spec("slu")
-    counts = {"train": spec.train, "dev": spec.dev, "test": spec.test}
+    counts = spec.counts
     rng = ctx.rng("slu", "commands")
     cmds: dict[str, list[Command]] = {}
     taken: list[str] = []

@@ -568,9 +568,12 @@ def model_info(config: str | Path, overrides: list[str] | None = None) -> dict[s
     return get_kind(cfg.kind).parameter_counts(cfg)
 
 
-def load_config(path: str | Path | None = None, overrides: list[str] | None = None) -> Any:
+def load_config(
+    path: str | Path | None = None, overrides: list[str] | None = None, stored: bool = False
+) -> Any:
     """An experiment config: its kind's schema <- YAML file <- ``key=value`` overrides, each key
-    checked against the schema (``laura.config.load_structured``). The kind is taken from an
-    override, else the file, else lauragpt."""
+    checked against the schema (``laura.config.load_structured``; ``stored``: the file is an
+    experiment's own config.yaml). The kind is taken from an override, else the file, else
+    lauragpt."""
     kind = get_kind(peek_kind(path, overrides))
-    return load_structured(kind.schema, path, overrides)
+    return load_structured(kind.schema, path, overrides, stored=stored)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +12,6 @@ import torch
 from laura.config import ExperimentConfig, to_container
 from laura.models.common import TokenizerMixin, make_optimizer
 from laura.nn.ctc import CTCHead
-from laura.nn.generation import GenerationConfig
 from laura.nn.lauragpt import LauraGPT, rotated_inputs
 
 
@@ -108,11 +108,7 @@ class LauraGPTModule(TokenizerMixin, L.LightningModule):
         """Text outputs of a batch with ``decode.*`` (``greedy``: temperature 0), and which rows
         were cut off at their maximum length (the loop guard)."""
         d = self.cfg.decode
-        gen = GenerationConfig(
-            max_new_tokens=d.max_new_tokens,
-            temperature=0.0 if greedy else d.temperature,
-            top_k=0 if greedy else d.top_k,
-        )
+        gen = replace(d.text, temperature=0.0, top_k=0) if greedy else d.text
         out = self.model.generate(batch, gen, max_len_ratio=d.max_len_ratio)
         return [self.tokenizer.decode(t) for t in out.tokens], out.hit_max
 

@@ -15,9 +15,7 @@ runs drop the task from the names).
 
 from __future__ import annotations
 
-import json
 import math
-import os
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -29,6 +27,7 @@ from torch import Tensor
 
 from laura.config import VocoderExperimentConfig, from_container, to_container
 from laura.data.tasks import get_task
+from laura.errors import CheckpointError
 from laura.models.common import make_optimizer
 from laura.nn.codec import Codec, load_codec
 from laura.nn.frontend import FrontendConfig, GlobalCMVN
@@ -276,16 +275,11 @@ def match_length(wav: Tensor, n: int) -> Tensor:
 
 # --- export ---------------------------------------------------------------------------------------
 def save_vocoder(module: VocoderModule, out_dir: str | Path) -> Path:
-    """``vocoder.json`` (configs, the codec it belongs to) + ``model.safetensors`` (predictor and
-    CMVN; the codec is not copied)."""
-    from safetensors.torch import save_file
+    """The vocoder as a model directory (``laura.artefact``): ``vocoder.json`` (configs, the codec
+    it belongs to) + ``model.safetensors`` (predictor and CMVN; the codec is not copied)."""
+    from laura.artefact import Artefact
 
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
     state = {k: v.detach().cpu().contiguous() for k, v in module.state_dict().items()}
-    tmp = out / f".model.{os.getpid()}.tmp"
-    save_file(state, str(tmp), metadata={"format": "laura-vocoder"})
-    os.replace(tmp, out / "model.safetensors")
     cfg = module.cfg
     meta = {
         "vocoder": asdict(cfg.vocoder),
@@ -293,10 +287,7 @@ def save_vocoder(module: VocoderModule, out_dir: str | Path) -> Path:
         "tokenizer": cfg.tokenizer.path,
         "codec": str(Path(cfg.codec).resolve()),
     }
-    tmpj = out / f".vocoder.{os.getpid()}.tmp"
-    tmpj.write_text(json.dumps(meta, indent=1))
-    os.replace(tmpj, out / "vocoder.json")
-    return out
+    return Artefact("vocoder", meta, state).save(out_dir)
 
 
 def load_vocoder(path: str | Path, codec: str | Path | Codec | None = None) -> VocoderModule:
@@ -304,19 +295,16 @@ def load_vocoder(path: str | Path, codec: str | Path | Codec | None = None) -> V
 
     Relative codec and tokenizer paths in vocoder.json are resolved against the vocoder dir (see
     ``laura.decode.resolve_recorded_path``): a shipped vocoder loads from any directory."""
-    from safetensors.torch import load_file
-
+    from laura.artefact import Artefact
     from laura.decode import resolve_recorded_path
     from laura.text.tokenizer import QWEN2
 
     d = Path(path)
     meta_path, weights = d / "vocoder.json", d / "model.safetensors"
-    for p in (meta_path, weights):
-        if not p.is_file():
-            raise FileNotFoundError(
-                f"{p}: missing; a vocoder dir holds vocoder.json and model.safetensors"
-            )
-    meta = json.loads(meta_path.read_text())
+    art = Artefact.load(d)
+    if art.kind != "vocoder":
+        raise CheckpointError(f"{d}: a {art.kind} directory, not a vocoder (no {meta_path.name})")
+    meta = art.meta
     meta["codec"] = resolve_recorded_path(meta["codec"], meta_path)
     if meta["tokenizer"] != QWEN2:
         meta["tokenizer"] = resolve_recorded_path(meta["tokenizer"], meta_path)
@@ -332,7 +320,7 @@ def load_vocoder(path: str | Path, codec: str | Path | Codec | None = None) -> V
     }
     codec_obj = codec if isinstance(codec, Codec) else None
     module = VocoderModule(from_container(config, VocoderExperimentConfig), codec_obj)
-    missing, unexpected = module.load_state_dict(load_file(str(weights)), strict=False)
+    missing, unexpected = module.load_state_dict(art.state, strict=False)
     if missing or unexpected:
         raise ValueError(
             f"{weights}: does not match {meta_path} "

@@ -80,19 +80,8 @@ fi
 if [ $stage -le 4 ] && [ $stop_stage -ge 4 ]; then
   ship=$(from_here $MINI_CODEC)  # shipped/mini_codec
   log "stage 4: ship $trained/codec -> $ship"
-  TRAINED=$trained SHIP=$ship STEPS=$steps HSTEPS=$harmonic_steps HARMONIC=$harmonic EXPLICIT=$explicit_f0 \
-    ESTEPS=$explicit_steps python - <<'PY'
-import json, os, yaml
-from laura.nn.codec import load_codec, save_codec
-t = os.environ["TRAINED"]
-c = load_codec(f"{t}/codec")
-meta = json.load(open(f"{t}/codec/codec.json"))
-extra = {k: v for k, v in meta.items() if k not in ("config", "inference_only")}
-extra["command"] = (f"cd egs/mini/codec && ./run.sh --stage 2 --stop-stage 2 --steps {os.environ['STEPS']}"
-                    f" --harmonic {os.environ['HARMONIC']} --harmonic-steps {os.environ['HSTEPS']}"
-                    f" --explicit-f0 {os.environ['EXPLICIT']} --explicit-steps {os.environ['ESTEPS']}")
-extra["train_config"] = yaml.safe_load(open(f"{t}/config.yaml"))
-save_codec(c, os.environ["SHIP"], extra, inference_only=True)
-PY
+  laura export --fp16 $trained/codec $ship --overwrite --info \
+    command="cd egs/mini/codec && ./run.sh --stage 2 --stop-stage 2 --steps $steps --harmonic $harmonic --harmonic-steps $harmonic_steps --explicit-f0 $explicit_f0 --explicit-steps $explicit_steps" \
+    train_config=@$trained/config.yaml
   du -h $ship/*
 fi

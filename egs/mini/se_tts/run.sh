@@ -144,39 +144,11 @@ fi
 
 if [ $stage -le 10 ] && [ $stop_stage -ge 10 ]; then
   log "stage 10: ship exp/bpe, $vocoder and $lm -> shipped/"
-  VOCODER_STEPS=$vocoder_steps LM_STEPS=$lm_steps VOCODER=$vocoder LM=$lm CODEC=$codec python - <<'PY'
-import json, os, shutil, yaml
-from pathlib import Path
-from safetensors.torch import load_file, save_file
-
-env = os.environ
-out = Path("shipped")
-shutil.rmtree(out / "bpe", ignore_errors=True)
-shutil.copytree("exp/bpe", out / "bpe")
-
-def half(src, dst):
-    state = {k: (v.half() if v.is_floating_point() else v).contiguous() for k, v in load_file(src).items()}
-    tmp = Path(str(dst) + ".tmp")
-    save_file(state, str(tmp), metadata={"dtype": "float16 (loads into float32)"})
-    os.replace(tmp, dst)
-
-v = out / "vocoder_one_step"
-v.mkdir(parents=True, exist_ok=True)
-half(Path(env["VOCODER"]) / "model.safetensors", v / "model.safetensors")
-meta = json.loads((Path(env["VOCODER"]) / "vocoder.json").read_text())
-meta.update(codec=env["CODEC"], tokenizer="shipped/bpe", trained_steps=int(env["VOCODER_STEPS"]),
-            command=f"cd egs/mini/se_tts && ./run.sh --stage 4 --stop-stage 4 --vocoder-steps {env['VOCODER_STEPS']}")
-(v / "vocoder.json").write_text(json.dumps(meta, indent=1))
-
-m = out / "lauragpt_se_tts"
-m.mkdir(parents=True, exist_ok=True)
-half(Path(env["LM"]) / "model.safetensors", m / "model.safetensors")
-cfg = yaml.safe_load((Path(env["LM"]) / "config.yaml").read_text())
-cfg.update(exp_dir=str(m), cmvn=None, encoder_init=None, init_from=None)
-cfg["tokenizer"]["path"] = "shipped/bpe"
-(m / "config.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False))
-(m / "info.json").write_text(json.dumps({"trained_steps": int(env["LM_STEPS"]),
-    "command": f"cd egs/mini/se_tts && ./run.sh --stage 7 --stop-stage 7 --lm-steps {env['LM_STEPS']}"}, indent=1))
-PY
+  rm -rf shipped/bpe && cp -r exp/bpe shipped/bpe
+  laura export --fp16 $vocoder shipped/vocoder_one_step --overwrite --codec $codec --tokenizer shipped/bpe \
+    --info trained_steps=$vocoder_steps \
+    command="cd egs/mini/se_tts && ./run.sh --stage 4 --stop-stage 4 --vocoder-steps $vocoder_steps"
+  laura export --fp16 $lm shipped/lauragpt_se_tts --overwrite --tokenizer shipped/bpe \
+    --info trained_steps=$lm_steps command="cd egs/mini/se_tts && ./run.sh --stage 7 --stop-stage 7 --lm-steps $lm_steps"
   du -h shipped/*/*
 fi

@@ -7,9 +7,12 @@ modules (``laura.data.kaldi``, ``laura.data.errors``, ``laura.data.emotion_label
 (``tests/test_import_rules.py`` checks it).
 
 - layout: ``require`` (a missing path names the part of the corpus), ``choose_splits`` (the one
-  split chooser), ``every_tenth_split``, ``iter_files``, ``zip_hint``;
-- text and ids: ``clean_text``, ``sanitize_id``, ``UniqueIds``, ``read_speakers`` (LibriSpeech /
-  LibriTTS ``SPEAKERS.TXT``);
+  split chooser), ``every_tenth_split`` (``TENTH_SPLITS``), ``iter_files``, ``zip_hint`` and
+  ``not_extracted`` (the error for a download whose layout is not found);
+- text and ids: ``clean_text``, ``sanitize_id``, ``UniqueIds``, ``read_matches`` (id -> text of
+  the lines a pattern matches);
+- LibriSpeech / LibriTTS: ``LIBRI_SPLITS``, ``libri_chapters``, ``read_speakers``
+  (``SPEAKERS.TXT``) and ``add_genders``;
 - skipped items: ``Skips`` (``report_skipped`` for one reason) -- every item a module leaves
   out (a wav without a transcript, a row without audio, an undecodable clip, an unmapped
   label) is counted, logged as one warning line per cause (count, cause, first few items)
@@ -119,10 +122,27 @@ def zip_hint(folder: Path) -> str:
     return f" ({zips[0].name} is there: unzip it)" if zips else ""
 
 
+def not_extracted(
+    folder: Path, problem: str, corpus: str, *, example: str = "", shown: Path | None = None
+) -> DataError:
+    """The error for a download whose layout is not found under ``folder``: ``<shown>: <problem>
+    [zip_hint]; is <corpus> extracted in its original layout[ (<example>)]?`` (``shown``
+    defaults to ``folder``, which is where the zip archive is looked for)."""
+    example = f" ({example})" if example else ""
+    return DataError(
+        f"{shown or folder}: {problem}{zip_hint(folder)}; is {corpus} extracted in its original "
+        f"layout{example}?"
+    )
+
+
+# the splits every_tenth_split assigns: the SPLITS of the corpora it splits
+TENTH_SPLITS = ("train", "dev", "test")
+
+
 def every_tenth_split(keys: Iterable[str]) -> dict[str, str]:
-    """key -> split for corpora without official splits, by groups of keys (speakers, words):
-    the keys sorted, every 10th from the 9th on (index % 10 == 8) is ``dev``, from the 10th on
-    (index % 10 == 9) ``test``, the rest ``train`` (80/10/10)."""
+    """key -> split (one of ``TENTH_SPLITS``) for corpora without official splits, by groups of
+    keys (speakers, words): the keys sorted, every 10th from the 9th on (index % 10 == 8) is
+    ``dev``, from the 10th on (index % 10 == 9) ``test``, the rest ``train`` (80/10/10)."""
     out = {}
     for i, k in enumerate(sorted(set(keys))):
         out[k] = "dev" if i % 10 == 8 else "test" if i % 10 == 9 else "train"
@@ -177,6 +197,44 @@ class UniqueIds:
         return cand
 
 
+def read_matches(path: Path, pattern: re.Pattern[str]) -> dict[str, str]:
+    """``group(1) -> clean_text(group(2))`` of every line of ``path`` (stripped) that ``pattern``
+    matches; other lines are ignored, and undecodable bytes are replaced rather than fatal (the
+    annotation files of some corpora are not clean UTF-8)."""
+    out = {}
+    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+        m = pattern.match(line.strip())
+        if m:
+            out[m.group(1)] = clean_text(m.group(2))
+    return out
+
+
+# --------------------------------------------------------------------------- LibriSpeech / LibriTTS
+
+# the official splits, the same in both corpora
+LIBRI_SPLITS = (
+    "train-clean-100",
+    "train-clean-360",
+    "train-other-500",
+    "dev-clean",
+    "dev-other",
+    "test-clean",
+    "test-other",
+)
+
+
+def libri_chapters(split_dir: Path) -> list[Path]:
+    """The ``<speaker>/<chapter>`` directories of a LibriSpeech / LibriTTS split, sorted; none is
+    a DataError."""
+    chapters = sorted(p for p in split_dir.glob("*/*") if p.is_dir())
+    if not chapters:
+        raise DataError(
+            f"{split_dir}: no <speaker>/<chapter> directories; "
+            "is the corpus extracted in its original layout?"
+        )
+    return chapters
+
+
 def read_speakers(path: Path) -> dict[str, str] | None:
     """``SPEAKERS.TXT`` (LibriSpeech and LibriTTS): speaker id -> ``m``/``f``; None if absent.
 
@@ -194,6 +252,23 @@ def read_speakers(path: Path) -> dict[str, str] | None:
             raise DataError(f"{path}:{lineno}: expected 'ID | SEX | SUBSET | MINUTES | NAME'")
         out[fields[0]] = fields[1].lower()
     return out
+
+
+def add_genders(
+    utts: Sequence[Utt], genders: Mapping[str, str] | None, where: Path, source: str
+) -> None:
+    """Set ``utt2gender`` from ``genders`` (``read_speakers`` of ``source``; None: nothing to
+    set) on every utterance, or on none when a speaker is missing from ``source``: its
+    utterances are kept and the table is dropped for all (logged), as a table must cover every
+    utterance."""
+    if genders is None:
+        return
+    lacking = sorted({u.speaker for u in utts if u.speaker not in genders})
+    if lacking:
+        log.warning("%s: speakers %s are not in %s; no utt2gender", where, lacking, source)
+        return
+    for u in utts:
+        u.extras["utt2gender"] = genders[u.speaker]
 
 
 # --------------------------------------------------------------------------- skipped items

@@ -40,7 +40,7 @@ from laura.data.corpora.common import Dirs, Splits
 from laura.data.emotion_labels import unify
 from laura.data.errors import DataError
 
-SPLITS = ("train", "dev", "test")
+SPLITS = common.TENTH_SPLITS
 SENTENCES = {
     "IEO": "It's eleven o'clock",
     "TIE": "That is exactly what happened",

@@ -88,12 +88,7 @@ _PROMPT = re.compile(r'^\(\s*arctic_a(\d{4})\s+"(.*)"\s*\)\s*$')
 
 def read_arctic_prompts(path: Path) -> dict[str, str]:
     """``cmuarctic.data`` -> {"0001": "Author of the danger trail, Philip Steels, etc."}."""
-    out = {}
-    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
-        m = _PROMPT.match(line.strip())
-        if m:
-            out[m.group(1)] = common.clean_text(m.group(2))
-    return out
+    return common.read_matches(path, _PROMPT)
 
 
 def speaker_of(path: Path, root: Path) -> str | None:

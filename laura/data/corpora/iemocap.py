@@ -68,12 +68,8 @@ def read_evaluation(path: Path) -> dict[str, tuple[str, str]]:
 
 
 def read_transcriptions(path: Path) -> dict[str, str]:
-    out = {}
-    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
-        m = _TRANS_LINE.match(line.strip())
-        if m:
-            out[m.group(1)] = common.clean_text(m.group(2))
-    return out
+    """turn id -> transcription (whitespace collapsed) from a transcriptions file."""
+    return common.read_matches(path, _TRANS_LINE)
 
 
 def split_of(dialog_prefix: str, session: int, test_session: int) -> str:

@@ -24,12 +24,12 @@ whitespace collapsed), ``utt2spk`` (LibriSpeech speaker id; utterance ids ``<spk
 already start with it), ``utt2lang`` (``en``) and ``utt2gender`` (``m``/``f`` from
 ``SPEAKERS.TXT``; the table is left out with a warning when that file is absent).
 
-The SPEAKERS.TXT reader (``common.read_speakers``) is shared with LibriTTS.
+The split names, the chapter listing and the SPEAKERS.TXT reader (``common.LIBRI_SPLITS``,
+``libri_chapters``, ``read_speakers``, ``add_genders``) are shared with LibriTTS.
 """
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 
 from tqdm import tqdm
@@ -38,17 +38,7 @@ from laura.data.corpora import common, register_corpus
 from laura.data.corpora.common import Dirs, Splits
 from laura.data.errors import DataError
 
-log = logging.getLogger(__name__)
-
-SPLITS = (
-    "train-clean-100",
-    "train-clean-360",
-    "train-other-500",
-    "dev-clean",
-    "dev-other",
-    "test-clean",
-    "test-other",
-)
+SPLITS = common.LIBRI_SPLITS
 
 
 DESCRIPTION = "LibriSpeech (SLR12): 960 h English read audiobooks, 16 kHz FLAC"
@@ -75,12 +65,7 @@ def prepare(src: Path, out: Path, *, splits: Splits = None, num_workers: int = 2
 
 def _read_split(split_dir: Path, genders: dict[str, str] | None) -> list[common.Utt]:
     utts: list[common.Utt] = []
-    chapters = sorted(p for p in split_dir.glob("*/*") if p.is_dir())
-    if not chapters:
-        raise DataError(
-            f"{split_dir}: no <speaker>/<chapter> directories; "
-            "is the corpus extracted in its original layout?"
-        )
+    chapters = common.libri_chapters(split_dir)
     no_text: list[str] = []
     for chapter in tqdm(chapters, desc=f"librispeech {split_dir.name}", leave=False):
         spk, chap = chapter.parent.name, chapter.name
@@ -101,16 +86,8 @@ def _read_split(split_dir: Path, genders: dict[str, str] | None) -> list[common.
                     f"{flac}: not found (listed in {trans.name}); "
                     "is the corpus extracted in its original layout?"
                 )
-            extras = {"utt2lang": "en"}
-            if genders is not None:
-                extras["utt2gender"] = genders.get(spk, "")
-            utts.append(common.Utt(utt, str(flac), spk, text, extras=extras))
+            utts.append(common.Utt(utt, str(flac), spk, text, extras={"utt2lang": "en"}))
         no_text += [f.stem for f in chapter.glob("*.flac") if f.stem not in texts]
     common.report_skipped(split_dir.name, "FLAC files without a transcript line", no_text)
-    if genders is not None and any(u.extras["utt2gender"] == "" for u in utts):
-        # A speaker missing from SPEAKERS.TXT: keep its utterances, drop the table for all.
-        lacking = sorted({u.speaker for u in utts if u.extras["utt2gender"] == ""})
-        log.warning("%s: speakers %s are not in SPEAKERS.TXT; no utt2gender", split_dir, lacking)
-        for u in utts:
-            u.extras.pop("utt2gender")
+    common.add_genders(utts, genders, split_dir, "SPEAKERS.TXT")
     return utts

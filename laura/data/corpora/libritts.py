@@ -57,15 +57,7 @@ from laura.data.errors import DataError
 
 log = logging.getLogger(__name__)
 
-SPLITS = (
-    "train-clean-100",
-    "train-clean-360",
-    "train-other-500",
-    "dev-clean",
-    "dev-other",
-    "test-clean",
-    "test-other",
-)
+SPLITS = common.LIBRI_SPLITS
 PROMPT_RANGE = (3.0, 10.0)  # preferred prompt duration, seconds
 _UTT_ID = re.compile(r"^(\d+)_(\d+)_\d+_\d+$")
 
@@ -127,12 +119,7 @@ def _read_bad_lists(root: Path) -> set[str]:
 def _read_split(
     split_dir: Path, bad: set[str], genders: dict[str, str] | None
 ) -> tuple[list[common.Utt], dict[str, float]]:
-    chapters = sorted(p for p in split_dir.glob("*/*") if p.is_dir())
-    if not chapters:
-        raise DataError(
-            f"{split_dir}: no <speaker>/<chapter> directories; "
-            "is the corpus extracted in its original layout?"
-        )
+    chapters = common.libri_chapters(split_dir)
     utts: list[common.Utt] = []
     durations: dict[str, float] = {}
     no_text: list[str] = []
@@ -161,17 +148,10 @@ def _read_split(
                 continue
             info = common.audio_info(wav, "LibriTTS audio")
             durations[utt] = info.frames / info.samplerate
-            extras = {"utt2lang": "en"}
-            if genders is not None and spk in genders:
-                extras["utt2gender"] = genders[spk]
-            utts.append(common.Utt(utt, str(wav), spk, text, extras=extras))
+            utts.append(common.Utt(utt, str(wav), spk, text, extras={"utt2lang": "en"}))
     common.report_skipped(split_dir.name, "utterances named in a bad-utterance list", dropped_bad)
     common.report_skipped(split_dir.name, "wav files without a transcript", no_text)
-    if genders is not None and any("utt2gender" not in u.extras for u in utts):
-        lacking = sorted({u.speaker for u in utts if "utt2gender" not in u.extras})
-        log.warning("%s: speakers %s are not in SPEAKERS.txt; no utt2gender", split_dir, lacking)
-        for u in utts:
-            u.extras.pop("utt2gender", None)
+    common.add_genders(utts, genders, split_dir, "SPEAKERS.txt")
     if not utts:
         raise DataError(f"{split_dir}: no utterance with audio and a transcript")
     return utts, durations

@@ -35,7 +35,6 @@ from pathlib import Path
 from laura.data.corpora import common, register_corpus
 from laura.data.corpora.common import Dirs, Splits
 from laura.data.emotion_labels import unify
-from laura.data.errors import DataError
 
 SPLITS = ("train", "dev", "test")
 EMOTIONS = {
@@ -67,10 +66,8 @@ def prepare(src: Path, out: Path, *, splits: Splits = None, num_workers: int = 2
         p for p in src.rglob("Actor_*") if p.is_dir() and re.fullmatch(r"Actor_\d\d", p.name)
     )
     if not actor_dirs:
-        hint = common.zip_hint(src)
-        raise DataError(
-            f"{src}: no Actor_01..Actor_24 folders{hint}; is RAVDESS "
-            "(Audio_Speech_Actors_01-24.zip) extracted in its original layout?"
+        raise common.not_extracted(
+            src, "no Actor_01..Actor_24 folders", "RAVDESS (Audio_Speech_Actors_01-24.zip)"
         )
     parts = common.builders(splits, SPLITS, "ravdess")
     seen: set[str] = set()

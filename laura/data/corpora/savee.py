@@ -76,10 +76,12 @@ def prepare(src: Path, out: Path, *, splits: Splits = None, num_workers: int = 2
             if m is not None:
                 found.append((m.group(1), m.group(2), m.group(3), wav))
     if not found:
-        hint = common.zip_hint(src)
-        raise DataError(
-            f"{src / 'AudioData'}: not found or empty{hint}; is SAVEE extracted in its original "
-            "layout (AudioData/DC/a01.wav, ...)?"
+        raise common.not_extracted(
+            src,
+            "not found or empty",
+            "SAVEE",
+            example="AudioData/DC/a01.wav, ...",
+            shown=src / "AudioData",
         )
     parts = common.builders(splits, SPLITS, "savee")
     for wav in odd:

@@ -34,9 +34,8 @@ from pathlib import Path
 from laura.data.corpora import common, register_corpus
 from laura.data.corpora.common import Dirs, Splits
 from laura.data.emotion_labels import unify
-from laura.data.errors import DataError
 
-SPLITS = ("train", "dev", "test")
+SPLITS = common.TENTH_SPLITS
 SPEAKERS = ("OAF", "YAF")
 
 
@@ -61,10 +60,11 @@ def prepare(src: Path, out: Path, *, splits: Splits = None, num_workers: int = 2
             continue
         found[uid] = (spk, word, orig, wav)
     if not found:
-        hint = common.zip_hint(src)
-        raise DataError(
-            f"{src}: no <OAF|YAF>_<word>_<emotion>.wav files{hint}; is TESS extracted in its "
-            "original layout (OAF_angry/OAF_back_angry.wav, ...)?"
+        raise common.not_extracted(
+            src,
+            "no <OAF|YAF>_<word>_<emotion>.wav files",
+            "TESS",
+            example="OAF_angry/OAF_back_angry.wav, ...",
         )
     split_of = common.every_tenth_split([w for _, w, _, _ in found.values()])
     for path, why in bad:  # not attributable to a word: reported with the training split

@@ -11,7 +11,6 @@ A saved codec is a directory: ``codec.json`` (the CodecConfig) and ``model.safet
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
@@ -225,58 +224,39 @@ def config_from_dict(d: dict) -> CodecConfig:
     return CodecConfig(**d)
 
 
-TRAINING_ONLY = ("embed_avg", "cluster_size")  # EMA statistics: not needed to encode or decode
-
-
 def save_codec(
     codec: Codec, out_dir: str | Path, extra: dict | None = None, inference_only: bool = False
 ) -> Path:
-    """Write ``model.safetensors``, then ``codec.json``, each atomically, into out_dir.
+    """Write the codec as a model directory (``laura.artefact``): ``model.safetensors``, then
+    ``codec.json`` (its CodecConfig, ``extra``: provenance), each atomically.
 
     ``inference_only``: drop the EMA statistics and store float16 weights (about a quarter of
     the size; how the shipped mini codec is stored). Loading casts back to float32; such a codec
     can encode and decode, and training it again restarts the statistics."""
-    from laura.io import atomic_save_safetensors, atomic_write_json
+    from laura.artefact import Artefact
 
-    out = Path(out_dir)
-    state = {}
-    for k, v in codec.state_dict().items():
-        if inference_only and k.rsplit(".", 1)[-1] in TRAINING_ONLY:
-            continue
-        v = v.detach().contiguous()
-        state[k] = v.half() if inference_only and v.is_floating_point() else v
-    meta_data = {"format": "laura-codec", "inference_only": str(inference_only)}
-    atomic_save_safetensors(out / "model.safetensors", state, metadata=meta_data)
-    meta = {"config": asdict(codec.cfg), "inference_only": inference_only, **(extra or {})}
-    atomic_write_json(out / "codec.json", meta, indent=1)
-    return out
+    state = {k: v.detach().contiguous() for k, v in codec.state_dict().items()}
+    meta = {"config": asdict(codec.cfg), "inference_only": inference_only}
+    return Artefact("codec", meta, state, dict(extra or {})).save(out_dir, fp16=inference_only)
 
 
 def load_codec(path: str | Path, device: str | torch.device = "cpu") -> Codec:
     """Load a codec directory (codec.json + model.safetensors) in eval mode."""
-    from safetensors.torch import load_file
-
+    from laura.artefact import TRAINING_ONLY, Artefact
     from laura.errors import CheckpointError
 
-    d = Path(path)
-    cfg_path, weights = d / "codec.json", d / "model.safetensors"
-    for p in (cfg_path, weights):
-        if not p.is_file():
-            raise FileNotFoundError(
-                f"{p}: missing; a codec directory holds codec.json and model.safetensors"
-            )
+    art = Artefact.load(path)
+    cfg_path, weights = Path(path) / "codec.json", Path(path) / "model.safetensors"
+    if art.kind != "codec":
+        raise CheckpointError(f"{path}: a {art.kind} directory, not a codec (no {cfg_path.name})")
     try:
-        meta = json.loads(cfg_path.read_text())
-        cfg = config_from_dict(meta["config"])
-    except (json.JSONDecodeError, KeyError, TypeError, ValueError) as e:
+        cfg = config_from_dict(art.meta["config"])
+    except (KeyError, TypeError, ValueError) as e:
         raise CheckpointError(f"{cfg_path}: not a laura codec config ({e})") from e
     codec = Codec(cfg)
-    state = {
-        k: v.float() if v.is_floating_point() else v for k, v in load_file(str(weights)).items()
-    }
-    missing, unexpected = codec.load_state_dict(state, strict=False)
-    if meta.get("inference_only"):
-        missing = [k for k in missing if k.rsplit(".", 1)[-1] not in TRAINING_ONLY]
+    missing, unexpected = codec.load_state_dict(art.state, strict=False)
+    if art.meta.get("inference_only"):
+        missing = [k for k in missing if k.rsplit(".", 1)[-1] not in TRAINING_ONLY["codec"]]
         for cb in codec.quantizer.codebooks:  # statistics consistent with the stored entries
             cb.cluster_size.fill_(1.0)
             cb.embed_avg.copy_(cb.embed)

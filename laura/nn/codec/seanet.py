@@ -137,70 +137,75 @@ class SkipLSTM(nn.Module):
         return (y + t).permute(1, 2, 0)
 
 
-class SEANetEncoder(nn.Module):
+class _SEANet(nn.Module):
+    """What the encoder and decoder share: their arguments, the hop and one ``layers`` Sequential
+    in EnCodec's order (so a released checkpoint maps by name), which ``_layers`` lists."""
+
+    def __init__(
+        self,
+        ratios: list[int],
+        dim: int = 128,
+        n_filters: int = 32,
+        n_residual_layers: int = 1,
+        lstm_layers: int = 2,
+        norm: str = "time_group_norm",
+        causal: bool = False,
+    ) -> None:
+        super().__init__()
+        self._norm, self._causal, self._n_residual_layers = norm, causal, n_residual_layers
+        self.layers = nn.Sequential(*self._layers(ratios, dim, n_filters, lstm_layers))
+        self.hop_length = math.prod(ratios)
+
+    def _layers(
+        self, ratios: list[int], dim: int, n_filters: int, lstm_layers: int
+    ) -> list[nn.Module]:
+        raise NotImplementedError
+
+    def _conv(self, in_ch: int, out_ch: int, kernel_size: int, stride: int = 1) -> PaddedConv1d:
+        kw = dict(norm=self._norm, causal=self._causal, pad_mode=PAD_MODE)
+        return PaddedConv1d(in_ch, out_ch, kernel_size, stride, **kw)
+
+    def _residual_units(self, ch: int) -> list[nn.Module]:
+        return [
+            ResidualUnit(ch, RESIDUAL_KERNEL, DILATION_BASE**j, COMPRESS, self._norm, self._causal)
+            for j in range(self._n_residual_layers)
+        ]
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.layers(x)
+
+
+class SEANetEncoder(_SEANet):
     """Waveform (B, 1, T) -> latent (B, dim, ceil(T / hop)); downsampling by
     ``reversed(ratios)``."""
 
-    def __init__(
-        self,
-        ratios: list[int],
-        dim: int = 128,
-        n_filters: int = 32,
-        n_residual_layers: int = 1,
-        lstm_layers: int = 2,
-        norm: str = "time_group_norm",
-        causal: bool = False,
-    ) -> None:
-        super().__init__()
-        conv = dict(norm=norm, causal=causal, pad_mode=PAD_MODE)
+    def _layers(
+        self, ratios: list[int], dim: int, n_filters: int, lstm_layers: int
+    ) -> list[nn.Module]:
         ch = n_filters
-        layers: list[nn.Module] = [PaddedConv1d(1, ch, KERNEL, **conv)]
+        layers: list[nn.Module] = [self._conv(1, ch, KERNEL)]
         for ratio in reversed(ratios):
-            for j in range(n_residual_layers):
-                layers.append(
-                    ResidualUnit(ch, RESIDUAL_KERNEL, DILATION_BASE**j, COMPRESS, norm, causal)
-                )
-            layers += [nn.ELU(), PaddedConv1d(ch, ch * 2, ratio * 2, stride=ratio, **conv)]
+            layers += self._residual_units(ch)
+            layers += [nn.ELU(), self._conv(ch, ch * 2, ratio * 2, stride=ratio)]
             ch *= 2
         if lstm_layers:
             layers.append(SkipLSTM(ch, lstm_layers))
-        layers += [nn.ELU(), PaddedConv1d(ch, dim, KERNEL, **conv)]
-        self.layers = nn.Sequential(*layers)
-        self.hop_length = math.prod(ratios)
-
-    def forward(self, wav: Tensor) -> Tensor:
-        return self.layers(wav)
+        return layers + [nn.ELU(), self._conv(ch, dim, KERNEL)]
 
 
-class SEANetDecoder(nn.Module):
+class SEANetDecoder(_SEANet):
     """Latent (B, dim, F) -> waveform (B, 1, F * hop); upsampling by ``ratios`` in order."""
 
-    def __init__(
-        self,
-        ratios: list[int],
-        dim: int = 128,
-        n_filters: int = 32,
-        n_residual_layers: int = 1,
-        lstm_layers: int = 2,
-        norm: str = "time_group_norm",
-        causal: bool = False,
-    ) -> None:
-        super().__init__()
-        conv = dict(norm=norm, causal=causal, pad_mode=PAD_MODE)
+    def _layers(
+        self, ratios: list[int], dim: int, n_filters: int, lstm_layers: int
+    ) -> list[nn.Module]:
         ch = n_filters * 2 ** len(ratios)
-        layers: list[nn.Module] = [PaddedConv1d(dim, ch, KERNEL, **conv)]
+        layers: list[nn.Module] = [self._conv(dim, ch, KERNEL)]
         if lstm_layers:
             layers.append(SkipLSTM(ch, lstm_layers))
         for ratio in ratios:
-            layers += [nn.ELU(), PaddedConvTranspose1d(ch, ch // 2, ratio * 2, ratio, norm, causal)]
+            up = PaddedConvTranspose1d(ch, ch // 2, ratio * 2, ratio, self._norm, self._causal)
+            layers += [nn.ELU(), up]
             ch //= 2
-            for j in range(n_residual_layers):
-                layers.append(
-                    ResidualUnit(ch, RESIDUAL_KERNEL, DILATION_BASE**j, COMPRESS, norm, causal)
-                )
-        layers += [nn.ELU(), PaddedConv1d(ch, 1, KERNEL, **conv)]
-        self.layers = nn.Sequential(*layers)
-        self.hop_length = math.prod(ratios)
-
-    def forward(self, latent: Tensor) -> Tensor:
-        return self.layers(latent)
+            layers += self._residual_units(ch)
+        return layers + [nn.ELU(), self._conv(ch, 1, KERNEL)]

@@ -1,15 +1,16 @@
-"""Vocoder jobs behind the CLI: score a trained vocoder on a data dir from the ground-truth
-first-group tokens (what it adds over the codec decoding the first group alone), write a few
-wavs and spectrogram pictures, and time it.
+"""Scoring a codec or a vocoder against ground truth (``laura codec-eval``, ``laura
+vocoder-eval``): what the audio side of the model can do before an LM is involved.
 
-Systems scored against the target audio (SE: the clean reference; TTS: the recorded speech):
-``vocoder`` (its waveform), ``first_group`` (the codec decoding group 1 alone), ``codec_all``
-(all groups: the codec's ceiling) and, for tasks with an audio input, ``input`` (e.g. the noisy
-speech of SE).
+``evaluate_codec``: PESQ-wb, STOI and mel distance of reconstructions with 1..N quantizers.
 
-``out_dir`` (``scores.json``, ``wav/``, ``png/``, ``asr/``) is written whole (``staged_dir``): a
-run killed midway leaves the previous one as it was; a non-empty ``out_dir`` is refused unless
-``overwrite``.
+``evaluate_vocoder``: a trained vocoder on a data dir from the ground-truth first-group tokens
+(what it adds over the codec decoding the first group alone), with a few wavs and spectrogram
+pictures, and its speed. Systems scored against the target audio (SE: the clean reference; TTS:
+the recorded speech): ``vocoder`` (its waveform), ``first_group`` (the codec decoding group 1
+alone), ``codec_all`` (all groups: the codec's ceiling) and, for tasks with an audio input,
+``input`` (e.g. the noisy speech of SE). ``out_dir`` (``scores.json``, ``wav/``, ``png/``,
+``asr/``) is written whole (``staged_dir``): a run killed midway leaves the previous one as it
+was; a non-empty ``out_dir`` is refused unless ``overwrite``.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ from typing import Any
 
 import numpy as np
 import torch
+
+from laura.nn.codec import Codec
 
 
 def _rms_match(wav: torch.Tensor, ref: torch.Tensor) -> torch.Tensor:
@@ -235,6 +238,64 @@ def format_vocoder_table(result: dict[str, Any], title: str) -> str:
             "",
             head,
             "| --- | ---: | ---: |" + " ---: |" * len(cols),
+            *rows,
+        ]
+    )
+
+
+# --- codec ---
+def evaluate_codec(
+    codec: Codec,
+    data_dir: str | Path,
+    n_qs: list[int],
+    max_utts: int = 0,
+    speakers: set[str] | None = None,
+) -> dict[str, Any]:
+    """PESQ-wb, STOI and mel distance of reconstructions with 1..N quantizers, per utterance
+    averaged; ``speakers`` restricts to those speakers (e.g. held-out voices)."""
+    from tqdm import tqdm
+
+    from laura.data.codec_tokens import read_for_codec
+    from laura.data.records import load_records
+    from laura.metrics.audio import mel_distance, nanmean, pesq_wb, stoi
+
+    records = load_records(data_dir, require_text=False, write_cache=False)
+    if speakers is not None:
+        records = [r for r in records if r.get("speaker") in speakers]
+    if max_utts:
+        records = records[:: max(1, len(records) // max_utts)][:max_utts]
+    if not records:
+        raise ValueError(f"{data_dir}: no utterances to evaluate")
+    scores: dict[int, dict[str, list[float]]] = {
+        n: {"pesq": [], "stoi": [], "mel": []} for n in n_qs
+    }
+    for r in tqdm(records, desc="codec eval", leave=False):
+        wav = read_for_codec(str(r["audio"]), r.get("start"), r.get("end"), codec.sample_rate)
+        tokens, scale = codec.encode(wav[None])
+        for n in n_qs:
+            y = codec.decode(tokens[:, :n], scale, length=len(wav))[0]
+            scores[n]["pesq"].append(pesq_wb(wav, y))
+            scores[n]["stoi"].append(stoi(wav, y))
+            scores[n]["mel"].append(mel_distance(wav, y))
+    return {
+        "n_utts": len(records),
+        "by_n_q": {
+            str(n): {k: round(nanmean(v), 4) for k, v in s.items()} for n, s in scores.items()
+        },
+    }
+
+
+def format_codec_table(result: dict[str, Any], title: str) -> str:
+    rows = [
+        f"| {n} | {s['pesq']:.3f} | {s['stoi']:.3f} | {s['mel']:.3f} |"
+        for n, s in result["by_n_q"].items()
+    ]
+    return "\n".join(
+        [
+            f"{title} ({result['n_utts']} utterances)",
+            "",
+            "| quantizers | PESQ-wb | STOI | mel distance |",
+            "| ---: | ---: | ---: | ---: |",
             *rows,
         ]
     )

@@ -1,5 +1,5 @@
-"""Codec jobs behind the CLI: token extraction into the token cache, reconstruction scoring,
-and FunCodec checkpoint conversion."""
+"""Filling the codec-token cache (``laura codec-tokens``): a data dir's audio encoded once by a
+laura or FunCodec codec into ``<data_dir>/<token_dir>/<field>`` (the layout: token_cache.py)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ import json
 import os
 import shutil
 from pathlib import Path
-from typing import Any
 
 import torch
 
@@ -30,7 +29,10 @@ def open_codec(path: str | Path) -> Codec:
     )
 
 
-def _read(path: str, start: float | None, end: float | None, sample_rate: int) -> torch.Tensor:
+def read_for_codec(
+    path: str, start: float | None, end: float | None, sample_rate: int
+) -> torch.Tensor:
+    """A segment as a float tensor, refused unless at the codec's sample rate."""
     from laura.data.dataset import read_audio
 
     wav, sr = read_audio(path, start, end)
@@ -83,7 +85,7 @@ def extract_tokens(
         out = []
         for k in keys:
             path, start, end = where[k]
-            tokens, _ = codec.encode(_read(path, start, end, codec.sample_rate)[None], n_q)
+            tokens, _ = codec.encode(read_for_codec(path, start, end, codec.sample_rate)[None], n_q)
             out.append(tokens[0])
         return out
 
@@ -124,59 +126,3 @@ def _complete_cache(d: Path) -> bool:
         return len(info["shards"]) * int(info["shard_size"]) >= int(info["n_items"])
     except (OSError, ValueError, KeyError, TypeError):
         return False
-
-
-def evaluate_codec(
-    codec: Codec,
-    data_dir: str | Path,
-    n_qs: list[int],
-    max_utts: int = 0,
-    speakers: set[str] | None = None,
-) -> dict[str, Any]:
-    """PESQ-wb, STOI and mel distance of reconstructions with 1..N quantizers, per utterance
-    averaged; ``speakers`` restricts to those speakers (e.g. held-out voices)."""
-    from tqdm import tqdm
-
-    from laura.data.records import load_records
-    from laura.metrics.audio import mel_distance, nanmean, pesq_wb, stoi
-
-    records = load_records(data_dir, require_text=False, write_cache=False)
-    if speakers is not None:
-        records = [r for r in records if r.get("speaker") in speakers]
-    if max_utts:
-        records = records[:: max(1, len(records) // max_utts)][:max_utts]
-    if not records:
-        raise ValueError(f"{data_dir}: no utterances to evaluate")
-    scores: dict[int, dict[str, list[float]]] = {
-        n: {"pesq": [], "stoi": [], "mel": []} for n in n_qs
-    }
-    for r in tqdm(records, desc="codec eval", leave=False):
-        wav = _read(str(r["audio"]), r.get("start"), r.get("end"), codec.sample_rate)
-        tokens, scale = codec.encode(wav[None])
-        for n in n_qs:
-            y = codec.decode(tokens[:, :n], scale, length=len(wav))[0]
-            scores[n]["pesq"].append(pesq_wb(wav, y))
-            scores[n]["stoi"].append(stoi(wav, y))
-            scores[n]["mel"].append(mel_distance(wav, y))
-    return {
-        "n_utts": len(records),
-        "by_n_q": {
-            str(n): {k: round(nanmean(v), 4) for k, v in s.items()} for n, s in scores.items()
-        },
-    }
-
-
-def format_codec_table(result: dict[str, Any], title: str) -> str:
-    rows = [
-        f"| {n} | {s['pesq']:.3f} | {s['stoi']:.3f} | {s['mel']:.3f} |"
-        for n, s in result["by_n_q"].items()
-    ]
-    return "\n".join(
-        [
-            f"{title} ({result['n_utts']} utterances)",
-            "",
-            "| quantizers | PESQ-wb | STOI | mel distance |",
-            "| ---: | ---: | ---: | ---: |",
-            *rows,
-        ]
-    )

@@ -1,0 +1,147 @@
+"""A trained model on disk: the one layout laura writes, ships and loads.
+
+An artefact is a directory with the weights, ``model.safetensors``, and a descriptor that says
+what they are. The descriptor's name tells the kind (older shipped artefacts keep loading):
+
+    kind        descriptor    its config under        provenance      built by
+    codec       codec.json    "config"                top-level keys  nn.codec.load_codec
+    vocoder     vocoder.json  "vocoder", "frontend"   top-level keys  models.vocoder.load_vocoder
+    experiment  config.yaml   the whole file          info.json       decode.load_trained
+
+(provenance: ``trained_steps``, ``command``, ``history``: how the weights were made). Weights
+may be stored as float16 (``fp16``: half the size; how shipped models are committed); every
+loader casts them back to float32, since ``load_state_dict`` copies into the model's dtype.
+
+``export`` (the ``laura export`` verb) copies an artefact into another directory: fp16 weights,
+provenance added, recorded paths (tokenizer, codec) replaced by the ones it will be used with,
+and what only training needs left out (a codec's EMA codebook statistics; an experiment's CMVN
+file, encoder and init paths, whose contents are already in its weights).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from laura.checkpoints import read_safetensors
+from laura.errors import CheckpointError
+from laura.io import atomic_save_safetensors, atomic_write_json, atomic_write_text, staged_dir
+
+WEIGHTS = "model.safetensors"
+INFO = "info.json"  # an experiment's provenance (JSON descriptors hold theirs inside)
+DESCRIPTORS = {"codec": "codec.json", "vocoder": "vocoder.json", "experiment": "config.yaml"}
+# State-dict key suffixes only training reads; an fp16 export leaves them out (the codec's
+# loader restarts them from the codebooks).
+TRAINING_ONLY = {"codec": ("embed_avg", "cluster_size")}
+# Config keys naming files an experiment's weights already hold; an export clears them.
+EXPERIMENT_TRAINING_PATHS = ("cmvn", "encoder_init", "init_from")
+
+
+def artefact_kind(path: str | Path) -> str:
+    """Which kind of artefact ``path`` is (its descriptor), or one error naming what is missing."""
+    d = Path(path)
+    for kind, name in DESCRIPTORS.items():
+        if (d / name).is_file():
+            if not (d / WEIGHTS).is_file():
+                raise FileNotFoundError(f"{d / WEIGHTS}: missing beside {name}")
+            return kind
+    names = ", ".join(DESCRIPTORS.values())
+    raise FileNotFoundError(f"{d}: not a laura model directory (no {names} with {WEIGHTS})")
+
+
+@dataclass
+class Artefact:
+    """A model directory read into memory: ``meta`` is the descriptor (a codec.json or
+    vocoder.json, or an experiment's config.yaml), ``info`` its provenance, ``state`` the
+    weights as stored."""
+
+    kind: str
+    meta: dict[str, Any]
+    state: dict[str, torch.Tensor]
+    info: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, path: str | Path) -> Artefact:
+        d = Path(path)
+        kind = artefact_kind(d)
+        descriptor = d / DESCRIPTORS[kind]
+        try:
+            if kind == "experiment":
+                import yaml
+
+                meta = yaml.safe_load(descriptor.read_text())
+                info = json.loads((d / INFO).read_text()) if (d / INFO).is_file() else {}
+            else:
+                meta, info = json.loads(descriptor.read_text()), {}
+        except (ValueError, OSError) as err:  # yaml.YAMLError and JSONDecodeError are ValueErrors
+            raise CheckpointError(f"{descriptor}: unreadable ({err})") from None
+        if not isinstance(meta, dict):
+            raise CheckpointError(f"{descriptor}: not a mapping of keys")
+        return cls(kind, meta, read_safetensors(d / WEIGHTS), info)
+
+    def save(self, out: str | Path, fp16: bool = False) -> Path:
+        """Write the weights, then the descriptor (each atomically) into ``out``; ``fp16``:
+        floating-point weights as float16, training-only state left out."""
+        out = Path(out)
+        out.mkdir(parents=True, exist_ok=True)
+        drop = TRAINING_ONLY.get(self.kind, ()) if fp16 else ()
+        state = {
+            k: v.half() if fp16 and v.is_floating_point() else v
+            for k, v in self.state.items()
+            if k.rsplit(".", 1)[-1] not in drop
+        }
+        dtype = "float16 (loads into float32)" if fp16 else "as trained"
+        atomic_save_safetensors(
+            out / WEIGHTS, state, metadata={"format": f"laura-{self.kind}", "dtype": dtype}
+        )
+        descriptor = out / DESCRIPTORS[self.kind]
+        if self.kind == "experiment":
+            import yaml
+
+            atomic_write_text(descriptor, yaml.safe_dump(self.meta, sort_keys=False))
+            if self.info:
+                atomic_write_json(out / INFO, self.info, indent=1)
+        else:
+            atomic_write_json(descriptor, {**self.meta, **self.info}, indent=1)
+        return out
+
+
+def export(
+    src: str | Path,
+    out: str | Path,
+    fp16: bool = False,
+    info: dict[str, Any] | None = None,
+    tokenizer: str | None = None,
+    codec: str | None = None,
+    overwrite: bool = False,
+) -> Path:
+    """Copy the artefact ``src`` into ``out`` as a shippable model (see the module doc).
+
+    ``tokenizer`` / ``codec``: the paths to record instead of the trained ones (relative paths
+    are resolved against the artefact when it is loaded: ``decode.resolve_recorded_path``)."""
+    src, out = Path(src), Path(out)
+    if src.resolve() == out.resolve():
+        raise ValueError(f"{out}: the export would overwrite its source")
+    a = Artefact.load(src)
+    if codec is not None and a.kind != "vocoder":
+        raise ValueError(f"{src}: a {a.kind} records no codec (--codec is for vocoders)")
+    if a.kind == "experiment":
+        a.meta["exp_dir"] = str(out)
+        for key in EXPERIMENT_TRAINING_PATHS:
+            a.meta[key] = None
+        if tokenizer is not None:
+            a.meta.setdefault("tokenizer", {})["path"] = tokenizer
+    elif a.kind == "vocoder":
+        a.meta.update({k: v for k, v in (("tokenizer", tokenizer), ("codec", codec)) if v})
+    elif tokenizer is not None:
+        raise ValueError(f"{src}: a codec records no tokenizer (--tokenizer is for LMs)")
+    if a.kind == "codec" and fp16:
+        a.meta["inference_only"] = True
+    a.info.update(info or {})
+    with staged_dir(out, overwrite, "export directory") as stage:  # swapped in once complete
+        a.save(stage, fp16=fp16)
+    return out
