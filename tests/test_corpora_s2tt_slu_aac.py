@@ -48,17 +48,19 @@ def _prepare(name: str, src: Path, out: Path, **kw) -> dict[str, Path]:
 # --- SLURP -----------------------------------------------------------------------------------
 
 
-def _slurp_entry(sid, sentence, annotation, intent, files, entities=()):
+def _slurp_entry(sid, sentence, annotation, intent, files, entities=(), tokens=None, field=None):
+    """``intent`` is ``<scenario>_<action>``; ``field`` the "intent" field when it differs (37
+    real test entries have the action alone); ``tokens`` the surfaces when they are not the
+    sentence's words (SLURP's tokens split "jessica's" into "jessica" "'s")."""
     scenario, action = intent.split("_", 1)
+    words = (tokens or sentence).split()
     return {
         "slurp_id": sid,
         "sentence": sentence,
         "sentence_annotation": annotation,
-        "intent": intent,
+        "intent": field or intent,
         "action": action,
-        "tokens": [
-            {"surface": w, "id": i, "lemma": w, "pos": "NN"} for i, w in enumerate(sentence.split())
-        ],
+        "tokens": [{"surface": w, "id": i, "lemma": w, "pos": "NN"} for i, w in enumerate(words)],
         "scenario": scenario,
         "recordings": [{"file": f, "wer": 0.0, "ent_wer": 0.0, "status": "correct"} for f in files],
         "entities": [{"span": list(s), "type": t} for s, t in entities],
@@ -107,6 +109,18 @@ def _slurp(root: Path) -> Path:
                 "email_query",
                 ["audio-1499695168-headset.flac"],
             ),
+            # SLURP's gold, as its scorer reads it: intent scenario_action, not the "intent"
+            # field; fillers = token surfaces lower-cased ("jessica 's", "friday")
+            _slurp_entry(
+                8767,
+                "is jessica's birthday on Friday or friday week",
+                "is [person : jessica's] birthday on [date : Friday] or [date : friday week]",
+                "calendar_query",
+                ["audio-1501753669.flac"],
+                [((1, 2), "person"), ((5,), "date"), ((7, 8), "date")],
+                tokens="is jessica 's birthday on Friday or friday week",
+                field="query",
+            ),
         ],
     }
     for split, es in entries.items():
@@ -136,6 +150,7 @@ def _slurp(root: Path) -> Path:
         "audio-1434542201-headset.flac",
         "audio-1434542201.flac",
         "audio-1499695168-headset.flac",
+        "audio-1501753669.flac",
     ]
     for i, n in enumerate(names):
         _tone(real / n, 16000, seed=i)
@@ -175,9 +190,18 @@ def test_slurp(tmp_path: Path) -> None:
     assert devel.extras["utt2scenario"]["ME-101-audio-1434542201"] == "qa"
     assert devel.extras["utt2lang"]["ME-101-audio-1434542201"] == "en"
     test = load_data_dir(out["test"])
-    assert test.extras["utt2slots"] == {"UNK-323-audio-1499695168-headset": ""}
-    (rec,) = read_manifest(tmp_path / "data" / "test.manifest.jsonl")
+    assert test.extras["utt2slots"] == {
+        "UNK-323-audio-1499695168-headset": "",
+        # not "person=jessica's ; date=Friday ; ...": SLURP's scorer would count both wrong
+        "sess1501753669-audio-1501753669": "person=jessica 's ; date=friday ; date=friday week",
+    }
+    assert test.extras["utt2intent"]["sess1501753669-audio-1501753669"] == "calendar_query"
+    assert test.extras["utt2action"]["sess1501753669-audio-1501753669"] == "query"
+    rec, rec2 = read_manifest(tmp_path / "data" / "test.manifest.jsonl")
     assert (rec["intent"], rec["slots"], rec["lang"]) == ("email_query", "", "en")
+    from laura.data.tasks import slu_target
+
+    assert slu_target(rec2) == "calendar_query | person=jessica 's ; date=friday ; date=friday week"
 
     # options: no synthetic data, close-talk only; re-running overwrites
     out = _prepare(
@@ -188,6 +212,13 @@ def test_slurp(tmp_path: Path) -> None:
 
 def test_slurp_broken(tmp_path: Path) -> None:
     src = _slurp(tmp_path / "slurp")
+    test_jsonl = src / "dataset" / "slurp" / "test.jsonl"
+    good = test_jsonl.read_text()
+    bad = _slurp_entry(1, "set an alarm", "set an alarm", "alarm_set", ["a.flac"], [((5,), "time")])
+    test_jsonl.write_text(good + json.dumps(bad) + "\n")
+    with pytest.raises(DataError, match=r"test.jsonl:3: entity .* does not fit 'tokens'"):
+        _prepare("slurp", src, tmp_path / "data", splits=["test"])
+    test_jsonl.write_text(good)
     (src / "dataset" / "slurp" / "devel.jsonl").unlink()
     with pytest.raises(DataError, match="devel.jsonl"):
         _prepare("slurp", src, tmp_path / "data")

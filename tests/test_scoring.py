@@ -135,11 +135,16 @@ def test_cli_writes_scores_json_and_a_table(asr_decode, capsys) -> None:
     assert main([*argv, "--overwrite"]) == 0
 
 
-def test_refusals_name_the_problem(asr_decode, capsys) -> None:
+def test_refusals_name_the_problem(asr_decode, capsys, monkeypatch) -> None:
+    from laura.data import tasks
+
     dec, data, _ = asr_decode
     base = ["--decode", str(dec), "--data", str(data), "--out", str(dec / "x.json")]
-    assert main(["--task", "S2TT", *base]) == 2
-    assert "task S2TT: no scorer for its metric 'bleu' yet" in capsys.readouterr().err
+    # a task added without a scorer for its metric
+    new = tasks.TaskSpec("XYZ", inputs=("audio",), output_kind="text", metric="nope")
+    monkeypatch.setitem(tasks._REGISTRY, "XYZ", new)
+    assert main(["--task", "XYZ", *base]) == 2
+    assert "task XYZ: no scorer for its metric 'nope' yet" in capsys.readouterr().err
     assert main(["--task", "ASR", *base, "--asr-exp", "exp"]) == 2
     assert "option(s) asr_exp do not apply" in capsys.readouterr().err
     assert main(["--task", "ASR", *base, "--by", "speaker"]) == 2

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Creates everything laura needs on a fresh machine: Debian tools (espeak-ng, sox) and .venv.
+# Creates everything laura needs on a fresh machine: Debian tools (espeak-ng, sox, java) and .venv.
 # Idempotent: a second run only checks.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,6 +10,8 @@ command -v "$PYTHON" >/dev/null 2>&1 || PYTHON=python3
 missing=()
 command -v espeak-ng >/dev/null 2>&1 || missing+=(espeak-ng)
 command -v sox >/dev/null 2>&1 || missing+=(sox libsox-fmt-all)
+# AAC scoring: coco-caption's PTB tokenizer and METEOR are jars (pycocoevalcap)
+command -v java >/dev/null 2>&1 || missing+=(default-jre-headless)
 # webrtcvad (speech-metrics: resemblyzer) builds from source
 command -v gcc >/dev/null 2>&1 || missing+=(gcc python3-dev)
 if [ ${#missing[@]} -gt 0 ]; then

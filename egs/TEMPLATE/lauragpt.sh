@@ -22,8 +22,10 @@ exp_name=""
 train_args=""            # extra key=value overrides for laura train
 decode_args=""           # extra key=value overrides for laura decode
 score_by=lang            # groups of the score table: lang, snr, voice (comma-separated; "" = none)
+score_args=""            # more laura score options (e.g. --asr-exp DIR --no-dnsmos; laura score -h)
 codec=""                 # codec for stage 3: a laura codec dir or a FunCodec model dir
 codec_n_q=32             # token groups stored (the LM reads group 1, the vocoder the sum of all)
+vocoder=""               # SE, TTS: the vocoder dir stage 5 turns output tokens into audio with
 ngpu=1
 
 . "$(dirname "${BASH_SOURCE[0]}")/utils/parse_options.sh"
@@ -70,11 +72,19 @@ if [ $stage -le 4 ] && [ $stop_stage -ge 4 ]; then
 fi
 
 if [ $stage -le 5 ] && [ $stop_stage -ge 5 ]; then
+  audio_out=""
+  case $task in
+    SE|TTS)
+      if [ -z "$vocoder" ]; then
+        echo "$0: task $task writes audio: pass --vocoder (a vocoder dir, e.g. exp/vocoder/vocoder)" >&2; exit 1
+      fi
+      audio_out="--vocoder $vocoder" ;;
+  esac
   for s in $test_sets; do
     log "stage 5: decode $s"
     # shellcheck disable=SC2086
-    laura decode --exp exp/$exp_name --data data/$s --out exp/$exp_name/decode_$s --overwrite \
-      $decode_args
+    laura decode --exp exp/$exp_name --data data/$s --task $task --out exp/$exp_name/decode_$s \
+      --overwrite $audio_out $decode_args
   done
 fi
 
@@ -82,7 +92,8 @@ if [ $stage -le 6 ] && [ $stop_stage -ge 6 ]; then
   for s in $test_sets; do
     d=exp/$exp_name/decode_$s
     log "stage 6: score $s"
+    # shellcheck disable=SC2086
     laura score --task $task --decode $d --data data/$s --by "$score_by" --label $exp_name \
-      --overwrite | tee $d/RESULTS.md
+      --overwrite $score_args | tee $d/RESULTS.md
   done
 fi

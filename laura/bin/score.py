@@ -5,8 +5,10 @@
   laura score --task SE --decode DIR --data DIR --by snr [--asr-exp EXP]
   laura score --ref ref.txt --hyp hyp.txt [--lang en|zh|auto]    (WER/CER of two text files)
 
-The task's metric (TaskSpec.metric) chooses the scorer: WER/CER for ASR; PESQ, STOI, SECS,
-DNSMOS and the WER of an ASR model for SE and TTS. Writes <decode>/scores.json (one schema for
+The task's metric (TaskSpec.metric) chooses the scorer: WER/CER for ASR; BLEU and chrF for
+S2TT; intent accuracy and SLU-F1 (SLURP's) for SLU; WA, UA and weighted F1 for SER; CIDEr-D and
+METEOR (SPICE, SPIDEr with --corenlp-dir) for AAC; PESQ, STOI, SECS, DNSMOS and the WER of an ASR
+model for SE and TTS. Writes <decode>/scores.json (one schema for
 every task) and prints a Markdown table, a row per group."""
 
 from __future__ import annotations
@@ -35,6 +37,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     audio.add_argument("--no-secs", action="store_true", help="skip speaker similarity")
     audio.add_argument("--no-dnsmos", action="store_true", help="skip DNSMOS")
     audio.add_argument("--max-utts", type=int, default=None, help="a spread-out subset")
+    caption = p.add_argument_group("captions (AAC)")
+    caption.add_argument(
+        "--corenlp-dir",
+        default=None,
+        help="dir with stanford-corenlp-3.6.0.jar and its -models.jar: SPICE and SPIDEr "
+        "(without it they are reported as not computed)",
+    )
     text = p.add_argument_group("two text files")
     text.add_argument("--ref", default=None, help="reference text file (uttid text)")
     text.add_argument("--hyp", default=None, help="hypothesis text file (uttid text)")
@@ -72,6 +81,7 @@ def score_decode_dir(args: argparse.Namespace, by: list[str], speakers: str | No
         secs=False if args.no_secs else None,
         mos=False if args.no_dnsmos else None,
         max_utts=args.max_utts,
+        corenlp_dir=getattr(args, "corenlp_dir", None),
     )
     print(format_table(result))
     return 0

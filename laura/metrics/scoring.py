@@ -79,9 +79,42 @@ class Scorer:
         return self.columns
 
 
+def few_ids(ids: Sequence[str]) -> str:
+    """The first five of ``ids`` for a log line ("a, b, c, d, e ...")."""
+    return ", ".join(ids[:5]) + (" ..." if len(ids) > 5 else "")
+
+
+def read_ref_hyp(decoded: Decoded) -> tuple[dict[str, str], dict[str, str]]:
+    """The decode dir's ``ref`` and ``hyp`` (what ``laura decode`` writes for a text task),
+    checked for every text scorer alike: references exist and are utterances of the data dir, and
+    every hypothesis has a reference (decode writes both together: one without means the two
+    files do not belong together). A reference without a hypothesis is the scorer's to count."""
+    from laura.data.kaldi import read_table
+
+    ref_path, hyp_path = decoded.decode_dir / "ref", decoded.decode_dir / "hyp"
+    refs, hyps = read_table(ref_path), read_table(hyp_path)
+    if not refs:
+        raise DataError(f"{ref_path}: no utterances to score")
+    unknown = sorted(set(refs) - set(decoded.records))
+    if unknown:
+        raise DataError(
+            f"{ref_path}: {len(unknown)} utterances not in {decoded.data_dir} (e.g. {unknown[0]})"
+        )
+    extra = sorted(set(hyps) - set(refs))
+    if extra:
+        raise DataError(
+            f"{hyp_path}: {len(extra)} utterances have no reference in {ref_path} (e.g. {extra[0]})"
+        )
+    return refs, hyps
+
+
 # metric (TaskSpec.metric) -> "module:Scorer class"; imported when used
 SCORERS: dict[str, str] = {
     "wer": "laura.metrics.wer:WERScorer",
+    "bleu": "laura.metrics.bleu:BLEUScorer",
+    "slu": "laura.metrics.slu:SLUScorer",
+    "ser": "laura.metrics.ser:SERScorer",
+    "caption": "laura.metrics.caption:CaptionScorer",
     "se": "laura.metrics.audio_outputs:AudioOutputScorer",
     "tts": "laura.metrics.audio_outputs:AudioOutputScorer",
 }

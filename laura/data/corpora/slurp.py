@@ -24,10 +24,17 @@ recipes do), ``devel`` and ``test``. ``close_talk_only=True`` keeps the ``-heads
 
 Tables: ``wav.scp`` (the original FLAC files: 16 kHz mono, checked on a sample of each audio
 directory; if they are not, every file is converted under ``out/wav/<split>/``), ``text`` (the
-``sentence`` as distributed: lower case, whitespace collapsed), ``utt2intent`` (``intent``),
-``utt2slots`` (``type=value ; type=value`` from ``sentence_annotation``, in sentence order; an
-empty value when the entry has no entity), ``utt2scenario``, ``utt2action``, ``utt2slurp_id``
-(to group recordings of one entry, as SLURP's scoring does) and ``utt2lang`` (``en``).
+``sentence`` as distributed: lower case, whitespace collapsed), ``utt2intent``
+(``<scenario>_<action>``), ``utt2slots`` (``type=value ; type=value``, one per entry of
+``entities`` in its order; an empty value when the entry has no entity), ``utt2scenario``,
+``utt2action``, ``utt2slurp_id`` (to group recordings of one entry) and ``utt2lang`` (``en``).
+
+The SLU targets are SLURP's gold as its scorer (``scripts/evaluation``) reads it, so that a
+perfect model scores 100%: the intent is ``scenario`` + ``_`` + ``action`` (evaluate.py compares
+those two fields, never ``intent``, which for some entries is the action alone, e.g. ``query``),
+and a slot value is the entity's ``tokens`` surfaces, lower-cased and joined by one space
+(util.py's ``release2prediction``): ``jessica 's`` where ``sentence_annotation`` has
+``[person : jessica's]``, ``friday`` for ``[date : Friday]``, ``i ca n't feel my face``.
 
 Speakers: the jsonl files carry no speaker; ``metadata.json`` gives each real recording a user
 id (``usrid``, ``<F|M|UNK><E|O>-<nnn>``), used as the speaker id. Without ``metadata.json`` (or for
@@ -56,6 +63,7 @@ log = logging.getLogger(__name__)
 
 SPLITS = ("train", "devel", "test")
 _SLOT = re.compile(r"\[([^\[\]:]+):([^\[\]]*)\]")  # "[type : value]"; the value may hold ":"
+_NOT_IN_TYPE = re.compile(r"[\s|;=]")  # separators of the SLU target string
 
 
 DESCRIPTION = "SLURP: 72k real + 69k synthetic English voice-assistant commands, 16 kHz FLAC"
@@ -102,7 +110,7 @@ def prepare(
 
 def _text_dir(src: Path) -> Path:
     for cand in (src / "dataset" / "slurp", src / "slurp", src):
-        if (cand / "devel.jsonl").is_file() or (cand / "train.jsonl").is_file():
+        if any((cand / f"{split}.jsonl").is_file() for split in SPLITS):
             return cand
     return common.require(src / "dataset" / "slurp" / "train.jsonl", "SLURP annotations").parent
 
@@ -150,22 +158,60 @@ def _iter_jsonl(path: Path) -> Iterator[tuple[int, dict]]:
 
 
 def parse_slots(annotation: str) -> list[tuple[str, str]]:
-    """``"wake me up at [time : eight] o'clock"`` -> ``[("time", "eight")]``."""
+    """``"wake me up at [time : eight] o'clock"`` -> ``[("time", "eight")]`` (as annotated: case
+    and attached ``'s`` kept; the targets use `gold_slots`)."""
     return [(common.clean_text(t), common.clean_text(v)) for t, v in _SLOT.findall(annotation)]
 
 
-def slots_from_entities(entry: dict) -> list[tuple[str, str]]:
-    """Fallback without ``sentence_annotation``: entity spans over ``tokens`` surfaces."""
-    surface = {t.get("id"): t.get("surface", "") for t in entry.get("tokens", [])}
+def gold_slots(entry: dict, where: str = "SLURP entry") -> list[tuple[str, str]]:
+    """The entry's entities as SLURP's scorer reads the gold (scripts/evaluation/util.py,
+    ``release2prediction``): ``(type, filler)`` in the order of ``entities``, the filler the
+    ``tokens`` at the span's indices, surfaces lower-cased and joined by one space. An entry
+    without ``entities``/``tokens`` falls back to ``sentence_annotation``, lower-cased (SLURP's
+    scorer cannot read such an entry at all)."""
+    entities, tokens = entry.get("entities"), entry.get("tokens")
+    if not isinstance(entities, list) or not isinstance(tokens, list):
+        ann = entry.get("sentence_annotation")
+        if not isinstance(ann, str):
+            raise DataError(f"{where}: no 'entities' and 'tokens', nor 'sentence_annotation'")
+        return [(t, v.lower()) for t, v in parse_slots(ann)]
     out = []
-    for ent in entry.get("entities", []):
-        words = [surface.get(i, "") for i in ent.get("span", [])]
-        out.append((str(ent.get("type", "")), common.clean_text(" ".join(words))))
+    for ent in entities:
+        try:
+            # indices into the token list, as release2prediction reads them (not the "id"s)
+            words = [str(tokens[i]["surface"]).lower() for i in ent["span"]]
+            etype = str(ent["type"])
+        except (KeyError, IndexError, TypeError) as err:
+            raise DataError(f"{where}: entity {ent!r} does not fit 'tokens' ({err!r})") from err
+        filler = " ".join(words)
+        # ";" would split the target's slot list and "=", "|", whitespace end a slot type: such
+        # a target would not read back as what SLURP scores
+        if not words or ";" in filler or not etype or _NOT_IN_TYPE.search(etype):
+            raise DataError(
+                f"{where}: entity {etype}={filler!r} cannot be written as a 'type=value' slot"
+            )
+        out.append((etype, filler))
     return out
 
 
 def format_slots(slots: Sequence[tuple[str, str]]) -> str:
     return " ; ".join(f"{t}={v}" for t, v in slots)
+
+
+def entry_intent(entry: dict, where: str = "SLURP entry") -> tuple[str, str, str]:
+    """(intent, scenario, action) of an entry: the intent is ``<scenario>_<action>``, as SLURP's
+    scorer forms it (evaluate.py), not the ``intent`` field, which in 37 test entries is not
+    that: the action alone (``"query"`` for scenario ``datetime``) but once ``email_sendemail``
+    for ``email``/``query``. Without ``scenario``/``action`` both come from ``intent`` (split at
+    its first ``_``: scenarios have none)."""
+    scenario, action = entry.get("scenario"), entry.get("action")
+    if not scenario or not action:
+        intent = str(entry.get("intent") or "")
+        if "_" not in intent:
+            raise DataError(f"{where}: no 'scenario' and 'action', and no '<scenario>_<action>'")
+        scenario, action = intent.split("_", 1)
+    scenario, action = str(scenario).strip(), str(action).strip()
+    return f"{scenario}_{action}", scenario, action
 
 
 def _read_jsonl(
@@ -183,15 +229,13 @@ def _read_jsonl(
     for lineno, e in tqdm(_iter_jsonl(path), desc=f"slurp {path.name}", leave=False):
         try:
             sentence = common.clean_text(e["sentence"])
-            intent, recordings = str(e["intent"]), e["recordings"]
+            recordings = e["recordings"]
         except (KeyError, TypeError) as err:
             raise DataError(f"{path}:{lineno}: missing field {err}") from err
-        if not sentence or not intent:
-            raise DataError(f"{path}:{lineno}: empty sentence or intent")
-        scenario = str(e.get("scenario") or intent.split("_", 1)[0])
-        action = str(e.get("action") or intent.split("_", 1)[-1])
-        ann = e.get("sentence_annotation")
-        slots = parse_slots(ann) if isinstance(ann, str) else slots_from_entities(e)
+        if not sentence:
+            raise DataError(f"{path}:{lineno}: empty sentence")
+        intent, scenario, action = entry_intent(e, f"{path}:{lineno}")
+        slots = gold_slots(e, f"{path}:{lineno}")
         for rec in recordings:
             name = str(rec.get("file", "")) if isinstance(rec, dict) else ""
             if not name:
