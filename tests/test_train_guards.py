@@ -223,3 +223,16 @@ def test_same_seed_same_weights_on_a_busy_cpu(tiny_asr_dir, tiny_bpe, tmp_path):
         for p in busy:
             p.kill()
     assert loaded == quiet
+
+
+def test_two_sources_of_one_task_validate_under_their_own_names(tiny_asr_dir, tiny_bpe, tmp_path):
+    # Two ASR corpora in one run (e.g. LibriSpeech and AISHELL): each validation loader logs
+    # under its own name instead of Lightning refusing the second self.log of "val/ASR/loss".
+    from conftest import metrics_rows
+
+    src = f"{{task: ASR, train: [{tiny_asr_dir}], valid: [{tiny_asr_dir}]}}"
+    exp = tmp_path / "exp"
+    argv = _args(tiny_asr_dir, tiny_bpe, exp, f"data.sources=[{src},{src}]")
+    assert main([*argv, "trainer.val_check_interval=2", "trainer.limit_val_batches=1"]) == 0
+    logged = {k for row in metrics_rows(exp) for k, v in row.items() if v}
+    assert {"val/ASR.0/loss", "val/ASR.1/loss", "val/ASR.0/wer", "val/ASR.1/wer"} <= logged

@@ -200,6 +200,17 @@ class LauraDataModule(ResumableDataModule):
     def val_tasks(self) -> list[str]:
         return [s.task for s, (_, va) in zip(self.sources, self.records) if va]
 
+    def val_names(self) -> list[str]:
+        """A name per validation loader for its logged figures: its task, or ``<task>.<k>``
+        (k = 0, 1, ... in source order) when several sources of one task validate."""
+        tasks = self.val_tasks()
+        seen: dict[str, int] = {}
+        names = []
+        for t in tasks:
+            k = seen[t] = seen.get(t, -1) + 1
+            names.append(f"{t}.{k}" if tasks.count(t) > 1 else t)
+        return names
+
     def _loader(
         self, ds: torch.utils.data.Dataset, sampler: DynamicBucketSampler
     ) -> torch.utils.data.DataLoader:

@@ -31,6 +31,16 @@ class TokenizerMixin:
         return self._tokenizer
 
 
+def val_prefix(module: L.LightningModule, dataloader_idx: int) -> str:
+    """Where a validation loader's figures are logged: ``val/`` in a single-source run,
+    ``val/<name>/`` with one name per loader in a multi-source one (``val_names`` of the
+    DataModule: the task, or ``<task>.<k>`` when several sources of one task validate)."""
+    dm = getattr(module.trainer, "datamodule", None) if module._trainer else None
+    if dm is None or len(getattr(dm, "sources", [None])) <= 1:
+        return "val/"
+    return f"val/{dm.val_names()[dataloader_idx]}/"
+
+
 def param_groups(module: nn.Module, weight_decay: float) -> list[dict[str, Any]]:
     """No weight decay on biases, norms and embedding tables."""
     decay, no_decay = [], []

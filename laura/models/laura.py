@@ -10,7 +10,7 @@ import lightning as L
 import torch
 
 from laura.config import ExperimentConfig, to_container
-from laura.models.common import TokenizerMixin, make_optimizer
+from laura.models.common import TokenizerMixin, make_optimizer, val_prefix
 from laura.nn.ctc import CTCHead
 from laura.nn.lauragpt import LauraGPT, rotated_inputs
 
@@ -79,11 +79,8 @@ class LauraGPTModule(TokenizerMixin, L.LightningModule):
         out = self.model(batch)
         bs = len(batch["ids"])
         task = batch["tasks"][0]
-        # One validation loader per task; a single-task run keeps the short names.
-        multi = (
-            len(getattr(self.trainer.datamodule, "sources", [None])) > 1 if self._trainer else False
-        )
-        pre = f"val/{task}/" if multi else "val/"
+        pre = val_prefix(self, dataloader_idx)  # one validation loader per source
+        multi = pre != "val/"
         kw = {"batch_size": bs, "sync_dist": True, "add_dataloader_idx": False}
         self.log(pre + "loss", out["loss"], prog_bar=not multi, **kw)
         self.log(pre + "acc", out["acc"], **kw)

@@ -28,7 +28,7 @@ from torch import Tensor
 from laura.config import VocoderExperimentConfig, from_container, to_container
 from laura.data.tasks import get_task
 from laura.errors import CheckpointError
-from laura.models.common import make_optimizer
+from laura.models.common import make_optimizer, val_prefix
 from laura.nn.codec import Codec, load_codec
 from laura.nn.frontend import FrontendConfig, GlobalCMVN
 from laura.nn.vocoder import (
@@ -229,11 +229,8 @@ class VocoderModule(L.LightningModule):
     ) -> None:
         out = self._loss(batch)
         bs = len(batch["ids"])
-        # One validation loader per task; a single-task run keeps the short names.
-        multi = (
-            len(getattr(self.trainer.datamodule, "sources", [None])) > 1 if self._trainer else False
-        )
-        pre = f"val/{batch['tasks'][0]}/" if multi else "val/"
+        pre = val_prefix(self, dataloader_idx)  # one validation loader per source
+        multi = pre != "val/"
         self.log(
             pre + "loss", out["loss"], batch_size=bs, add_dataloader_idx=False, prog_bar=not multi
         )
