@@ -69,8 +69,15 @@ def main() -> None:
         ("laura seanet (same weights)", t_laura, sum(p.numel() for p in laura_codec.parameters())),
         ("laura freq (mini codec)", t_mini, sum(p.numel() for p in mini.parameters())),
     ):
-        rows.append({"model": name, "params_M": params / 1e6, "seconds": t, "rtf": t / seconds,
-                     "ratio_vs_peer": t / t_peer})  # fmt: skip
+        rows.append(
+            {
+                "model": name,
+                "params_M": params / 1e6,
+                "seconds": t,
+                "rtf": t / seconds,
+                "ratio_vs_peer": t / t_peer,
+            }
+        )
     notes = (
         f"encode (32 quantizers) + decode of {seconds:g} s at 16 kHz, 2 threads, median of 5; "
         f"goal: {BENCH.goal.text} (measured {t_laura / t_peer:.2f})"

@@ -66,8 +66,9 @@ print(json.dumps({"step_s": statistics.median(times[2:]), "checksum": digest,
 
 def run(isa: str) -> dict:
     env = {**os.environ, "LAURA_CPU_ISA": isa}
-    out = subprocess.run([sys.executable, "-c", CHILD], env=env, capture_output=True, text=True,
-                         check=True).stdout  # fmt: skip
+    out = subprocess.run(
+        [sys.executable, "-c", CHILD], env=env, capture_output=True, text=True, check=True
+    ).stdout
     return json.loads(out.strip().splitlines()[-1])
 
 

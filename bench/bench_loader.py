@@ -54,8 +54,14 @@ def main() -> None:
     for name, buckets in (("bucketed (10 buckets)", 10), ("random (1 bucket)", 1)):
         s = DynamicBucketSampler(durations, args.max_seconds, num_buckets=buckets, seed=0)
         batches = s.rank_batches()
-        rows.append({"batching": name, "padding_share": s.padding_share(), "batches": len(batches),
-                     "mean_batch": sum(map(len, batches)) / len(batches)})  # fmt: skip
+        rows.append(
+            {
+                "batching": name,
+                "padding_share": s.padding_share(),
+                "batches": len(batches),
+                "mean_batch": sum(map(len, batches)) / len(batches),
+            }
+        )
     shown = data.resolve().relative_to(ROOT) if data.resolve().is_relative_to(ROOT) else data
     notes = (
         f"{len(records)} utterances from {shown}, budget {args.max_seconds:g} padded seconds per "

@@ -59,11 +59,19 @@ def main() -> None:
         t_dec_emb = timeit(lambda: codec.decode_embedding(emb), repeat=3)
         t_dec_tok = timeit(lambda: codec.decode(all_groups), repeat=3)
     rows = [
-        {"what": "vocoder only", "one_step_s": t_one, "multi_step_s": t_multi,
-         "ratio": t_multi / t_one},
-        {"what": "vocoder + codec decoder", "one_step_s": t_one + t_dec_emb,
-         "multi_step_s": t_multi + t_dec_tok, "ratio": (t_multi + t_dec_tok) / (t_one + t_dec_emb)},
-    ]  # fmt: skip
+        {
+            "what": "vocoder only",
+            "one_step_s": t_one,
+            "multi_step_s": t_multi,
+            "ratio": t_multi / t_one,
+        },
+        {
+            "what": "vocoder + codec decoder",
+            "one_step_s": t_one + t_dec_emb,
+            "multi_step_s": t_multi + t_dec_tok,
+            "ratio": (t_multi + t_dec_tok) / (t_one + t_dec_emb),
+        },
+    ]
     params = sum(p.numel() for p in one.parameters()) / 1e6
     codec_params = sum(p.numel() for p in codec.parameters()) / 1e6
     notes = (

@@ -39,7 +39,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from laura.errors import DataError
-from laura.metrics.scoring import Column, Decoded, Scorer, few_ids, read_ref_hyp
+from laura.metrics.scoring import Column, Decoded, Scorer, read_ref_hyp
 
 __all__ = ["BLEUScorer", "bleu_tokenizer", "corpus_scores", "output_lang"]
 
@@ -105,21 +105,12 @@ class BLEUScorer(Scorer):
     def read(self, decoded: Decoded, **options: Any) -> tuple[list[str], dict[str, Any]]:
 
         refs, hyps = read_ref_hyp(decoded)
-        hyp_path = decoded.decode_dir / "hyp"
         out_lang: dict[str, str] = {}
         for u in refs:
             try:
                 out_lang[u] = output_lang(decoded.records[u])
             except ValueError as e:
                 raise DataError(f"{decoded.data_dir}: {e}") from None
-        missing = sorted(u for u in refs if u not in hyps)
-        if missing:
-            log.warning(
-                "%s: %d utterance(s) have no hypothesis, scored as empty: %s",
-                hyp_path,
-                len(missing),
-                few_ids(missing),
-            )
         return sorted(refs), {"refs": refs, "hyps": hyps, "out_lang": out_lang}
 
     def aggregate(

@@ -380,7 +380,7 @@ class CaptionScorer(Scorer):
     ) -> tuple[list[str], dict[str, Any]]:
 
         ref_texts, hyps = read_ref_hyp(decoded)
-        ref_path, hyp_path = decoded.decode_dir / "ref", decoded.decode_dir / "hyp"
+        ref_path = decoded.decode_dir / "ref"
         ids = sorted(ref_texts)
         refs = {u: self._references(decoded, u) for u in ids}
         target = decoded.task.target
@@ -393,14 +393,6 @@ class CaptionScorer(Scorer):
                 )
         if corenlp_dir is not None:
             _corenlp_jars(corenlp_dir)  # refused before the slow work
-        missing = [u for u in ids if u not in hyps]
-        if missing:
-            log.warning(
-                "%d utterance(s) have no hypothesis in %s, scored as empty (e.g. %s)",
-                len(missing),
-                hyp_path,
-                missing[0],
-            )
         raw = {u: hyps.get(u, "") for u in ids}
         # one tokenizer call for every caption
         flat = [raw[u] for u in ids] + [r for u in ids for r in refs[u]]
@@ -428,7 +420,7 @@ class CaptionScorer(Scorer):
             "tok_hyp": tok_hyp,
             "tok_refs": tok_refs,
             "meteor_stats": stats,
-            "missing": set(missing),
+            "missing": set(ids) - set(hyps),
             "per": per,
             "spice": corenlp_dir is not None,
         }

@@ -25,6 +25,7 @@ from __future__ import annotations
 import importlib
 import itertools
 import json
+import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,6 +34,7 @@ from typing import Any, ClassVar
 from laura.errors import ConfigError, DataError
 
 ALL = "all"
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -84,11 +86,14 @@ def few_ids(ids: Sequence[str]) -> str:
     return ", ".join(ids[:5]) + (" ..." if len(ids) > 5 else "")
 
 
-def read_ref_hyp(decoded: Decoded) -> tuple[dict[str, str], dict[str, str]]:
+def read_ref_hyp(
+    decoded: Decoded, missing_as: str = "empty"
+) -> tuple[dict[str, str], dict[str, str]]:
     """The decode dir's ``ref`` and ``hyp`` (what ``laura decode`` writes for a text task),
     checked for every text scorer alike: references exist and are utterances of the data dir, and
     every hypothesis has a reference (decode writes both together: one without means the two
-    files do not belong together). A reference without a hypothesis is the scorer's to count."""
+    files do not belong together). A reference without a hypothesis is logged (scored as
+    ``missing_as``); the scorer counts it in its figures."""
     from laura.data.kaldi import read_table
 
     ref_path, hyp_path = decoded.decode_dir / "ref", decoded.decode_dir / "hyp"

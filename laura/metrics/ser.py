@@ -113,7 +113,7 @@ class SERScorer(Scorer):
 
     def read(self, decoded: Decoded, **options: Any) -> tuple[list[str], dict[str, Any]]:
 
-        refs, hyps = read_ref_hyp(decoded)
+        refs, hyps = read_ref_hyp(decoded, missing_as="wrong")
         ref_path, hyp_path = decoded.decode_dir / "ref", decoded.decode_dir / "hyp"
         ref_cls = {u: map_label(t) for u, t in refs.items()}
         bad = sorted(u for u, c in ref_cls.items() if c == OUT_OF_SET)
@@ -123,14 +123,6 @@ class SERScorer(Scorer):
                 f"{refs[bad[0]]!r}; classes: {', '.join(EVAL_CLASSES)} and like, happiness)"
             )
         hyp_cls = {u: map_label(hyps.get(u, "")) for u in refs}
-        missing = sorted(u for u in refs if u not in hyps)
-        if missing:
-            log.warning(
-                "%s: %d utterance(s) have no hypothesis, scored as wrong: %s",
-                hyp_path,
-                len(missing),
-                few_ids(missing),
-            )
         oos = sorted(u for u in hyps if hyp_cls[u] == OUT_OF_SET)
         if oos:
             log.warning(
@@ -139,7 +131,7 @@ class SERScorer(Scorer):
                 len(oos),
                 few_ids(oos),
             )
-        material = {"refs": ref_cls, "hyps": hyp_cls, "missing": set(missing)}
+        material = {"refs": ref_cls, "hyps": hyp_cls, "missing": set(refs) - set(hyps)}
         return sorted(refs), material
 
     def aggregate(

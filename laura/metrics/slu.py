@@ -38,7 +38,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from laura.metrics.scoring import Column, Decoded, Scorer, few_ids, read_ref_hyp
+from laura.metrics.scoring import Column, Decoded, Scorer, read_ref_hyp
 
 __all__ = [
     "Frame",
@@ -280,13 +280,6 @@ class SLUScorer(Scorer):
         refs, hyps = read_ref_hyp(decoded)
         ref_path = decoded.decode_dir / "ref"
         ref_frames = parse_refs(refs, str(ref_path))
-        missing = sorted(u for u in refs if u not in hyps)
-        if missing:
-            log.warning(
-                "%d utterance(s) have no hypothesis, scored as empty: %s",
-                len(missing),
-                few_ids(missing),
-            )
         per_utt: dict[str, dict[str, Any]] = {}
         for u in sorted(refs):
             hyp = parse_slu(hyps[u]) if u in hyps else None
