@@ -22,6 +22,7 @@ from laura.nn.codec.codec import CodecConfig
 from laura.nn.frontend import FrontendConfig
 from laura.nn.generation import GenerationConfig
 from laura.nn.lauragpt import LauraGPTConfig
+from laura.nn.lm import LMConfig
 from laura.nn.vocoder import ConditionConfig, VocoderConfig
 
 
@@ -152,6 +153,36 @@ class ExperimentConfig:
     optim: OptimConfig = field(default_factory=OptimConfig)
     trainer: TrainerConfig = field(default_factory=TrainerConfig)
     decode: DecodeConfig = field(default_factory=DecodeConfig)
+
+
+@dataclass
+class TextDataConfig:
+    """Text for pre-training the LM: Kaldi-style ``text`` tables (``<id> <text>``; any file of
+    that form, e.g. ``text``, ``text.en``), one sentence per line; each line is one sample."""
+
+    train: list[str] = field(default_factory=list)
+    valid: list[str] = field(default_factory=list)
+    max_tokens: int = 4096  # tokens per batch (the bucketing sampler's budget)
+    max_batch_size: int = 128
+    max_len: int = 256  # longer lines are refused by name (the LM's context is longer)
+    num_workers: int = 0
+
+
+@dataclass
+class TextLMExperimentConfig:
+    """``kind: text_lm``: a causal LM trained on text alone, exported as a Hugging Face
+    directory that LauraGPT starts from (``model.lm.pretrained``), as the paper starts from
+    Qwen. ``lm.vocab_size: 0`` = as many rows as the tokenizer has."""
+
+    kind: str = "text_lm"
+    exp_dir: str = "exp/text_lm"
+    seed: int = 0
+    tokenizer: TokenizerConfig = field(default_factory=TokenizerConfig)
+    lm: LMConfig = field(default_factory=lambda: LMConfig(vocab_size=0))
+    data: TextDataConfig = field(default_factory=TextDataConfig)
+    init_from: str | None = None  # weights (model.safetensors) of an earlier run
+    optim: OptimConfig = field(default_factory=OptimConfig)
+    trainer: TrainerConfig = field(default_factory=TrainerConfig)
 
 
 @dataclass

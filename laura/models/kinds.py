@@ -28,6 +28,7 @@ import torch
 from laura.config import (
     CodecExperimentConfig,
     ExperimentConfig,
+    TextLMExperimentConfig,
     VocoderExperimentConfig,
     data_sources,
     load_structured,
@@ -104,6 +105,7 @@ class ModelKind:
 _OWN_VERBS = {
     "codec": "use laura codec-tokens / codec-eval",
     "vocoder": "use laura vocoder-eval, or pass it to laura decode --vocoder",
+    "text_lm": "LauraGPT reads its lm/ directory as model.lm.pretrained",
 }
 
 
@@ -548,10 +550,68 @@ def resolve_conditions(cfg: VocoderExperimentConfig, text_vocab: int, latent_dim
             )
 
 
+class TextLMKind(ModelKind):
+    """A causal LM on text alone, exported as a Hugging Face directory (``lm/``) for LauraGPT's
+    ``model.lm.pretrained``: the stand-in for a released text LM such as Qwen."""
+
+    name = "text_lm"
+    schema = TextLMExperimentConfig
+    export_name = "lm"
+
+    def prepare(self, cfg: TextLMExperimentConfig) -> Prepared:
+        from laura.text.tokenizer import TextTokenizer
+
+        absolute_tokenizer_path(cfg)
+        tokenizer = TextTokenizer(cfg.tokenizer.path)
+        if not cfg.lm.pretrained:
+            cfg.lm.vocab_size = cfg.lm.vocab_size or tokenizer.vocab_size
+            if tokenizer.vocab_size > cfg.lm.vocab_size:
+                raise ValueError(
+                    f"tokenizer {cfg.tokenizer.path} has {tokenizer.vocab_size} tokens but "
+                    f"lm.vocab_size is {cfg.lm.vocab_size}: the LM cannot embed them"
+                )
+        if not cfg.data.train:
+            raise ValueError("no training text: set data.train (Kaldi-style text tables)")
+        return Prepared(tokenizer=tokenizer)
+
+    def load_data(self, cfg: TextLMExperimentConfig, exp: Path, ready: Prepared) -> None:
+        from laura.data.text_lines import read_lines
+
+        d = cfg.data
+        valid = read_lines(d.valid, ready.tokenizer, d.max_len) if d.valid else []
+        ready.records = (read_lines(d.train, ready.tokenizer, d.max_len), valid)
+
+    def build(self, cfg: TextLMExperimentConfig, ready: Prepared) -> Any:
+        from laura.models.text_lm import TextLMModule
+
+        return TextLMModule(cfg)
+
+    def initialise(self, module: Any, cfg: TextLMExperimentConfig, ready: Prepared) -> None:
+        super().initialise(module, cfg, Prepared())
+
+    def datamodule(self, cfg: TextLMExperimentConfig, ready: Prepared, module: Any) -> Any:
+        from laura.data.text_lines import TextDataModule
+
+        return TextDataModule(cfg.data, *ready.records, seed=cfg.seed)
+
+    def export(self, module: Any, exp: Path, trainer: Any) -> None:
+        export_weights(module, exp / "model.safetensors")  # refused when NaN/Inf
+        module.save_pretrained(exp / self.export_name)
+
+    def parameter_counts(self, cfg: TextLMExperimentConfig) -> dict[str, Any]:
+        from laura.nn.lm import CausalLM
+
+        if not cfg.lm.pretrained and not cfg.lm.vocab_size:
+            cfg.lm.vocab_size = _tokenizer_size(cfg, "lm.vocab_size=0", "pass lm.vocab_size=N")
+        with torch.device("meta"):
+            lm = CausalLM(cfg.lm, n_extra=0)
+        return {"parameters": {"lm": _numel(lm), "total": _numel(lm)}, "vocab": {"text": lm.n_text}}
+
+
 # --- the registry ---------------------------------------------------------------------------------
 
 KINDS: dict[str, ModelKind] = {
-    k.name: k for k in (LauraGPTKind(), EncoderCTCKind(), CodecKind(), VocoderKind())
+    k.name: k for k in (LauraGPTKind(), EncoderCTCKind(), CodecKind(), VocoderKind(), TextLMKind())
 }
 
 
