@@ -21,8 +21,8 @@ $(VENV)/.installed: pyproject.toml tools/setup.sh
 setup: $(VENV)/.installed
 
 lint: setup
-	$(BIN)/ruff check laura tests bench
-	$(BIN)/ruff format --check laura tests bench
+	$(BIN)/ruff check laura tests bench egs
+	$(BIN)/ruff format --check laura tests bench egs
 
 test: setup lint
 	$(BIN)/pytest -q $(PYTEST_ARGS)

@@ -21,6 +21,7 @@ file, encoder and init paths, whose contents are already in its weights).
 from __future__ import annotations
 
 import json
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,6 +34,7 @@ from laura.io import atomic_save_safetensors, atomic_write_json, atomic_write_te
 
 WEIGHTS = "model.safetensors"
 INFO = "info.json"  # an experiment's provenance (JSON descriptors hold theirs inside)
+LM_DIR = "lm"  # an exported LauraGPT's backbone structure (config.json of model.lm.pretrained)
 DESCRIPTORS = {"codec": "codec.json", "vocoder": "vocoder.json", "experiment": "config.yaml"}
 # State-dict key suffixes only training reads; an fp16 export leaves them out (the codec's
 # loader restarts them from the codebooks).
@@ -110,6 +112,31 @@ class Artefact:
         return out
 
 
+def resolve_recorded_path(value: str | None, named_by: str | Path) -> str | None:
+    """A path recorded in an experiment file (``named_by``: its config.yaml, vocoder.json), made
+    usable from any current directory.
+
+    Absolute paths are kept. A relative one is looked up beside ``named_by``, then in each
+    directory above it: experiments record paths relative to the recipe dir they were trained
+    in (``shipped/bpe`` in ``egs/mini/se_tts/shipped/lauragpt_se_tts/config.yaml`` means
+    ``egs/mini/se_tts/shipped/bpe``), and the nearest match is the one that travels with the
+    experiment. Then the current directory (an experiment copied away from its recipe, decoded
+    from the recipe dir). Found nowhere, the value is kept as it is: it may be a name rather than
+    a path (a Hugging Face model id), and the loader's own error names it."""
+    if not value:
+        return value
+    p = Path(value)
+    if p.is_absolute():
+        return value
+    here = Path(named_by).resolve().parent
+    for d in (here, *here.parents):
+        if (d / p).exists():
+            return str(d / p)
+    if p.exists():
+        return str(p.resolve())
+    return value
+
+
 def export(
     src: str | Path,
     out: str | Path,
@@ -122,11 +149,12 @@ def export(
     """Copy the artefact ``src`` into ``out`` as a shippable model (see the module doc).
 
     ``tokenizer`` / ``codec``: the paths to record instead of the trained ones (relative paths
-    are resolved against the artefact when it is loaded: ``decode.resolve_recorded_path``)."""
+    are resolved against the artefact when it is loaded: ``resolve_recorded_path``)."""
     src, out = Path(src), Path(out)
     if src.resolve() == out.resolve():
         raise ValueError(f"{out}: the export would overwrite its source")
     a = Artefact.load(src)
+    lm_config = None
     if codec is not None and a.kind != "vocoder":
         raise ValueError(f"{src}: a {a.kind} records no codec (--codec is for vocoders)")
     if a.kind == "experiment":
@@ -135,6 +163,11 @@ def export(
             a.meta[key] = None
         if tokenizer is not None:
             a.meta.setdefault("tokenizer", {})["path"] = tokenizer
+        lm = a.meta.get("model", {}).get("lm", {})
+        if lm.get("pretrained"):
+            # The weights are all in the export: keep only the backbone's structure (config.json).
+            lm_config = _lm_config_file(src, lm["pretrained"])
+            lm.update(pretrained=LM_DIR, pretrained_weights=False)
     elif a.kind == "vocoder":
         a.meta.update({k: v for k, v in (("tokenizer", tokenizer), ("codec", codec)) if v})
     elif tokenizer is not None:
@@ -144,4 +177,18 @@ def export(
     a.info.update(info or {})
     with staged_dir(out, overwrite, "export directory") as stage:  # swapped in once complete
         a.save(stage, fp16=fp16)
+        if lm_config is not None:
+            (stage / LM_DIR).mkdir()
+            shutil.copyfile(lm_config, stage / LM_DIR / "config.json")
     return out
+
+
+def _lm_config_file(src: Path, pretrained: str) -> Path:
+    """config.json of an experiment's pretrained backbone (a relative path: as the experiment
+    recorded it, against its config file)."""
+    path = Path(resolve_recorded_path(pretrained, src / DESCRIPTORS["experiment"])) / "config.json"
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"{path}: the backbone's config.json (model.lm.pretrained) is missing"
+        )
+    return path

@@ -17,6 +17,8 @@ VERBS: dict[str, str] = {
     "validate-data": "check Kaldi-style data dirs; every problem is listed",
     "make-manifest": "write <dir>/manifest.jsonl (one JSON record per utterance, with durations)",
     "train-tokenizer": "train a BPE text tokenizer on Kaldi text files",
+    "task-text": "write a task's text (targets, or text inputs) as a Kaldi text table",
+    "subset-data": "copy a data dir keeping N utterances spread over it (a quick test set)",
     "codec-tokens": "encode data dirs to codec tokens (the token cache SE/TTS training reads)",
     # models
     "train": "train a model from a config (every kind: lauragpt, encoder_ctc, codec, vocoder)",
@@ -29,6 +31,7 @@ VERBS: dict[str, str] = {
     "score-audio": (
         "former name of laura score --task SE|TTS (PESQ, STOI, WER by ASR, SECS, DNSMOS)"
     ),
+    "baseline": "a text task's trivial baseline (empty, majority, best constant) as a decode dir",
     "codec-eval": "PESQ / STOI / mel distance of codec reconstructions",
     "vocoder-eval": (
         "score a trained vocoder from ground-truth first-group tokens (PESQ, STOI, RTF)"

@@ -20,6 +20,7 @@ names them (``resolve_recorded_path``), so an experiment decodes from any direct
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from collections.abc import Iterable
@@ -29,6 +30,7 @@ from typing import Any
 import torch
 from tqdm import tqdm
 
+from laura.artefact import resolve_recorded_path
 from laura.config import ExperimentConfig, to_container
 from laura.errors import ConfigError, DataError
 from laura.io import (
@@ -41,31 +43,6 @@ from laura.io import (
 
 # Keys of config.yaml that name files or directories (besides data dirs, unused at decode time).
 _RECORDED_PATHS = ("tokenizer.path", "cmvn", "init_from", "encoder_init", "model.lm.pretrained")
-
-
-def resolve_recorded_path(value: str | None, named_by: str | Path) -> str | None:
-    """A path recorded in an experiment file (``named_by``: its config.yaml, vocoder.json), made
-    usable from any current directory.
-
-    Absolute paths are kept. A relative one is looked up beside ``named_by``, then in each
-    directory above it: experiments record paths relative to the recipe dir they were trained
-    in (``shipped/bpe`` in ``egs/mini/se_tts/shipped/lauragpt_se_tts/config.yaml`` means
-    ``egs/mini/se_tts/shipped/bpe``), and the nearest match is the one that travels with the
-    experiment. Then the current directory (an experiment copied away from its recipe, decoded
-    from the recipe dir). Found nowhere, the value is kept as it is: it may be a name rather than
-    a path (a Hugging Face model id), and the loader's own error names it."""
-    if not value:
-        return value
-    p = Path(value)
-    if p.is_absolute():
-        return value
-    here = Path(named_by).resolve().parent
-    for d in (here, *here.parents):
-        if (d / p).exists():
-            return str(d / p)
-    if p.exists():
-        return str(p.resolve())
-    return value
 
 
 def _resolve_config_paths(cfg: Any, config_file: Path, overrides: list[str] | None) -> None:
@@ -152,15 +129,32 @@ def decode(
     task: str | None = None,
     vocoder: str | Path | None = None,
     overwrite: bool = False,
+    skip_done: bool = False,
 ) -> dict[str, Any]:
     """Decode ``data_dir`` with the experiment into ``out_dir`` (written whole; a non-empty one is
     refused unless ``overwrite``); ``task`` defaults to the config's (``data.task``, or the only
-    data source's); audio tasks need ``vocoder`` (a ``laura train kind=vocoder`` export)."""
+    data source's); audio tasks need ``vocoder`` (a ``laura train kind=vocoder`` export).
+    A chained task (``laura.data.tasks.CHAINS``: S2ST, SE-ASR ...) decodes its steps in turn
+    (``laura.chains``). ``skip_done``: return the earlier result when ``out_dir`` holds a decode
+    of the same weights, data, task, vocoder and overrides (``decode_stamp``)."""
     from laura.config import data_sources
     from laura.data.records import load_records
-    from laura.data.tasks import get_task
+    from laura.data.tasks import CHAINS, get_task
     from laura.models.kinds import get_kind
 
+    stamp = decode_stamp(exp_dir, data_dir, task, vocoder, weights, overrides)
+    done = _done(out_dir, stamp) if skip_done else None
+    if done is not None:
+        print(f"{out_dir}: done before with the same model and data (skipped)")
+        return done
+    if task in CHAINS:
+        from laura.chains import decode_chain
+
+        info = decode_chain(
+            exp_dir, data_dir, out_dir, task, vocoder, weights, overrides, overwrite
+        )
+        atomic_write_json(Path(out_dir) / "decode.json", {**info, "stamp": stamp})
+        return info
     # Refused before the model is loaded (and again by staged_dir, which does the writing).
     check_output_dir(out_dir, overwrite, "decode output dir")
     module, cfg = load_trained(exp_dir, weights, overrides)
@@ -177,7 +171,9 @@ def decode(
     if spec.output_kind == "audio":
         if vocoder is None:
             raise ValueError(f"task {task} outputs audio: give --vocoder <vocoder dir>")
-        return decode_audio(module, cfg, spec, data_dir, out_dir, vocoder, exp_dir, overwrite)
+        return decode_audio(
+            module, cfg, spec, data_dir, out_dir, vocoder, exp_dir, overwrite, stamp
+        )
     records = load_records(
         data_dir, check_audio=True, require_text=spec.needs_text, write_cache=False
     )
@@ -187,6 +183,7 @@ def decode(
     info = {
         "exp_dir": str(exp_dir),
         "data_dir": str(data_dir),
+        "task": spec.name,
         "n_utts": len(hyps),
         "loop_ratio": loops / max(1, len(hyps)),
         "seconds": elapsed,
@@ -196,8 +193,59 @@ def decode(
     with staged_dir(out_dir, overwrite, "decode output dir") as stage:
         atomic_write_text(stage / "hyp", _table(hyps))
         atomic_write_text(stage / "ref", _table(refs))
-        atomic_write_json(stage / "decode.json", info)
+        atomic_write_json(stage / "decode.json", {**info, "stamp": stamp})
     return info
+
+
+def _sha256(path: Path) -> str:
+    import hashlib
+
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def decode_stamp(
+    exp_dir: str | Path,
+    data_dir: str | Path,
+    task: str | None,
+    vocoder: str | Path | None = None,
+    weights: str | Path | None = None,
+    overrides: list[str] | None = None,
+) -> dict[str, Any]:
+    """What a decode is of, for ``skip_done``: the weights' and config's contents (sha256), the
+    data dir's fingerprint (its tables' contents and its audio files' identity), the task, the
+    vocoder's weights and the overrides. Missing files hash as None (the decode itself then
+    reports them)."""
+    import hashlib
+
+    from laura.data.kaldi import data_dir_fingerprint
+
+    def sha(path: Path) -> str | None:
+        return _sha256(path) if path.is_file() else None
+
+    exp = Path(exp_dir)
+    fp = data_dir_fingerprint(data_dir) if Path(data_dir).is_dir() else None
+    return {
+        "weights": sha(Path(weights) if weights else exp / "model.safetensors"),
+        "config": sha(exp / "config.yaml"),
+        "data": hashlib.sha256(json.dumps(fp, sort_keys=True).encode()).hexdigest(),
+        "task": task,
+        "vocoder": sha(Path(vocoder) / "model.safetensors") if vocoder else None,
+        "overrides": list(overrides or []),
+    }
+
+
+def _done(out_dir: str | Path, stamp: dict[str, Any]) -> dict[str, Any] | None:
+    """The decode.json of a finished decode of ``stamp`` in ``out_dir``, else None."""
+    path = Path(out_dir) / "decode.json"
+    try:
+        info = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    return info if info.get("stamp") == stamp else None
 
 
 def _decode_text(
@@ -273,6 +321,7 @@ def decode_audio(
     vocoder_dir: str | Path,
     exp_dir: str | Path = "",
     overwrite: bool = False,
+    stamp: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """LM -> first-group codec tokens -> vocoder -> codec decoder -> wavs (see the module doc).
 
@@ -374,7 +423,13 @@ def decode_audio(
             loops += int(res.hit_max[0])
             lengths.append(len(ids))
             cap = res.max_tokens[0] if res.max_tokens else None
-            per_utt[uid] = {"tokens": len(ids), "max_tokens": cap, "hit_max": bool(res.hit_max[0])}
+            prefix = (batch.get("output_prefix") or [None])[0]
+            per_utt[uid] = {
+                "tokens": len(ids),
+                "max_tokens": cap,
+                "hit_max": bool(res.hit_max[0]),
+                "prompt_frames": 0 if prefix is None else len(prefix),  # zero-shot TTS prompt
+            }
             first = torch.tensor([ids or [0]], dtype=torch.long)
             if soft and ids:
                 assert res.probs is not None
@@ -431,5 +486,5 @@ def decode_audio(
             "config": to_container(cfg)["decode"]["audio"],
             "per_utt": per_utt,
         }
-        atomic_write_json(out / "decode.json", info)
+        atomic_write_json(out / "decode.json", {**info, "stamp": stamp})
     return info

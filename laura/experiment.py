@@ -33,18 +33,19 @@ RESUMABLE_KEYS = (
 )
 
 
-def _flatten(tree: Any, prefix: str = "") -> dict[str, Any]:
+def flatten(tree: Any, prefix: str = "") -> dict[str, Any]:
+    """A nested config as ``{"a.b.c": value}``."""
     if isinstance(tree, dict):
         out: dict[str, Any] = {}
         for k, v in tree.items():
-            out.update(_flatten(v, f"{prefix}{k}."))
+            out.update(flatten(v, f"{prefix}{k}."))
         return out
     return {prefix[:-1]: tree}
 
 
 def config_differences(saved: dict[str, Any], new: dict[str, Any]) -> list[str]:
     """``key: old -> new`` for every key that differs, except the resumable ones."""
-    a, b = _flatten(saved), _flatten(new)
+    a, b = flatten(saved), flatten(new)
     diffs = []
     for k in sorted(set(a) | set(b)):
         if any(k == r or (r.endswith(".") and k.startswith(r)) for r in RESUMABLE_KEYS):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -49,11 +50,14 @@ def save_spectrograms(
     axes[-1, 0].set_xlabel("seconds")
     if title:
         fig.suptitle(title, fontsize=10)
-    fig.tight_layout()
     out = Path(out_png)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f".{out.stem}.{os.getpid()}.tmp.png")
-    fig.savefig(tmp, dpi=90)
+    with warnings.catch_warnings():
+        # a Mandarin title without a CJK font draws boxes: one warning per character otherwise
+        warnings.filterwarnings("ignore", message="Glyph .* missing from font")
+        fig.tight_layout()
+        fig.savefig(tmp, dpi=90)
     plt.close(fig)
     os.replace(tmp, out)
     return out

@@ -2,6 +2,7 @@ import os
 import shutil
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -94,3 +95,24 @@ def metrics_rows(exp: Path) -> list[dict[str, str]]:
         with f.open() as fh:
             rows += list(csv.DictReader(fh))
     return rows
+
+
+def tiny_codec(n_q: int = 4, codebook_size: int = 16, seed: int = 0) -> Any:
+    """A small random frequency-domain codec (25 Hz, 16 kHz) with ``n_q`` groups: what tests
+    tokenise with, structure only (untrained)."""
+    import torch
+
+    from laura.nn.codec import Codec, CodecConfig
+
+    torch.manual_seed(seed)
+    cfg = CodecConfig(
+        kind="freq",
+        hidden=32,
+        encoder_blocks=1,
+        decoder_blocks=1,
+        n_q=n_q,
+        codebook_size=codebook_size,
+        kmeans_init=False,
+        quantizer_dropout=sorted({1, max(1, n_q // 2), n_q}),
+    )
+    return Codec(cfg).eval()

@@ -17,7 +17,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
-import torch
 
 from laura.errors import DataError, ExperimentError
 
@@ -254,7 +253,7 @@ def test_shipped_experiment_decodes_from_another_directory(tmp_path, monkeypatch
 
 
 def test_recorded_paths_resolve_against_the_file_that_names_them(tmp_path, monkeypatch) -> None:
-    from laura.decode import resolve_recorded_path
+    from laura.artefact import resolve_recorded_path
 
     recipe = tmp_path / "recipe"
     (recipe / "exp/lm").mkdir(parents=True)
@@ -311,20 +310,11 @@ def test_nonempty_outputs_are_refused_before_any_work(tmp_path) -> None:
 
 
 def _tiny_codec_dir(d: Path) -> Path:
-    from laura.nn.codec import Codec, CodecConfig, save_codec
+    from conftest import tiny_codec
 
-    torch.manual_seed(0)
-    cfg = CodecConfig(
-        kind="freq",
-        hidden=32,
-        encoder_blocks=1,
-        decoder_blocks=1,
-        n_q=4,
-        codebook_size=16,
-        kmeans_init=False,
-        quantizer_dropout=[1, 2, 4],
-    )
-    return save_codec(Codec(cfg).eval(), d)
+    from laura.nn.codec import save_codec
+
+    return save_codec(tiny_codec(n_q=4), d)
 
 
 def test_codec_tokens_cache_appears_complete_or_not_at_all(tmp_path, monkeypatch) -> None:

@@ -200,10 +200,20 @@ def test_se_scores_per_snr_equal_the_metric_per_utterance(tmp_path, capsys) -> N
     )
     assert groups["0"]["scores"]["pesq"] > groups["0"]["scores"]["pesq_noisy"]  # half the noise
     assert set(res["per_utt"]["u1"]) == {"pesq", "stoi", "pesq_noisy", "stoi_noisy"}
+    # the gain over the noisy input is the paired mean, inside its bootstrap interval; with one
+    # utterance the interval has no width
+    per = res["per_utt"]
+    gain = np.mean([per[u]["pesq"] - per[u]["pesq_noisy"] for u in ("u2", "u3")])
+    g10 = groups["10"]["scores"]
+    assert g10["pesq_gain"] == pytest.approx(gain, abs=1e-4)
+    assert g10["pesq_gain_lo"] <= g10["pesq_gain"] <= g10["pesq_gain_hi"]
+    g0 = groups["0"]["scores"]
+    assert g0["pesq_gain_lo"] == g0["pesq_gain"] == g0["pesq_gain_hi"] > 0
     from laura.metrics.scoring import format_table
 
     table = format_table(res)
     assert table.splitlines()[0] == (
-        "| model | SNR (dB) | PESQ-wb | PESQ-wb noisy | STOI | STOI noisy | utts | loop ratio |"
+        "| model | SNR (dB) | PESQ-wb | PESQ-wb noisy | PESQ gain | gain 95% low | gain 95% high"
+        " | STOI | STOI noisy | utts | loop ratio |"
     )
     assert "DNSMOS" not in table and "SECS" not in table

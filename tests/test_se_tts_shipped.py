@@ -39,7 +39,7 @@ def test_shipped_vocoder_and_lm_load_and_synthesise(monkeypatch) -> None:
     wav = voc.synthesize(first, torch.tensor([50]), cond)[0]
     assert wav.shape == (50 * 640,) and torch.isfinite(wav).all() and wav.abs().max() > 0
     module, cfg = load_trained("shipped/lauragpt_se_tts")
-    # resolved against the experiment dir (laura.decode.resolve_recorded_path)
+    # resolved against the experiment dir (laura.artefact.resolve_recorded_path)
     assert Path(cfg.tokenizer.path) == SHIPPED / "bpe" and module.model.vocab.n_audio == 1024
     # the settings that make the mini SE model read its input (RESULTS.md, section 2)
     assert cfg.model.aligned_tasks == ["SE"] and cfg.model.audio_token_noise == 0.5

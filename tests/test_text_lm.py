@@ -66,3 +66,22 @@ def test_text_lm_learns_exports_and_starts_lauragpt(tiny_asr_dir, tiny_bpe, tmp_
     n_text = trained[key].shape[0]
     assert torch.equal(emb[:n_text], trained[key])  # text rows kept; task/audio rows added
     assert emb.shape[0] > n_text
+
+    # An experiment started from it exports without it: the export keeps the backbone's
+    # config.json (structure) and its own weights, and loads after the text LM is gone.
+    from laura.artefact import export
+    from laura.config import save_config
+    from laura.decode import load_trained
+    from laura.models.kinds import export_weights
+
+    trained_exp = tmp_path / "lauragpt"
+    trained_exp.mkdir()
+    save_config(cfg, trained_exp / "config.yaml")
+    export_weights(module, trained_exp / "model.safetensors")
+    export(trained_exp, tmp_path / "shipped", tokenizer=str(tiny_bpe))
+    exp.rename(tmp_path / "text_lm_gone")
+    back, back_cfg = load_trained(tmp_path / "shipped")
+    assert back_cfg.model.lm.pretrained_weights is False
+    assert Path(back_cfg.model.lm.pretrained) == tmp_path / "shipped/lm"
+    state = back.state_dict()
+    assert all(torch.equal(v, state[k]) for k, v in module.state_dict().items())

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from conftest import metrics_rows
+from conftest import metrics_rows, tiny_codec
 
 from laura.models.kinds import load_config
 from laura.train import train
@@ -17,27 +17,10 @@ from laura.train import train
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def _tiny_codec(seed: int):
-    from laura.nn.codec import Codec, CodecConfig
-
-    torch.manual_seed(seed)
-    cfg = CodecConfig(
-        kind="freq",
-        hidden=32,
-        encoder_blocks=1,
-        decoder_blocks=1,
-        n_q=4,
-        codebook_size=16,
-        kmeans_init=False,
-        quantizer_dropout=[1, 2, 4],
-    )
-    return Codec(cfg).eval()
-
-
 @pytest.fixture(scope="module")
 def audio_data(tmp_path_factory) -> dict[str, Path]:
     """A test-size mini corpus (en) with SE and TTS, a tiny random codec, its 4-group tokens."""
-    from conftest import have_espeak
+    from conftest import have_espeak, tiny_codec
 
     from laura.data.codec_tokens import extract_tokens
     from laura.data.kaldi import read_table
@@ -52,7 +35,7 @@ def audio_data(tmp_path_factory) -> dict[str, Path]:
     make_mini_corpus(
         corpus, size="test", seed=0, langs=("en",), tasks=("asr", "se", "tts"), progress=False
     )
-    save_codec(_tiny_codec(seed=0), tmp / "codec")
+    save_codec(tiny_codec(n_q=4, seed=0), tmp / "codec")
     for split in ("train", "dev"):
         extract_tokens(tmp / "codec", corpus / "se" / split, field="clean", n_q=4)
         extract_tokens(tmp / "codec", corpus / "tts" / split, field="audio", n_q=4)
@@ -124,7 +107,7 @@ def test_loading_with_another_codec_is_refused(trained, audio_data, tmp_path) ->
 
     same = load_codec(audio_data["codec"])
     assert load_vocoder(trained / "vocoder", codec=same).codec is same
-    save_codec(_tiny_codec(seed=1), tmp_path / "retrained")  # same shape, other weights
+    save_codec(tiny_codec(n_q=4, seed=1), tmp_path / "retrained")  # same shape, other weights
     with pytest.raises(
         ValueError, match=r"exp_one/vocoder: trained with another codec than .*retrained"
     ):

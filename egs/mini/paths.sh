@@ -29,3 +29,7 @@ MINI_CODEC=../codec/shipped/mini_codec
 # from_here PATH: PATH as the recipe it points into spells it (../lauragpt/data/mini is data/mini
 # in egs/mini/lauragpt); any other PATH unchanged.
 from_here() { local own="../$(basename "$PWD")/"; echo "${1#"$own"}"; }
+
+# The codec whose first group is the mini LauraGPT's audio vocabulary (the plain mini codec,
+# shipped with egs/mini/se_tts): the token caches, the vocoder and the decoder of SE/TTS outputs.
+MINI_LM_CODEC=../se_tts/shipped/codec

@@ -2,7 +2,11 @@
 
 Text tasks write <out>/hyp, <out>/ref and decode.json; audio tasks (SE, TTS; --vocoder) also
 wav/, wav.scp, tokens and spectrogram PNGs. The output dir is written whole: a decode killed
-midway leaves the previous results as they were."""
+midway leaves the previous results as they were.
+
+Chained tasks decode two tasks in turn, each into its own sub-directory of --out (laura.chains):
+S2ST (S2TT, then TTS of the translation), S2ST-personal (the source speech as the TTS voice
+prompt) and SE-ASR (SE, then ASR of the enhanced speech)."""
 
 from __future__ import annotations
 
@@ -26,7 +30,15 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--weights", default=None, help="weights file (default <exp>/model.safetensors)")
     p.add_argument(
-        "--task", default=None, help="task to decode (default: the experiment's only task)"
+        "--task",
+        default=None,
+        help="task to decode (default: the experiment's only task), or a chain: S2ST, "
+        "S2ST-personal, SE-ASR",
+    )
+    p.add_argument(
+        "--skip-done",
+        action="store_true",
+        help="keep --out when it holds a decode of the same weights, data, task and options",
     )
     p.add_argument(
         "--vocoder", default=None, help="vocoder dir for audio outputs (SE, TTS): wavs + PNGs"
@@ -37,7 +49,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from laura.decode import decode
 
-    options = ("weights", "overrides", "task", "vocoder", "overwrite")
+    options = ("weights", "overrides", "task", "vocoder", "overwrite", "skip_done")
     info = decode(args.exp, args.data, args.out, **{k: getattr(args, k) for k in options})
-    print(json.dumps({k: v for k, v in info.items() if k not in ("config", "per_utt")}, indent=2))
+    hidden = ("config", "per_utt", "stamp", "empty_input")
+    print(json.dumps({k: v for k, v in info.items() if k not in hidden}, indent=2))
     return 0

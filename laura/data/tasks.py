@@ -227,3 +227,43 @@ register_task(
         "TTS", inputs=("text",), output_kind="audio", metric="tts", target="audio", prompt="prompt"
     )
 )
+
+
+@dataclass(frozen=True)
+class ChainSpec:
+    """A task made of two basic ones, the first one's output the second one's input (the paper's
+    "complex tasks", Section 3.4 and Appendix D): decoded step by step (``laura.chains``) and
+    scored like its steps, plus its end-to-end figure."""
+
+    name: str
+    steps: tuple[str, str]
+    voice_prompt: bool = False  # TTS step: the source speech is the voice prompt (personalised)
+
+    @staticmethod
+    def step_dir(task: str) -> str:
+        """The sub-directory of a chain's decode dir holding the decode of step ``task``."""
+        return task.lower()
+
+    @staticmethod
+    def input_dir(task: str) -> str:
+        """The sub-directory of a chain's decode dir holding the data dir step ``task`` read."""
+        return f"data_{task.lower()}"
+
+
+CHAINS: dict[str, ChainSpec] = {}
+
+
+def register_chain(spec: ChainSpec) -> ChainSpec:
+    if spec.name in CHAINS or spec.name in _REGISTRY:
+        raise KeyError(f"task {spec.name!r} is already registered")
+    for step in spec.steps:
+        get_task(step)
+    CHAINS[spec.name] = spec
+    return spec
+
+
+# Speech-to-speech translation: S2TT, then TTS of the translation; personalised, the source
+# utterance is the TTS step's voice prompt. Noise-robust ASR: SE, then ASR of the enhanced speech.
+register_chain(ChainSpec("S2ST", ("S2TT", "TTS")))
+register_chain(ChainSpec("S2ST-personal", ("S2TT", "TTS"), voice_prompt=True))
+register_chain(ChainSpec("SE-ASR", ("SE", "ASR")))

@@ -5,7 +5,8 @@ TTS and SE: word/character error rate of the outputs as transcribed by an ASR mo
 ASR experiment, ``asr_exp``: on the mini corpus the model of egs/mini/lauragpt; and pocketsphinx
 for English, an independent recogniser), speaker similarity (SECS, resemblyzer) with the
 reference recording, and DNSMOS (speechmos). Reference columns (the clean or recorded audio
-through the same scorers) show each scorer's ceiling; "noisy" columns the SE input's level.
+through the same scorers) show each scorer's ceiling; "noisy" columns the SE input's level
+(the ASR model's error rate on the noisy input included: what enhancement must improve on).
 """
 
 from __future__ import annotations
@@ -43,6 +44,9 @@ class AudioOutputScorer(Scorer):
     columns = (
         Column("pesq", "PESQ-wb"),
         Column("pesq_noisy", "PESQ-wb noisy"),
+        Column("pesq_gain", "PESQ gain"),
+        Column("pesq_gain_lo", "gain 95% low"),
+        Column("pesq_gain_hi", "gain 95% high"),
         Column("stoi", "STOI"),
         Column("stoi_noisy", "STOI noisy"),
         Column("secs", "SECS"),
@@ -69,6 +73,7 @@ class AudioOutputScorer(Scorer):
             extra += [
                 Column(f"asr_{lang}", name, "percent"),
                 Column(f"asr_{lang}_reference", f"{name} ref", "percent"),
+                Column(f"asr_{lang}_noisy", f"{name} noisy", "percent"),
             ]
         return (*self.columns, *extra)
 
@@ -136,38 +141,53 @@ class AudioOutputScorer(Scorer):
                 # the same recogniser on the references: its ceiling
                 refs = {u: path for u, (path, _, _) in whole.items()}
                 material["asr_ref"] = transcribe(asr_exp, refs, langs)
+            if task == "SE":  # the same recogniser on the noisy input: what SE must improve on
+                noisy_in = {u: str(records[u]["audio"]) for u in ids}
+                material["asr_noisy"] = transcribe(asr_exp, noisy_in, langs)
         return ids, material
 
     def aggregate(
         self, material: dict[str, Any], ids: list[str], group: dict[str, str], decoded: Decoded
     ) -> dict[str, Any]:
+        from laura.metrics.stats import paired_bootstrap
         from laura.metrics.wer import score_pairs
 
         per, texts = material["per"], material["texts"]
         keys = sorted({k for u in ids for k in per[u]})
         out: dict[str, Any] = {k: _mean([per[u][k] for u in ids if k in per[u]]) for k in keys}
+        paired = [u for u in ids if "pesq" in per[u] and "pesq_noisy" in per[u]]
+        if paired:  # SE: the output's PESQ minus the noisy input's, 95% paired bootstrap
+            gain = paired_bootstrap(
+                [per[u]["pesq"] for u in paired], [per[u]["pesq_noisy"] for u in paired]
+            )
+            out["pesq_gain"], out["pesq_gain_lo"], out["pesq_gain_hi"] = (round(g, 4) for g in gain)
         en = [u for u in ids if u in material["ps_hyp"]]
         if en:
             refs = {u: texts[u] for u in en}
-            out["pocketsphinx_wer"] = score_pairs(refs, material["ps_hyp"], lang="en")["rate"]
-            out["pocketsphinx_wer_reference"] = score_pairs(refs, material["ps_ref"], lang="en")[
-                "rate"
-            ]
+            hyp = {u: material["ps_hyp"][u] for u in en}
+            ref_hyp = {u: material["ps_ref"][u] for u in en}
+            out["pocketsphinx_wer"] = score_pairs(refs, hyp, lang="en")["rate"]
+            out["pocketsphinx_wer_reference"] = score_pairs(refs, ref_hyp, lang="en")["rate"]
         said = [u for u in ids if texts[u]]
         if "asr_hyp" in material and said:
             langs = {u: decoded.records[u].get("lang") or "auto" for u in said}
             for lang in sorted(set(langs.values())):
                 refs = {u: texts[u] for u in said if langs[u] == lang}
-                r = score_pairs(refs, material["asr_hyp"], lang=lang)
+
+                def of(hyps: dict[str, str], refs: dict[str, str] = refs) -> dict[str, str]:
+                    return {u: hyps[u] for u in refs if u in hyps}  # this language's only
+
+                r = score_pairs(refs, of(material["asr_hyp"]), lang=lang)
                 out[f"asr_{lang}_metric"], out[f"asr_{lang}"] = r["metric"].upper(), r["rate"]
-                if "asr_ref" in material:
-                    ref = score_pairs(refs, material["asr_ref"], lang=lang)
-                    out[f"asr_{lang}_reference"] = ref["rate"]
+                for key, name in (("asr_ref", "reference"), ("asr_noisy", "noisy")):
+                    if key in material:
+                        other = score_pairs(refs, of(material[key]), lang=lang)
+                        out[f"asr_{lang}_{name}"] = other["rate"]
         return out
 
     def per_utt(self, material: dict[str, Any]) -> dict[str, Any]:
         per = {u: dict(v) for u, v in material["per"].items()}
-        for key in ("asr_hyp", "asr_ref", "ps_hyp"):
+        for key in ("asr_hyp", "asr_ref", "asr_noisy", "ps_hyp"):
             for u, text in material.get(key, {}).items():
                 per.setdefault(u, {})[key] = text
         return per

@@ -218,6 +218,22 @@ def score(
     for b in by:
         if b not in GROUP_HEADERS:
             raise ConfigError(f"--by {b}: group by lang, voice or snr")
+    from laura.data.tasks import CHAINS
+
+    if task in CHAINS:
+        from laura.metrics.chain import score_chain
+
+        return score_chain(
+            decode_dir,
+            data_dir,
+            task,
+            by=by,
+            speakers=speakers,
+            label=label,
+            out=out,
+            overwrite=overwrite,
+            **options,
+        )
     check_output_file(out, overwrite)
     spec = get_task(task)
     scorer = get_scorer(spec.metric, task)
@@ -292,7 +308,12 @@ def _cell(value: Any, kind: str) -> str:
 
 def format_table(result: dict[str, Any]) -> str:
     """One Markdown table: a row per group, the metric's columns that have a value, then the
-    utterance count and the decode's loop ratio (share of outputs cut at their maximum length)."""
+    utterance count and the decode's loop ratio (share of outputs cut at their maximum length).
+    A chained task's result: each step's table, then the end-to-end one."""
+    if result["metric"] == "chain":
+        from laura.metrics.chain import format_chain_table
+
+        return format_chain_table(result)
     scorer = get_scorer(result["metric"], result["task"])
     by = result["by"]
     groups = result["groups"]

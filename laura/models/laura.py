@@ -9,7 +9,7 @@ from typing import Any
 import lightning as L
 import torch
 
-from laura.config import ExperimentConfig, to_container
+from laura.config import ExperimentConfig, data_sources, to_container
 from laura.models.common import TokenizerMixin, make_optimizer, val_prefix
 from laura.nn.ctc import CTCHead
 from laura.nn.lauragpt import LauraGPT, rotated_inputs
@@ -22,6 +22,7 @@ class LauraGPTModule(TokenizerMixin, L.LightningModule):
         self.save_hyperparameters({"config": to_container(cfg)})
         self.cfg = cfg
         self.model = LauraGPT(self.cfg.model)
+        self.multi_task = len({s.task for s in data_sources(cfg.data)}) > 1
         self.ctc = None
         if self.cfg.optim.ctc_weight > 0:
             self.ctc = CTCHead(self.cfg.model.encoder.d_model, self.model.vocab.n_text)
@@ -63,6 +64,15 @@ class LauraGPTModule(TokenizerMixin, L.LightningModule):
             loss = loss + self.cfg.optim.ctc_weight * ctc_loss
         self.log("train/loss", out["loss"], prog_bar=True, batch_size=bs)
         self.log("train/acc", out["acc"], prog_bar=True, batch_size=bs)
+        if self.multi_task:
+            # mixed batches: each task's rows, weighted by their target tokens across steps
+            for task in sorted(set(batch["tasks"])):
+                rows = torch.tensor([t == task for t in batch["tasks"]])
+                n = out["row_tokens"][rows].sum()
+                self.log(
+                    f"train/{task}/loss", out["row_loss_sum"][rows].sum() / n, batch_size=int(n)
+                )
+                self.log(f"train/{task}/acc", out["row_correct"][rows].sum() / n, batch_size=int(n))
         self.log("lr", self.optimizers().param_groups[0]["lr"], batch_size=bs)
         return loss
 

@@ -291,9 +291,8 @@ def load_vocoder(path: str | Path, codec: str | Path | Codec | None = None) -> V
     """A saved vocoder dir in eval mode, with its codec (``codec`` overrides the recorded path).
 
     Relative codec and tokenizer paths in vocoder.json are resolved against the vocoder dir (see
-    ``laura.decode.resolve_recorded_path``): a shipped vocoder loads from any directory."""
-    from laura.artefact import Artefact
-    from laura.decode import resolve_recorded_path
+    ``laura.artefact.resolve_recorded_path``): a shipped vocoder loads from any directory."""
+    from laura.artefact import Artefact, resolve_recorded_path
     from laura.text.tokenizer import QWEN2
 
     d = Path(path)

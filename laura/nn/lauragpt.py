@@ -29,7 +29,7 @@ from laura.nn.sequence import (
     build_prompt,
     build_training_sequence,
     collate_sequences,
-    sequence_loss,
+    sequence_loss_by_row,
     tokens,
 )
 from laura.nn.vocab import TASKS, UnifiedVocab
@@ -159,8 +159,16 @@ class LauraGPT(nn.Module):
                 k = torch.arange(n, device=positions.device, dtype=positions.dtype)
                 positions[b, start : start + n] = a[0] + a[1] * k
         logits, _ = self.lm(inputs_embeds, sb.attention_mask, positions)
-        loss, correct, n = sequence_loss(logits, sb.token_ids, sb.loss_mask)
-        return {"loss": loss, "acc": correct.float() / n, "n_tokens": n}
+        loss, correct, n, row_ce = sequence_loss_by_row(logits, sb.token_ids, sb.loss_mask)
+        return {
+            "loss": loss,
+            "acc": correct.sum().float() / n.sum(),
+            "n_tokens": n.sum(),
+            # per row (example): what per-task figures of a mixed batch are made of
+            "row_loss_sum": row_ce,
+            "row_correct": correct,
+            "row_tokens": n,
+        }
 
     def _noisy_audio_history(self, emb: nn.Embedding, sb: SequenceBatch) -> torch.Tensor:
         """Replace a random share of the audio target tokens' input embeddings by random codes."""

@@ -31,6 +31,9 @@ class LMConfig:
     """Shape of the backbone when built from scratch; ``pretrained`` overrides all of it."""
 
     pretrained: str | None = None  # local HF directory (config.json + safetensors)
+    # False: only the pretrained dir's config.json is read, for the structure (an exported
+    # LauraGPT holds every weight itself: `laura export` copies config.json and sets this)
+    pretrained_weights: bool = True
     arch: str = "qwen2"
     hidden_size: int = 2048
     num_layers: int = 24
@@ -88,11 +91,12 @@ class CausalLM(nn.Module):
         self.cfg = cfg
         if cfg.pretrained:
             path = Path(cfg.pretrained)
-            if torch.get_default_device().type == "meta":
-                # Structure only (laura info): no weights are read.
+            if torch.get_default_device().type == "meta" or not cfg.pretrained_weights:
+                # Structure only (laura info; an exported model's own weights follow).
                 hf_cfg = AutoConfig.from_pretrained(path, local_files_only=True)
                 self.n_text = int(hf_cfg.vocab_size)
                 hf_cfg.vocab_size = self.n_text + n_extra
+                hf_cfg._attn_implementation = cfg.attn_implementation
                 self.model = AutoModelForCausalLM.from_config(hf_cfg)
             else:
                 self.model = AutoModelForCausalLM.from_pretrained(

@@ -153,6 +153,16 @@ def sequence_loss(
     The logit at position t predicts the token at t+1, so position t+1 is scored when it is a
     target. Returns (loss, number of correct argmax predictions, number of scored tokens).
     """
+    loss, correct, n, _ = sequence_loss_by_row(logits, token_ids, loss_mask)
+    return loss, correct.sum(), n.sum()
+
+
+def sequence_loss_by_row(
+    logits: torch.Tensor, token_ids: torch.Tensor, loss_mask: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """`sequence_loss` (the batch mean) with its parts per row: (loss, correct per row, scored
+    tokens per row, summed cross-entropy per row). What per-task figures of a mixed batch are
+    made of."""
     pred = logits[:, :-1]
     tgt = token_ids[:, 1:]
     mask = loss_mask[:, 1:]
@@ -161,6 +171,10 @@ def sequence_loss(
         raise ValueError("no target positions in the batch: nothing to learn from")
     sel_logits = pred[mask].float()
     sel_tgt = tgt[mask]
-    loss = F.cross_entropy(sel_logits, sel_tgt, reduction="sum") / n
-    correct = (sel_logits.argmax(-1) == sel_tgt).sum()
-    return loss, correct, n
+    ce = F.cross_entropy(sel_logits, sel_tgt, reduction="none")
+    row = mask.nonzero()[:, 0]
+    rows = mask.shape[0]
+    row_ce = torch.zeros(rows, device=ce.device).index_add_(0, row, ce.detach())
+    hit = (sel_logits.argmax(-1) == sel_tgt).long()
+    row_correct = torch.zeros(rows, dtype=torch.long, device=ce.device).index_add_(0, row, hit)
+    return ce.sum() / n, row_correct, mask.sum(1), row_ce

@@ -19,7 +19,11 @@ def main(src: str, dst: str, n: int) -> None:
     d.mkdir(parents=True, exist_ok=True)
     for f in sorted(s.iterdir()):
         # tables only: not the manifest, nor the validation stamp (.validated.json)
-        if not f.is_file() or f.name in ("spk2utt", "spk2gender") or f.suffix in (".jsonl", ".json"):
+        if (
+            not f.is_file()
+            or f.name in ("spk2utt", "spk2gender")
+            or f.suffix in (".jsonl", ".json")
+        ):
             continue
         table = read_table(f)
         write_table(d / f.name, {k: v for k, v in table.items() if k in keep})

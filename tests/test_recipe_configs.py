@@ -1,0 +1,49 @@
+"""The multi-task mini LauraGPT's three training-stage configs stay in step: they differ only where
+the paper's stages differ (what they start from, the learning rate in the paper's ratios, the
+tasks of stage 2, the steps), and each loads as a complete config."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from laura.config import data_sources
+from laura.experiment import flatten
+from laura.models.kinds import load_config
+
+ROOT = Path(__file__).resolve().parents[1]
+STAGES = [ROOT / f"recipes/lauragpt-mini-multitask-stage{n}.yaml" for n in (1, 2, 3)]
+# Where the stages may differ (and nowhere else).
+MAY_DIFFER = {
+    "exp_dir",
+    "init_from",
+    "encoder_init",
+    "model.lm.pretrained",
+    "optim.lr",
+    "data.tasks",
+    "trainer.max_steps",
+}
+
+
+def test_stages_differ_only_where_the_paper_s_stages_differ() -> None:
+    flat = [flatten(yaml.safe_load(p.read_text())) for p in STAGES]
+    keys = set().union(*flat)
+    differ = {k for k in keys if len({repr(f.get(k)) for f in flat}) > 1}
+    assert differ <= MAY_DIFFER, sorted(differ - MAY_DIFFER)
+    lrs = [f["optim.lr"] for f in flat]
+    assert [round(lr / lrs[0], 6) for lr in lrs] == [1.0, 0.4, 0.2]  # 5e-4 : 2e-4 : 1e-4
+    assert flat[0].get("init_from") is None and flat[0]["model.lm.pretrained"]
+    assert flat[1]["init_from"] == "exp/lauragpt_stage1/model.safetensors"
+    assert flat[2]["init_from"] == "exp/lauragpt_stage2/model.safetensors"
+
+
+@pytest.mark.parametrize("n", [1, 2, 3])
+def test_each_stage_loads_with_its_tasks(n: int) -> None:
+    cfg = load_config(STAGES[n - 1])
+    trained = {s.task for s in data_sources(cfg.data)}
+    every = {"ASR", "S2TT", "SLU", "SER", "AAC", "SE", "TTS"}
+    assert trained == ({"SLU", "SER", "AAC", "SE", "TTS"} if n == 2 else every)
+    assert set(cfg.model.tasks) == every  # one output vocabulary in every stage
+    assert cfg.exp_dir == f"exp/lauragpt_stage{n}"
