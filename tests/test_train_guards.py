@@ -236,3 +236,30 @@ def test_two_sources_of_one_task_validate_under_their_own_names(tiny_asr_dir, ti
     assert main([*argv, "trainer.val_check_interval=2", "trainer.limit_val_batches=1"]) == 0
     logged = {k for row in metrics_rows(exp) for k, v in row.items() if v}
     assert {"val/ASR.0/loss", "val/ASR.1/loss", "val/ASR.0/wer", "val/ASR.1/wer"} <= logged
+
+
+def test_a_failed_checkpoint_write_is_one_line_and_keeps_the_last_one(tmp_path, monkeypatch):
+    """A full disk shows in torch.save as a RuntimeError from its stream writer: the checkpoint
+    writer makes it an OSError naming the file (what `laura train` prints as one line), and the
+    checkpoint already on disk stays whole."""
+    from laura.models.common import AtomicCheckpointIO
+
+    io = AtomicCheckpointIO()
+    last = tmp_path / "last.ckpt"
+    io.save_checkpoint({"step": 1}, last)
+    before = last.read_bytes()
+
+    def full_disk(obj, f, *args, **kwargs):
+        raise RuntimeError(
+            "[enforce fail at inline_container.cc:626] . unexpected pos 64 vs 0\n"
+            "PytorchStreamWriter failed writing file data/0: file write failed"
+        )
+
+    monkeypatch.setattr(torch, "save", full_disk)
+    with pytest.raises(OSError, match="last.ckpt: checkpoint not written .*file write failed") as e:
+        io.save_checkpoint({"step": 2}, last)
+    assert last.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["last.ckpt"]  # no temp file left
+    from laura.bin import error_line
+
+    assert "\n" not in error_line(e.value) and "MiB free" in error_line(e.value)

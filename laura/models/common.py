@@ -124,10 +124,25 @@ class AtomicCheckpointIO(TorchCheckpointIO):
     def save_checkpoint(
         self, checkpoint: dict[str, Any], path: Any, storage_options: Any = None
     ) -> None:
+        import shutil
+        from pathlib import Path
+
         from laura.io import atomic_path
 
-        with atomic_path(path) as tmp:
-            torch.save(checkpoint, tmp)
+        try:
+            with atomic_path(path) as tmp:
+                torch.save(checkpoint, tmp)
+        except RuntimeError as err:
+            # torch reports a failed write (a full disk, a quota) as a RuntimeError from its
+            # stream writer: made an OSError that says so in one line (`laura train` prints it)
+            if "write" not in str(err):
+                raise
+            free = shutil.disk_usage(Path(path).parent).free / 2**20
+            first = str(err).strip().splitlines()[-1]
+            raise OSError(
+                f"{path}: checkpoint not written ({first}; {free:.0f} MiB free on its disk); "
+                "the previous checkpoint is as it was"
+            ) from None
 
     def load_checkpoint(
         self, path: Any, map_location: Any = None, weights_only: bool | None = None
