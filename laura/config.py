@@ -35,6 +35,9 @@ class SourceConfig:
     train: list[str] = field(default_factory=list)
     valid: list[str] = field(default_factory=list)
     repeat: int = 1
+    # this source's speed-perturbation factors (None: data.speed_perturb); e.g. [1.0] where speed
+    # and pitch are what the labels are about (emotion, "a high beep")
+    speed_perturb: list[float] | None = None
 
 
 @dataclass
@@ -450,6 +453,12 @@ def check_values(cfg: DictConfig, source: str = "config") -> None:
             raise bad("data.prompt_prob", d.prompt_prob, "must be in [0, 1]")
         if "speed_perturb" in d and not all(f > 0 for f in d.speed_perturb):
             raise bad("data.speed_perturb", list(d.speed_perturb), "factors must be positive")
+        for i, src in enumerate(d.get("sources") or []):
+            factors = src.get("speed_perturb")
+            if factors is not None and not all(f > 0 for f in factors):
+                raise bad(
+                    f"data.sources.{i}.speed_perturb", list(factors), "factors must be positive"
+                )
 
 
 def data_sources(data: DataConfig) -> list[SourceConfig]:

@@ -47,3 +47,18 @@ def test_each_stage_loads_with_its_tasks(n: int) -> None:
     assert trained == ({"SLU", "SER", "AAC", "SE", "TTS"} if n == 2 else every)
     assert set(cfg.model.tasks) == every  # one output vocabulary in every stage
     assert cfg.exp_dir == f"exp/lauragpt_stage{n}"
+
+
+def test_ser_and_aac_are_not_speed_perturbed() -> None:
+    """Speed perturbation changes speed and pitch: what SER's classes and AAC's captions are
+    about. Their sources keep [1.0]; the other text tasks take data.speed_perturb."""
+    from laura.data.datamodule import LauraDataModule
+
+    cfg = load_config(STAGES[0])
+    sources = data_sources(cfg.data)
+    dm = LauraDataModule(cfg.data, cfg.model.frontend, None, sources, [([], [])] * len(sources))
+    factors = {s.task: dm.speed_factors(s) for s in sources}
+    assert factors["SER"] == factors["AAC"] == [1.0]
+    assert factors["ASR"] == factors["S2TT"] == factors["SLU"] == [0.9, 1.0, 1.1]
+    with pytest.raises(Exception, match=r"data.sources.0.speed_perturb.*must be positive"):
+        load_config(STAGES[0], ["data.sources.0.speed_perturb=[0.0]"])

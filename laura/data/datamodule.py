@@ -138,6 +138,11 @@ class LauraDataModule(ResumableDataModule):
     def tasks(self) -> list[str]:
         return [s.task for s in self.sources]
 
+    def speed_factors(self, source: SourceConfig) -> list[float]:
+        """A source's own speed-perturbation factors, else data.speed_perturb."""
+        own = source.speed_perturb
+        return list(own) if own is not None else list(self.cfg.speed_perturb)
+
     def _dataset(
         self, source: SourceConfig, records: list[dict[str, Any]], dirs: list[str], train: bool
     ) -> TaskDataset:
@@ -148,7 +153,7 @@ class LauraDataModule(ResumableDataModule):
             self.tokenizer,
             self.frontend,
             train=train,
-            speed_factors=self.cfg.speed_perturb if train else (1.0,),
+            speed_factors=self.speed_factors(source) if train else (1.0,),
             tokens=open_token_source(task, dirs, self.cfg.token_dir, self.cfg.token_groups),
             audio_offset=self.audio_offset,
             prompt_prob=self.cfg.prompt_prob,
