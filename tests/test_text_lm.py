@@ -58,6 +58,8 @@ def test_text_lm_learns_exports_and_starts_lauragpt(tiny_asr_dir, tiny_bpe, tmp_
         [f"tokenizer.path={tiny_bpe}", f"model.lm.pretrained={exp / 'lm'}"],
     )
     module = LauraGPTModule(cfg)
+    # like every freshly built module it is in training mode (HF's from_pretrained is not)
+    assert all(m.training for m in module.modules())
     from safetensors.torch import load_file
 
     trained = load_file(str(exp / "lm/model.safetensors"))

@@ -107,6 +107,7 @@ class CausalLM(nn.Module):
                     dtype=torch.float32,
                     attn_implementation=cfg.attn_implementation,
                 )
+                self.model.train()  # from_pretrained returns eval mode: a module trains by default
                 self.n_text = self.model.get_input_embeddings().weight.shape[0]
                 # New rows start at the mean of the old ones (HF's mean_resizing), a sane prior.
                 self.model.resize_token_embeddings(self.n_text + n_extra, mean_resizing=True)
