@@ -38,6 +38,7 @@ from laura.io import (
     atomic_write_text,
     atomic_write_wav,
     check_output_dir,
+    sha256_file,
     staged_dir,
 )
 
@@ -197,16 +198,6 @@ def decode(
     return info
 
 
-def _sha256(path: Path) -> str:
-    import hashlib
-
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def decode_stamp(
     exp_dir: str | Path,
     data_dir: str | Path,
@@ -224,7 +215,7 @@ def decode_stamp(
     from laura.data.kaldi import data_dir_fingerprint
 
     def sha(path: Path) -> str | None:
-        return _sha256(path) if path.is_file() else None
+        return sha256_file(path) if path.is_file() else None
 
     exp = Path(exp_dir)
     fp = data_dir_fingerprint(data_dir) if Path(data_dir).is_dir() else None

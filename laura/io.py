@@ -49,6 +49,17 @@ def atomic_path(path: str | os.PathLike[str], fsync: bool = True) -> Iterator[Pa
         raise
 
 
+def sha256_file(path: str | os.PathLike[str]) -> str:
+    """The sha256 of a file's bytes (hex), read in 1 MiB blocks."""
+    import hashlib
+
+    h = hashlib.sha256()
+    with Path(path).open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
 def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
     with atomic_path(path) as tmp:
         tmp.write_bytes(data)

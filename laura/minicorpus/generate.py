@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from laura.data.kaldi import atomic_write_text
+from laura.io import sha256_file
 from laura.minicorpus import aac, asr, se, ser, slu  # noqa: F401 - registers the task builders
 from laura.minicorpus.core import (
     BUILD_ORDER,
@@ -53,14 +54,6 @@ CHECKSUMS = "checksums.sha256"
 
 # ---------------------------------------------------------------------------------------------
 # helpers
-def _sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def _location_independent(rel: str) -> bool:
     # *.scp (wav.scp, clean.scp) hold absolute paths: keep them out of the corpus checksum so that
     # the same request built in two places gives the same checksum (they are still listed in
@@ -169,7 +162,7 @@ def _relocate(root: Path, manifest: dict[str, Any]) -> dict[str, Any]:
                 uttid, path = line.split(" ", 1)
                 lines.append(f"{uttid} {(root / Path(path).relative_to(old)).as_posix()}\n")
             p.write_text("".join(lines), encoding="utf-8")
-            entries[rel] = _sha256_file(p)
+            entries[rel] = sha256_file(p)
     _write_checksums(root, entries)
     manifest["root"] = root.as_posix()
     _write_json_atomic(root / MANIFEST, manifest)
@@ -233,7 +226,7 @@ def make_mini_corpus(
         for p in sorted(work.rglob("*")):
             if p.is_file():
                 rel = p.relative_to(work).as_posix()
-                entries[rel] = ctx.file_hashes.get(rel) or _sha256_file(p)
+                entries[rel] = ctx.file_hashes.get(rel) or sha256_file(p)
         _write_checksums(work, entries)
         total = sum(ctx.durations.values())  # every audio file once (tasks share audio)
         manifest = {
@@ -302,5 +295,5 @@ def verify_corpus(out: str | Path) -> bool:
     if _corpus_checksum(entries) != manifest["checksum"]:
         return False
     return all(
-        (root / rel).is_file() and _sha256_file(root / rel) == h for rel, h in entries.items()
+        (root / rel).is_file() and sha256_file(root / rel) == h for rel, h in entries.items()
     )
