@@ -26,8 +26,8 @@ def train(cfg: Any, callbacks: list[Any] | None = None, fresh: bool = False) -> 
     experiment trained with another config aside instead of refusing."""
     import lightning as L
 
-    from laura.models.common import plot_curves
     from laura.models.kinds import get_kind
+    from laura.viz import metrics_csvs, plot_curves
 
     # Our DataModules resume mid-epoch themselves (sampler state in the checkpoint).
     warnings.filterwarnings(
@@ -56,7 +56,7 @@ def train(cfg: Any, callbacks: list[Any] | None = None, fresh: bool = False) -> 
     fit_resumable(trainer, module, datamodule, exp)
     if trainer.is_global_zero:
         kind.export(module, exp, trainer)
-        plot_curves(sorted((exp / "logs").glob("version_*/metrics.csv")), exp / "curves.png")
+        plot_curves(metrics_csvs(exp), exp / "curves.png")
     return exp
 
 

@@ -1,9 +1,8 @@
-"""Shared pieces of the LightningModules: optimiser and schedule, atomic checkpoints, curves."""
+"""Shared pieces of the LightningModules: optimiser and schedule, atomic checkpoints."""
 
 from __future__ import annotations
 
 import math
-import os
 from pathlib import Path
 from typing import Any
 
@@ -125,7 +124,6 @@ class AtomicCheckpointIO(TorchCheckpointIO):
         self, checkpoint: dict[str, Any], path: Any, storage_options: Any = None
     ) -> None:
         import shutil
-        from pathlib import Path
 
         from laura.io import atomic_path
 
@@ -194,64 +192,3 @@ class FiniteTraining(L.Callback):
         return ", ".join(self._ids[:4]) + (
             f" (+{len(self._ids) - 4})" if len(self._ids) > 4 else ""
         )
-
-
-def plot_curves(metrics_csvs: list[Path], out_png: str | Path) -> Path | None:
-    """Training/validation loss (and accuracy or WER when logged) against steps.
-
-    ``metrics_csvs``: the CSV logs of a run and of its resumptions, in order.
-    """
-    import csv
-
-    rows: list[dict[str, str]] = []
-    for f in metrics_csvs:
-        if Path(f).is_file():
-            with Path(f).open() as fh:
-                rows += list(csv.DictReader(fh))
-    if not rows:
-        return None
-    series: dict[str, list[tuple[int, float]]] = {}
-    for r in rows:
-        step = r.get("step")
-        if not step:
-            continue
-        for k, v in r.items():
-            if k in ("step", "epoch") or v in ("", None):
-                continue
-            series.setdefault(k, []).append((int(float(step)), float(v)))
-    if not series:
-        return None
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    keys = [k for k in sorted(series) if "loss" in k]
-    # Codec runs log many component losses; the second panel keeps the dev quality metrics.
-    noise = ("lr", "train/n_q", "train/l1", "train/commit", "train/adv", "train/feat", "train/mel")
-    others = [
-        k
-        for k in sorted(series)
-        if k not in keys and k not in noise and not k.startswith("val/mel_")
-    ]
-    fig, axes = plt.subplots(1, 2 if others else 1, figsize=(11 if others else 6, 4), squeeze=False)
-    for k in keys:
-        xs, ys = zip(*series[k])
-        axes[0][0].plot(xs, ys, label=k, marker="." if "val" in k else None)
-    axes[0][0].set_xlabel("step")
-    axes[0][0].set_ylabel("loss")
-    axes[0][0].set_yscale("log")
-    axes[0][0].legend()
-    if others:
-        for k in others:
-            xs, ys = zip(*series[k])
-            axes[0][1].plot(xs, ys, label=k, marker=".")
-        axes[0][1].set_xlabel("step")
-        axes[0][1].legend()
-    fig.tight_layout()
-    out_png = Path(out_png)
-    tmp = out_png.with_name(out_png.stem + ".tmp.png")
-    fig.savefig(tmp, dpi=100)
-    plt.close(fig)
-    os.replace(tmp, out_png)
-    return out_png
