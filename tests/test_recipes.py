@@ -16,9 +16,21 @@ RECIPES = sorted(p.parent for p in (ROOT / "egs").glob("*/*/run.sh"))
 
 @pytest.mark.parametrize("recipe", RECIPES, ids=lambda p: str(p.relative_to(ROOT / "egs")))
 def test_recipe_scripts_parse_and_show_help(recipe):
+    """Each run.sh parses, and `--help` (run from the repository root, as users do) lists the
+    options it declares before parsing them: names with dashes, defaults, comments."""
     subprocess.run(["bash", "-n", str(recipe / "run.sh")], check=True)
     if (recipe / "local/data.sh").is_file():
         subprocess.run(["bash", "-n", str(recipe / "local/data.sh")], check=True)
+    res = subprocess.run(
+        [str((recipe / "run.sh").relative_to(ROOT)), "--help"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
+    assert res.returncode == 0 and res.stdout.startswith("usage: "), res.stdout + res.stderr
+    options = [line.split()[0] for line in res.stdout.splitlines()[1:]]
+    assert len(options) >= 5 and "--stage" in options and "--stop-stage" in options
+    assert all(o.startswith("--") and "_" not in o for o in options), options
 
 
 def test_unknown_recipe_option_is_an_error():
