@@ -416,6 +416,17 @@ def load_structured(
         except (TypeError, IndexError, ValueError) as err:
             raise ConfigError(f"override {item!r}: {err}") from None
     check_values(cfg, source)
+    data = cfg.get("data")
+    if data is not None and data.get("sources"):
+        # sources replace the single-task shorthand: a data.task or data.train given on the
+        # command line (a corpus recipe's, over a multi-task config) would be ignored unsaid
+        for item in overrides or []:
+            key = item.split("=", 1)[0].strip()
+            if key == "data.task" or key in ("data.train", "data.valid") and data.get(key[5:]):
+                raise ConfigError(
+                    f"{source}: override {item!r} is ignored beside data.sources: "
+                    "set data.sources.N.train/valid"
+                )
     return to_object(cfg)
 
 

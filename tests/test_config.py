@@ -201,6 +201,20 @@ def test_data_sources_and_stage_subsets():
         data_sources(cfg.data)
     single = to_object(load_config(ROOT / "recipes/lauragpt-mini.yaml"))
     assert [s.task for s in data_sources(single.data)] == ["ASR"]
+    # a recipe's data.train beside a multi-task config's sources would be ignored: refused
+    stage1 = ROOT / "recipes/lauragpt-mini-multitask-stage1.yaml"
+    with pytest.raises(
+        ConfigError,
+        match=r"stage1.yaml: override 'data.train=\[x\]' is ignored beside data.sources: set "
+        r"data.sources.N.train/valid$",
+    ):
+        load_config(stage1, ["data.train=[x]"])
+    with pytest.raises(ConfigError, match=r"'data.valid=\[y\]' is ignored beside data.sources"):
+        load_config(stage1, ["data.valid=[y]"])
+    with pytest.raises(ConfigError, match=r"'data.task=SLU' is ignored beside data.sources"):
+        load_config(stage1, ["data.task=SLU"])  # what egs/TEMPLATE passes: one task's recipes
+    load_config(stage1, ["data.sources.0.train=[x]"])  # the way to point a source elsewhere
+    load_config(stage1, ["data.train=[]"])  # nothing ignored
     with pytest.raises(ConfigError, match="unknown config key 'data.sources.0.repeet'"):
         load_config(
             ROOT / "recipes/lauragpt-mini.yaml",

@@ -232,7 +232,8 @@ def test_two_sources_of_one_task_validate_under_their_own_names(tiny_asr_dir, ti
 
     src = f"{{task: ASR, train: [{tiny_asr_dir}], valid: [{tiny_asr_dir}]}}"
     exp = tmp_path / "exp"
-    argv = _args(tiny_asr_dir, tiny_bpe, exp, f"data.sources=[{src},{src}]")
+    # (data.train=[]: the shorthand beside sources would be ignored, which is refused)
+    argv = _args(tiny_asr_dir, tiny_bpe, exp, "data.train=[]", f"data.sources=[{src},{src}]")
     assert main([*argv, "trainer.val_check_interval=2", "trainer.limit_val_batches=1"]) == 0
     logged = {k for row in metrics_rows(exp) for k, v in row.items() if v}
     assert {"val/ASR.0/loss", "val/ASR.1/loss", "val/ASR.0/wer", "val/ASR.1/wer"} <= logged
