@@ -62,3 +62,28 @@ def test_ser_and_aac_are_not_speed_perturbed() -> None:
     assert factors["ASR"] == factors["S2TT"] == factors["SLU"] == [0.9, 1.0, 1.1]
     with pytest.raises(Exception, match=r"data.sources.0.speed_perturb.*must be positive"):
         load_config(STAGES[0], ["data.sources.0.speed_perturb=[0.0]"])
+
+
+def test_token_shares_weigh_sources_by_output_tokens_and_repeats() -> None:
+    """What `laura train` prints: text targets counted through the tokenizer, audio targets at
+    the codec frame rate, an end token each, times the repeat factor (hand-computed here)."""
+    from laura.models.kinds import format_token_shares, output_token_shares
+
+    class Words:  # a tokenizer with one token per word
+        def encode(self, text: str) -> list[int]:
+            return list(range(len(text.split())))
+
+    cfg = load_config(STAGES[0])
+    sources = [s for s in data_sources(cfg.data) if s.task in ("ASR", "SER", "TTS")]
+    assert [s.repeat for s in sources] == [4, 3, 1]
+    records = [
+        ([{"text": "a b c"}, {"text": "d e"}], []),  # ASR: (3 + 1) + (2 + 1) = 7 tokens
+        ([{"emotion": "happy"}], []),  # SER: 1 + 1 = 2
+        ([{"duration": 2.0}, {"duration": 1.0}], []),  # TTS at 25 Hz: (50 + 1) + (25 + 1) = 77
+    ]
+    rows = output_token_shares(sources, records, Words(), 25.0)
+    assert [(r["task"], r["tokens"]) for r in rows] == [("ASR", 7), ("SER", 2), ("TTS", 77)]
+    total = 7 * 4 + 2 * 3 + 77
+    assert [round(r["share"], 6) for r in rows] == [round(x / total, 6) for x in (28, 6, 77)]
+    table = format_token_shares(rows).splitlines()
+    assert table[1].split() == ["0:", "ASR", "2", "4", "3.5", f"{100 * 28 / total:.1f}%"]

@@ -19,6 +19,7 @@ models lazily: choosing a schema must not pay for them.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
@@ -155,6 +156,41 @@ def source_records(
     ]
 
 
+def output_token_shares(
+    sources: list[Any],
+    records: list[tuple[list[dict[str, Any]], list[dict[str, Any]]]],
+    tokenizer: Any,
+    frame_rate: float,
+) -> list[dict[str, Any]]:
+    """Each source's share of an epoch's output tokens (what the token-mean loss weighs them
+    by): text targets through ``tokenizer``, audio targets at ``frame_rate`` codec tokens a
+    second of the utterance, one end token each, times the source's repeat factor."""
+    from laura.data.tasks import get_task
+
+    rows = []
+    for src, (train, _) in zip(sources, records):
+        spec = get_task(src.task)
+        if spec.output_kind == "text":
+            n = sum(len(tokenizer.encode(spec.target_text(r))) + 1 for r in train)
+        else:
+            n = sum(round(float(r.get("duration") or 0.0) * frame_rate) + 1 for r in train)
+        rows.append({"task": src.task, "utts": len(train), "repeat": src.repeat, "tokens": n})
+    total = sum(r["tokens"] * r["repeat"] for r in rows) or 1
+    for r in rows:
+        r["share"] = r["tokens"] * r["repeat"] / total
+    return rows
+
+
+def format_token_shares(rows: list[dict[str, Any]]) -> str:
+    """The table `laura train` prints when a LauraGPT training starts."""
+    lines = ["data source      utts  repeat  output tokens/utt  share of the loss"]
+    for i, r in enumerate(rows):
+        name, per = f"{i}: {r['task']}", r["tokens"] / max(r["utts"], 1)
+        share = f"{100 * r['share']:.1f}%"
+        lines.append(f"{name:<12} {r['utts']:>8} {r['repeat']:>7} {per:>18.1f} {share:>18}")
+    return "\n".join(lines)
+
+
 def compute_cmvn(
     records: list[dict[str, Any]], frontend: Any, out: Path, max_utts: int = 2000
 ) -> Any:
@@ -289,6 +325,12 @@ class LauraGPTKind(ModelKind):
 
     def load_data(self, cfg: ExperimentConfig, exp: Path, ready: Prepared) -> None:
         ready.records = source_records(cfg.data, ready.sources, exp)
+        if len(ready.sources) > 1 and int(os.environ.get("RANK", "0")) == 0:
+            # the loss is a token mean: how much each task weighs is worth seeing before hours
+            shares = output_token_shares(
+                ready.sources, ready.records, ready.tokenizer, cfg.model.codec_frame_rate
+            )
+            print(format_token_shares(shares), flush=True)
         ready.cmvn = load_or_compute_cmvn(
             cfg, ready.sources, ready.records, cfg.model.frontend, exp
         )
