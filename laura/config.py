@@ -422,7 +422,7 @@ def load_structured(
         # command line (a corpus recipe's, over a multi-task config) would be ignored unsaid
         for item in overrides or []:
             key = item.split("=", 1)[0].strip()
-            if key == "data.task" or key in ("data.train", "data.valid") and data.get(key[5:]):
+            if key == "data.task" or (key in ("data.train", "data.valid") and data.get(key[5:])):
                 raise ConfigError(
                     f"{source}: override {item!r} is ignored beside data.sources: "
                     "set data.sources.N.train/valid"

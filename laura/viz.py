@@ -157,7 +157,8 @@ def plot_curves(csvs: Sequence[str | Path], out_png: str | Path) -> Path | None:
 
     ``csvs``: the CSV logs of a run and of its resumptions, in order. None when nothing is logged.
     """
-    series = read_metrics_csvs([f for f in csvs if Path(f).is_file()])
+    csvs = [f for f in csvs if Path(f).is_file()]
+    series = read_metrics_csvs(csvs)
     if not series:
         return None
     if any(k.startswith("val/") and k.endswith("/acc") and k.count("/") == 2 for k in series):
