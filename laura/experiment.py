@@ -55,6 +55,22 @@ def config_differences(saved: dict[str, Any], new: dict[str, Any]) -> list[str]:
     return diffs
 
 
+def schedule_stretch_note(saved: dict[str, Any], new: dict[str, Any]) -> str | None:
+    """What a changed ``trainer.max_steps`` does to a resumed run's learning rate, or None.
+
+    The cosine schedule is a function of the step budget, so continuing with another budget
+    moves the rate at the resumed step (after a finished run: from the floor back up)."""
+    a, b = flatten(saved), flatten(new)
+    old_steps, new_steps = a.get("trainer.max_steps"), b.get("trainer.max_steps")
+    if old_steps == new_steps or b.get("optim.schedule") != "cosine":
+        return None
+    return (
+        f"trainer.max_steps {old_steps} -> {new_steps}: the cosine learning-rate schedule is "
+        f"recomputed for {new_steps} steps, so the rate at the resumed step is the new "
+        "schedule's, not a continuation of the old curve"
+    )
+
+
 def is_main_process() -> bool:
     """Rank 0 of node 0 (``ddp`` re-launches this script for the other ranks)."""
     return (
@@ -81,8 +97,12 @@ def claim_experiment(cfg: Any, exp: Path, fresh: bool = False) -> None:
         raise ExperimentError(
             f"{saved_path}: unreadable ({err}); use --fresh to start anew"
         ) from None
-    diffs = config_differences(saved, to_container(cfg))  # type: ignore[arg-type]
+    new = to_container(cfg)
+    diffs = config_differences(saved, new)  # type: ignore[arg-type]
     if not diffs:
+        note = schedule_stretch_note(saved, new)  # type: ignore[arg-type]
+        if note:
+            print(f"{exp}: {note}")
         return
     if not fresh:
         shown = "; ".join(diffs[:8]) + (f"; ... ({len(diffs)} keys)" if len(diffs) > 8 else "")

@@ -36,12 +36,16 @@ def _steps(csv_path: Path) -> list[int]:
     return [int(r["step"]) for r in csv.DictReader(csv_path.open()) if r.get("train/loss")]
 
 
-def test_rerun_resumes_from_last_checkpoint(tiny_asr_dir, tiny_bpe, tmp_path):
+def test_rerun_resumes_from_last_checkpoint(tiny_asr_dir, tiny_bpe, tmp_path, capsys):
     exp = tmp_path / "exp"
     train(_cfg(tiny_asr_dir, tiny_bpe, exp, 4))
     ck = torch.load(exp / "checkpoints/last.ckpt", map_location="cpu", weights_only=True)
     assert ck["global_step"] == 4
+    capsys.readouterr()
     train(_cfg(tiny_asr_dir, tiny_bpe, exp, 7))
+    # the cosine schedule depends on the budget: a larger one moves the resumed rate, said once
+    out = capsys.readouterr().out
+    assert f"{exp}: trainer.max_steps 4 -> 7: the cosine learning-rate schedule" in out
     first, second = (
         _steps(exp / "logs/version_0/metrics.csv"),
         _steps(exp / "logs/version_1/metrics.csv"),

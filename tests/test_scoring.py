@@ -135,6 +135,35 @@ def test_cli_writes_scores_json_and_a_table(asr_decode, capsys) -> None:
     assert main([*argv, "--overwrite"]) == 0
 
 
+def test_skip_done_keeps_a_score_of_the_same_inputs_and_redoes_a_stale_one(
+    asr_decode, capsys
+) -> None:
+    dec, data, speakers = asr_decode
+    argv = ["--task", "ASR", "--decode", str(dec), "--data", str(data), "--by", "lang"]
+    assert main([*argv, "--skip-done"]) == 0
+    first = (dec / "scores.json").read_bytes()
+    assert "stamp" in json.loads(first)
+    capsys.readouterr()
+    assert main([*argv, "--skip-done"]) == 0  # no --overwrite needed: nothing is written
+    out = capsys.readouterr().out
+    assert "scores.json: scored before from the same decode, data and options (skipped)" in out
+    assert "| en | WER | 16.7% |" in out  # the kept result's table
+    assert (dec / "scores.json").read_bytes() == first
+    # another hypothesis: stale, so refused without --overwrite and scored anew with it
+    _table(
+        dec / "hyp", {"a-1": "the cat sat", "a-2": "a dog ran", "b-1": "你好世界", "b-2": "再见"}
+    )
+    assert main([*argv, "--skip-done"]) == 2
+    assert "exists; choose another or pass --overwrite" in capsys.readouterr().err
+    assert main([*argv, "--skip-done", "--overwrite"]) == 0
+    assert "(skipped)" not in capsys.readouterr().out
+    saved = json.loads((dec / "scores.json").read_text())
+    assert saved["groups"][0]["scores"]["rate"] == 0.0
+    # another option (here the label) is another score too
+    assert main([*argv, "--skip-done", "--overwrite", "--label", "m2"]) == 0
+    assert "(skipped)" not in capsys.readouterr().out
+
+
 def test_refusals_name_the_problem(asr_decode, capsys, monkeypatch) -> None:
     from laura.data import tasks
 

@@ -31,6 +31,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--label", default="", help="model name for the table")
     p.add_argument("--out", default=None, help="JSON output (default <decode>/scores.json)")
     p.add_argument("--overwrite", action="store_true", help="replace an existing --out")
+    p.add_argument(
+        "--skip-done",
+        action="store_true",
+        help="keep an --out scored from the same decode, data and options (re-runs skip it)",
+    )
     audio = p.add_argument_group("audio outputs (SE, TTS)")
     audio.add_argument("--asr-exp", default=None, help="a laura ASR experiment: WER/CER of outputs")
     audio.add_argument("--no-pocketsphinx", action="store_true", help="skip the pocketsphinx WER")
@@ -76,6 +81,7 @@ def score_decode_dir(args: argparse.Namespace, by: list[str], speakers: str | No
         label=args.label,
         out=args.out or Path(args.decode) / "scores.json",
         overwrite=args.overwrite,
+        skip_done=getattr(args, "skip_done", False),
         asr_exp=args.asr_exp,
         pocketsphinx=False if args.no_pocketsphinx else None,
         secs=False if args.no_secs else None,

@@ -41,18 +41,15 @@ def score_chain(
     by: Iterable[str] = (),
     speakers: str | Path | None = None,
     label: str = "",
-    out: str | Path | None = None,
-    overwrite: bool = False,
     **options: Any,
 ) -> dict[str, Any]:
+    """A chain's scores (the module doc); ``laura.metrics.scoring.score`` writes them."""
     from laura.data.kaldi import write_table
     from laura.data.records import load_records
     from laura.data.tasks import CHAINS, translation_target
-    from laura.io import atomic_write_json, check_output_file
-    from laura.metrics.scoring import _strict_json, score
+    from laura.metrics.scoring import score
 
     spec = CHAINS[chain]
-    check_output_file(out, overwrite)
     dec = Path(decode_dir)
     info_path = dec / "decode.json"
     try:
@@ -124,8 +121,6 @@ def score_chain(
         "end_to_end": end_to_end,
         "not_computed": not_computed,
     }
-    if out is not None:
-        atomic_write_json(out, _strict_json(result))
     return result
 
 

@@ -206,35 +206,108 @@ def score(
     label: str = "",
     out: str | Path | None = None,
     overwrite: bool = False,
+    skip_done: bool = False,
     **options: Any,
 ) -> dict[str, Any]:
     """Score ``decode_dir`` (what ``laura decode`` wrote) against ``data_dir`` with ``task``'s
-    metric; write ``out`` (JSON; refused if it exists, unless ``overwrite``, before any work)."""
-    from laura.data.records import load_records
-    from laura.data.tasks import get_task
+    metric; write ``out`` (JSON; refused if it exists, unless ``overwrite``, before any work).
+
+    ``skip_done``: return the result ``out`` holds when it scored the same decode and data with
+    the same options (``score_stamp``), and record the stamp in a new one."""
+    from laura.data.tasks import CHAINS
     from laura.io import atomic_write_json, check_output_file
 
     by = [b.strip() for b in by if b.strip()]
     for b in by:
         if b not in GROUP_HEADERS:
             raise ConfigError(f"--by {b}: group by lang, voice or snr")
-    from laura.data.tasks import CHAINS
-
+    stamp = None
+    if skip_done and out is not None:
+        stamp = score_stamp(decode_dir, data_dir, task, by, speakers, label, options)
+        done = _scored(out, stamp)
+        if done is not None:
+            print(f"{out}: scored before from the same decode, data and options (skipped)")
+            return done
+    check_output_file(out, overwrite)
     if task in CHAINS:
         from laura.metrics.chain import score_chain
 
-        return score_chain(
-            decode_dir,
-            data_dir,
-            task,
-            by=by,
-            speakers=speakers,
-            label=label,
-            out=out,
-            overwrite=overwrite,
-            **options,
+        result = score_chain(
+            decode_dir, data_dir, task, by=by, speakers=speakers, label=label, **options
         )
-    check_output_file(out, overwrite)
+    else:
+        result = _score_task(decode_dir, data_dir, task, by, speakers, label, options)
+    if stamp is not None:
+        result["stamp"] = stamp
+    if out is not None:
+        atomic_write_json(out, _strict_json(result))
+    return result
+
+
+def score_stamp(
+    decode_dir: str | Path,
+    data_dir: str | Path,
+    task: str,
+    by: list[str],
+    speakers: str | Path | None,
+    label: str,
+    options: dict[str, Any],
+) -> dict[str, Any]:
+    """What a score is of, for ``skip_done``: the decode dir's and the data dir's fingerprints
+    (tables by content, audio files by identity: ``data_dir_fingerprint``; the decode's
+    ``decode.json`` and ``hyp`` by content), the speakers table's content, the ASR model's
+    weights and config (``asr_exp``) and every other option as given."""
+    import hashlib
+
+    from laura.data.kaldi import data_dir_fingerprint
+    from laura.io import sha256_file
+
+    def digest(obj: Any) -> str:
+        return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()
+
+    def sha(path: Path) -> str | None:
+        return sha256_file(path) if path.is_file() else None
+
+    def fingerprint(d: str | Path, extra: tuple[str, ...] = ()) -> str | None:
+        return digest(data_dir_fingerprint(d, extra_files=extra)) if Path(d).is_dir() else None
+
+    opts = {k: v for k, v in options.items() if v is not None}
+    if opts.get("asr_exp"):
+        exp = Path(opts["asr_exp"])
+        opts["asr_exp"] = [sha(exp / "model.safetensors"), sha(exp / "config.yaml")]
+    return {
+        "decode": fingerprint(decode_dir, ("hyp", "decode.json")),
+        "data": fingerprint(data_dir),
+        "task": task,
+        "by": list(by),
+        "speakers": sha(Path(speakers)) if speakers else None,
+        "label": label,
+        "options": digest(opts),
+    }
+
+
+def _scored(out: str | Path, stamp: dict[str, Any]) -> dict[str, Any] | None:
+    """The result in ``out`` when it was scored from ``stamp``, else None."""
+    try:
+        result = json.loads(Path(out).read_text())
+    except (OSError, ValueError):
+        return None
+    return result if isinstance(result, dict) and result.get("stamp") == stamp else None
+
+
+def _score_task(
+    decode_dir: str | Path,
+    data_dir: str | Path,
+    task: str,
+    by: list[str],
+    speakers: str | Path | None,
+    label: str,
+    options: dict[str, Any],
+) -> dict[str, Any]:
+    """One basic task's scores (``score`` without the output file)."""
+    from laura.data.records import load_records
+    from laura.data.tasks import get_task
+
     spec = get_task(task)
     scorer = get_scorer(spec.metric, task)
     unknown = sorted(k for k, v in options.items() if v is not None and k not in scorer.options)
@@ -273,8 +346,6 @@ def score(
         "groups": groups,
         "per_utt": scorer.per_utt(material),
     }
-    if out is not None:
-        atomic_write_json(out, _strict_json(result))
     return result
 
 
