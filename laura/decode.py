@@ -20,7 +20,6 @@ names them (``resolve_recorded_path``), so an experiment decodes from any direct
 
 from __future__ import annotations
 
-import json
 import os
 import time
 from collections.abc import Iterable
@@ -38,7 +37,6 @@ from laura.io import (
     atomic_write_text,
     atomic_write_wav,
     check_output_dir,
-    sha256_file,
     staged_dir,
 )
 
@@ -142,9 +140,10 @@ def decode(
     from laura.data.records import load_records
     from laura.data.tasks import CHAINS, get_task
     from laura.models.kinds import get_kind
+    from laura.stamps import done_before
 
     stamp = decode_stamp(exp_dir, data_dir, task, vocoder, weights, overrides)
-    done = _done(out_dir, stamp) if skip_done else None
+    done = done_before(Path(out_dir) / "decode.json", stamp) if skip_done else None
     if done is not None:
         print(f"{out_dir}: done before with the same model and data (skipped)")
         return done
@@ -206,37 +205,21 @@ def decode_stamp(
     weights: str | Path | None = None,
     overrides: list[str] | None = None,
 ) -> dict[str, Any]:
-    """What a decode is of, for ``skip_done``: the weights' and config's contents (sha256), the
-    data dir's fingerprint (its tables' contents and its audio files' identity), the task, the
-    vocoder's weights and the overrides. Missing files hash as None (the decode itself then
-    reports them)."""
-    import hashlib
-
-    from laura.data.kaldi import data_dir_fingerprint
-
-    def sha(path: Path) -> str | None:
-        return sha256_file(path) if path.is_file() else None
+    """What a decode is of, for ``skip_done`` (``laura.stamps``): the weights' and config's
+    contents (sha256), the data dir's fingerprint (its tables' contents and its audio files'
+    identity), the task, the vocoder's weights and the overrides. Missing files hash as None
+    (the decode itself then reports them)."""
+    from laura.stamps import dir_digest, file_digest
 
     exp = Path(exp_dir)
-    fp = data_dir_fingerprint(data_dir) if Path(data_dir).is_dir() else None
     return {
-        "weights": sha(Path(weights) if weights else exp / "model.safetensors"),
-        "config": sha(exp / "config.yaml"),
-        "data": hashlib.sha256(json.dumps(fp, sort_keys=True).encode()).hexdigest(),
+        "weights": file_digest(Path(weights) if weights else exp / "model.safetensors"),
+        "config": file_digest(exp / "config.yaml"),
+        "data": dir_digest(data_dir),
         "task": task,
-        "vocoder": sha(Path(vocoder) / "model.safetensors") if vocoder else None,
+        "vocoder": file_digest(Path(vocoder) / "model.safetensors") if vocoder else None,
         "overrides": list(overrides or []),
     }
-
-
-def _done(out_dir: str | Path, stamp: dict[str, Any]) -> dict[str, Any] | None:
-    """The decode.json of a finished decode of ``stamp`` in ``out_dir``, else None."""
-    path = Path(out_dir) / "decode.json"
-    try:
-        info = json.loads(path.read_text())
-    except (OSError, ValueError):
-        return None
-    return info if info.get("stamp") == stamp else None
 
 
 def _decode_text(

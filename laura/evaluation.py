@@ -44,12 +44,15 @@ def evaluate_vocoder(
     threads: int = 0,
     asr_exp: str | Path | None = None,
     overwrite: bool = False,
+    skip_done: bool = False,
 ) -> dict[str, Any]:
     """Scores per system (PESQ-wb, STOI; SE also per SNR), the vocoder's real-time factor, and
     ``out_dir/{wav,png}`` for the first ``n_pictures`` utterances, ``out_dir/scores.json``.
     ``asr_exp`` (a laura ASR experiment) adds each system's WER/CER per language and the
     reference's (its ceiling); the transcribed wavs go to ``out_dir/asr/wav`` and the
-    transcripts to ``out_dir/asr/hyp`` (a temporary dir without ``out_dir``)."""
+    transcripts to ``out_dir/asr/hyp`` (a temporary dir without ``out_dir``). ``skip_done``:
+    return the result ``out_dir`` holds when it was made from the same vocoder, codec, data and
+    options (``laura.stamps``)."""
     from tqdm import tqdm
 
     from laura.data.datamodule import open_token_source
@@ -66,10 +69,26 @@ def evaluate_vocoder(
         match_length,
         needs_waveforms,
     )
+    from laura.stamps import dir_digest, done_before, experiment_digest, file_digest
     from laura.text.tokenizer import TextTokenizer
     from laura.viz import save_spectrograms
 
     out_dir = out_dir or None
+    stamp = None
+    if skip_done and out_dir is not None:
+        stamp = {
+            "vocoder": [
+                file_digest(Path(vocoder_dir) / f) for f in ("model.safetensors", "vocoder.json")
+            ],
+            "codec": file_digest(Path(_vocoder_codec(vocoder_dir, codec)) / "model.safetensors"),
+            "data": dir_digest(data_dir),
+            "task": task,
+            "options": [token_dir, max_utts, n_pictures, experiment_digest(asr_exp)],
+        }
+        done = done_before(Path(out_dir) / "scores.json", stamp)
+        if done is not None:
+            print(f"{out_dir}: evaluated before with the same vocoder, data and options (skipped)")
+            return done
     check_output_dir(out_dir, overwrite, "vocoder-eval output dir")  # before the work, not after
     check_data_dir_ids(data_dir)  # ids name the wavs and pictures written below
     if threads:
@@ -188,6 +207,8 @@ def evaluate_vocoder(
                 snr: {m: round(float(np.nanmean(v)), 4) for m, v in cell.items()}
                 for snr, cell in sorted(by_snr.items(), key=lambda kv: float(kv[0]))
             }
+        if stamp is not None:
+            result["stamp"] = stamp
         if out is not None:
             atomic_write_json(out / "scores.json", result, indent=1)
     return result
@@ -215,6 +236,21 @@ def _asr_rates(
             for lang, r in score_by_lang(refs, hyps, langs).items()
         }
     return rates
+
+
+def _vocoder_codec(vocoder_dir: str | Path, codec: str | Path | None) -> str:
+    """The codec a vocoder decodes with: ``codec`` if given, else the one it records."""
+    import json
+
+    from laura.artefact import resolve_recorded_path
+
+    if codec:
+        return str(codec)
+    meta = Path(vocoder_dir) / "vocoder.json"
+    try:
+        return resolve_recorded_path(json.loads(meta.read_text()).get("codec"), meta) or ""
+    except (OSError, ValueError):
+        return ""  # loading the vocoder reports it
 
 
 def format_vocoder_table(result: dict[str, Any], title: str) -> str:

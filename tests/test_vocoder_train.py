@@ -182,34 +182,31 @@ def test_multi_step_baseline_trains_and_exports(audio_data) -> None:
     assert m.vocoder.codebooks.shape == (4, 16, 128)
 
 
-def test_vocoder_eval_writes_scores_wavs_and_pictures(trained, audio_data, tmp_path) -> None:
+def test_vocoder_eval_writes_scores_wavs_and_pictures(
+    trained, audio_data, tmp_path, capsys
+) -> None:
     from laura.cli import main
 
     c = audio_data["corpus"]
     out = tmp_path / "eval"
-    assert (
-        main(
-            [
-                "vocoder-eval",
-                "--vocoder",
-                str(trained / "vocoder"),
-                "--data",
-                str(c / "se/dev"),
-                "--task",
-                "SE",
-                "--out-dir",
-                str(out),
-                "--pictures",
-                "1",
-            ]
-        )
-        == 0
-    )
+    argv = ["vocoder-eval", "--vocoder", str(trained / "vocoder"), "--data", str(c / "se/dev")]
+    argv += ["--task", "SE", "--out-dir", str(out), "--pictures", "1", "--skip-done"]
+    assert main(argv) == 0
     res = json.loads((out / "scores.json").read_text())
     assert set(res["systems"]) == {"vocoder", "first_group", "codec_all", "input"}
     assert res["n_utts"] > 0 and res["rtf"] > 0 and res["by_snr"]
     assert len(list((out / "png").glob("*.png"))) == 1
     assert len(list((out / "wav").glob("*.wav"))) == 4
+    # a re-run keeps it (and shows it); other options are another evaluation
+    first = (out / "scores.json").read_bytes()
+    capsys.readouterr()
+    assert main(argv) == 0
+    shown = capsys.readouterr().out
+    assert "evaluated before with the same vocoder, data and options (skipped)" in shown
+    assert "| first_group |" in shown and (out / "scores.json").read_bytes() == first
+    assert main([*argv, "--max-utts", "1"]) == 2  # stale: refused without --overwrite
+    assert main([*argv, "--max-utts", "1", "--overwrite"]) == 0
+    assert json.loads((out / "scores.json").read_text())["n_utts"] == 1
 
 
 def test_vocoder_eval_adds_asr_error_rates_per_system(

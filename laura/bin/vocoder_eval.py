@@ -24,12 +24,26 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--overwrite", action="store_true", help="replace a non-empty --out-dir (refused otherwise)"
     )
+    p.add_argument(
+        "--skip-done",
+        action="store_true",
+        help="keep an --out-dir evaluated from the same vocoder, data and options",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
     from laura.evaluation import evaluate_vocoder, format_vocoder_table
 
-    options = ("token_dir", "max_utts", "out_dir", "codec", "threads", "asr_exp", "overwrite")
+    options = (
+        "token_dir",
+        "max_utts",
+        "out_dir",
+        "codec",
+        "threads",
+        "asr_exp",
+        "overwrite",
+        "skip_done",
+    )
     result = evaluate_vocoder(
         args.vocoder,
         args.data,

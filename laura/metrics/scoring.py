@@ -223,8 +223,10 @@ def score(
             raise ConfigError(f"--by {b}: group by lang, voice or snr")
     stamp = None
     if skip_done and out is not None:
+        from laura.stamps import done_before
+
         stamp = score_stamp(decode_dir, data_dir, task, by, speakers, label, options)
-        done = _scored(out, stamp)
+        done = done_before(out, stamp)
         if done is not None:
             print(f"{out}: scored before from the same decode, data and options (skipped)")
             return done
@@ -253,46 +255,23 @@ def score_stamp(
     label: str,
     options: dict[str, Any],
 ) -> dict[str, Any]:
-    """What a score is of, for ``skip_done``: the decode dir's and the data dir's fingerprints
-    (tables by content, audio files by identity: ``data_dir_fingerprint``; the decode's
-    ``decode.json`` and ``hyp`` by content), the speakers table's content, the ASR model's
-    weights and config (``asr_exp``) and every other option as given."""
-    import hashlib
-
-    from laura.data.kaldi import data_dir_fingerprint
-    from laura.io import sha256_file
-
-    def digest(obj: Any) -> str:
-        return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()
-
-    def sha(path: Path) -> str | None:
-        return sha256_file(path) if path.is_file() else None
-
-    def fingerprint(d: str | Path, extra: tuple[str, ...] = ()) -> str | None:
-        return digest(data_dir_fingerprint(d, extra_files=extra)) if Path(d).is_dir() else None
+    """What a score is of, for ``skip_done`` (``laura.stamps``): the decode dir's and the data
+    dir's fingerprints (the decode's ``hyp`` and ``decode.json`` by content), the speakers
+    table's content, the ASR model's weights and config (``asr_exp``) and the other options."""
+    from laura.stamps import digest, dir_digest, experiment_digest, file_digest
 
     opts = {k: v for k, v in options.items() if v is not None}
     if opts.get("asr_exp"):
-        exp = Path(opts["asr_exp"])
-        opts["asr_exp"] = [sha(exp / "model.safetensors"), sha(exp / "config.yaml")]
+        opts["asr_exp"] = experiment_digest(opts["asr_exp"])
     return {
-        "decode": fingerprint(decode_dir, ("hyp", "decode.json")),
-        "data": fingerprint(data_dir),
+        "decode": dir_digest(decode_dir, ("hyp", "decode.json")),
+        "data": dir_digest(data_dir),
         "task": task,
         "by": list(by),
-        "speakers": sha(Path(speakers)) if speakers else None,
+        "speakers": file_digest(speakers),
         "label": label,
         "options": digest(opts),
     }
-
-
-def _scored(out: str | Path, stamp: dict[str, Any]) -> dict[str, Any] | None:
-    """The result in ``out`` when it was scored from ``stamp``, else None."""
-    try:
-        result = json.loads(Path(out).read_text())
-    except (OSError, ValueError):
-        return None
-    return result if isinstance(result, dict) and result.get("stamp") == stamp else None
 
 
 def _score_task(
