@@ -372,3 +372,21 @@ def test_empty_existing_out_dir_is_used(tmp_path: Path) -> None:
     out.mkdir()
     write_baseline("ASR", data, None, data, out)
     assert read_table(out / "ref") == {"u1": "hello world"}
+
+
+def test_skip_done_keeps_a_baseline_of_the_same_data_and_its_scores(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = _data_dir(tmp_path / "test", {"text": {"u1": "hello world"}})
+    out = tmp_path / "base"
+    args = ["--task", "ASR", "--train", data, "--data", data, "--out", out]
+    assert _cli(capsys, *args, "--overwrite", "--skip-done")[0] == 0
+    score(out, data, "ASR", out=out / "scores.json")  # what a recipe scores next
+    code, shown, _ = _cli(capsys, *args, "--overwrite", "--skip-done")
+    assert code == 0 and "made before from the same data and options (skipped)" in shown
+    assert (out / "scores.json").is_file()  # kept: the dir was not made again
+    _table(data / "text", {"u1": "hello there world"})  # other references: made anew
+    code, shown, _ = _cli(capsys, *args, "--overwrite", "--skip-done")
+    assert code == 0 and "(skipped)" not in shown
+    assert read_table(out / "ref") == {"u1": "hello there world"}
+    assert not (out / "scores.json").exists()

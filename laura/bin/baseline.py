@@ -21,13 +21,25 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--max-candidates", type=int, default=200, help="constants tried on --dev (S2TT, AAC)"
     )
+    p.add_argument(
+        "--skip-done",
+        action="store_true",
+        help="keep an --out made from the same data dirs and options (and its scores)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
     from laura.metrics.baselines import write_baseline
 
     info = write_baseline(
-        args.task, args.train, args.dev, args.data, args.out, args.overwrite, args.max_candidates
+        args.task,
+        args.train,
+        args.dev,
+        args.data,
+        args.out,
+        args.overwrite,
+        args.max_candidates,
+        args.skip_done,
     )
     print(
         json.dumps(

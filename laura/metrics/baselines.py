@@ -110,16 +110,30 @@ def write_baseline(
     out_dir: str | Path,
     overwrite: bool = False,
     max_candidates: int = 200,
+    skip_done: bool = False,
 ) -> dict[str, Any]:
     """Write the trivial baseline of ``task`` on ``data_dir`` as a decode dir (hyp, ref,
-    decode.json with what was chosen and how)."""
+    decode.json with what was chosen and how). ``skip_done``: keep an ``out_dir`` made from the
+    same data dirs and options (``laura.stamps``; its scores.json survives with it)."""
     from laura.data.kaldi import write_table
     from laura.data.tasks import get_task, slu_target
     from laura.io import atomic_write_json, check_output_dir, staged_dir
     from laura.metrics.bleu import output_lang
+    from laura.stamps import dir_digest, done_before
 
     if task not in KINDS:
         raise ConfigError(f"task {task}: no trivial baseline (laura has: {', '.join(KINDS)})")
+    stamp = None
+    if skip_done:
+        stamp = {
+            "data": [dir_digest(d) if d else None for d in (train_dir, dev_dir, data_dir)],
+            "task": task,
+            "max_candidates": max_candidates,
+        }
+        done = done_before(Path(out_dir) / "decode.json", stamp)
+        if done is not None:
+            print(f"{out_dir}: made before from the same data and options (skipped)")
+            return done
     check_output_dir(out_dir, overwrite, "baseline output dir")
     spec = get_task(task)
     test = _records(data_dir)
@@ -159,6 +173,8 @@ def write_baseline(
         "n_utts": len(test),
         "loop_ratio": 0.0,
     }
+    if stamp is not None:
+        info["stamp"] = stamp
     with staged_dir(out_dir, overwrite, "baseline output dir") as stage:
         write_table(stage / "hyp", hyps)
         write_table(stage / "ref", refs)
