@@ -2,11 +2,11 @@
 scripts/evaluation/evaluate.py): hand-computed figures on tiny examples, laura's SLURP targets
 scoring 100% as predictions, and the reference's figures on deliberately imperfect predictions.
 
-The fixture records are 30 real entries of SLURP's dataset/slurp/test.jsonl (CC BY 4.0,
-Bastianelli et al. 2020): the fields the scorers and `laura.data.corpora.slurp` read (sentence,
-sentence_annotation, intent, scenario, action, token surfaces, entity spans, recording file
-names, the first two recordings of each) are as distributed; token lemmas/POS and the recordings'
-wer/status are placeholders that nothing reads.
+The fixture (tests/data/slurp_test_31.jsonl) is 31 real entries of SLURP's
+dataset/slurp/test.jsonl (CC BY 4.0, Bastianelli et al. 2020): the fields the scorers and
+`laura.data.corpora.slurp` read (sentence, sentence_annotation, intent, scenario, action, token
+surfaces, entity spans, recording file names, the first two recordings of each) are as
+distributed; token lemmas/POS and the recordings' wer/status are placeholders that nothing reads.
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import NamedTuple
 
 import numpy as np
 import pytest
@@ -133,418 +132,19 @@ def test_unparsable_missing_and_extra_hypotheses() -> None:
 # --- real SLURP records -----------------------------------------------------------------------
 
 
-class _Rec(NamedTuple):
-    slurp_id: int
-    intent: str  # the "intent" field as distributed
-    scenario: str
-    action: str
-    sentence: str
-    annotation: str
-    tokens: str | None  # surfaces, one space between; None: those of the sentence
-    entities: list[tuple[str, list[int]]]  # (type, token indices)
-    files: list[str]
-
-
-# Chosen for the cases SLURP's scorer is strict about: the first eight have an "intent" field
-# that is not scenario_action (the action alone; 7353's says email_sendemail for email/query, and
-# its tokens make "next weeks" "next week"); then upper-case annotations, attached "'s" (tokens
-# "jessica 's"), several entities of one type, punctuation in fillers, plain entries.
-_RECORDS = [
-    _Rec(
-        962,
-        "hue_lightup",
-        "iot",
-        "hue_lightup",
-        "increase the brightness of the lights",
-        "increase the brightness of the lights",
-        None,
-        [],
-        ["audio-1490356953-headset.flac"],
-    ),
-    _Rec(
-        10263,
-        "game",
-        "play",
-        "game",
-        "open chess app and begin game",
-        "open [game_name : chess] app and begin game",
-        None,
-        [("game_name", [1])],
-        ["audio-1498571891.flac", "audio-1434542976.flac"],
-    ),
-    _Rec(
-        348,
-        "query",
-        "weather",
-        "query",
-        "will it rain tomorrow",
-        "will it [weather_descriptor : rain] [date : tomorrow]",
-        None,
-        [("weather_descriptor", [2]), ("date", [3])],
-        ["audio-1498576546.flac", "audio-1488984107.flac"],
-    ),
-    _Rec(
-        5578,
-        "query",
-        "weather",
-        "query",
-        "i will need warm socks in winter in morning",
-        (
-            "i will need [weather_descriptor : warm socks] in "
-            "[weather_descriptor : winter] in [timeofday : morning]"
-        ),
-        None,
-        [("weather_descriptor", [3, 4]), ("weather_descriptor", [6]), ("timeofday", [8])],
-        ["audio-1498571471.flac", "audio-1501777148-headset.flac"],
-    ),
-    _Rec(
-        9269,
-        "radio",
-        "play",
-        "radio",
-        "tune in to eight hundred and ninety seven fm",
-        "tune in to [radio_name : eight hundred and ninety seven fm]",
-        None,
-        [("radio_name", [3, 4, 5, 6, 7, 8])],
-        ["audio-1488993668.flac", "audio-1501767885-headset.flac"],
-    ),
-    _Rec(
-        1252,
-        "query",
-        "datetime",
-        "query",
-        "tell me the current time",
-        "tell me the current time",
-        None,
-        [],
-        ["audio-1490199292-headset.flac", "audio-1490199292.flac"],
-    ),
-    _Rec(
-        16050,
-        "query",
-        "email",
-        "query",
-        "check gmail",
-        "check gmail",
-        None,
-        [],
-        ["audio-1501692394-headset.flac"],
-    ),
-    _Rec(
-        7353,
-        "email_sendemail",
-        "email",
-        "query",
-        "just let me know next week's weather in california",
-        ("just let me know [time : next weeks] weather in [place_name : california]"),
-        "just let me know next weeks weather in california",
-        [("time", [4, 5]), ("place_name", [8])],
-        ["audio-1498577946.flac", "audio-1501752274-headset.flac"],
-    ),
-    _Rec(
-        6878,
-        "calendar_set",
-        "calendar",
-        "set",
-        ("schedule a meeting with the accounting department on two thirty pm on friday"),
-        (
-            "schedule a [event_name : meeting] with the [business_name : "
-            "accounting department] on [time : two thirty pm] on [date : "
-            "Friday]"
-        ),
-        ("schedule a meeting with the accounting department on two thirty pm on Friday"),
-        [("event_name", [2]), ("business_name", [5, 6]), ("time", [8, 9, 10]), ("date", [12])],
-        ["audio-1488973920.flac", "audio-1488991466.flac"],
-    ),
-    _Rec(
-        6801,
-        "calendar_query",
-        "calendar",
-        "query",
-        "show me my meetings this friday",
-        "show me my meetings [date : this Friday]",
-        "show me my meetings this Friday",
-        [("date", [4, 5])],
-        ["audio-1497262740-headset.flac", "audio-1497262740.flac"],
-    ),
-    _Rec(
-        15731,
-        "social_post",
-        "social",
-        "post",
-        "olly tweet a message to at&t and tell them my service is bad",
-        (
-            "olly [media_type : tweet] a message to [business_name : At&t] and "
-            "tell them my service is bad"
-        ),
-        "olly tweet a message to At&t and tell them my service is bad",
-        [("media_type", [1]), ("business_name", [5])],
-        ["audio-1494512091-headset.flac", "audio-1494512091.flac"],
-    ),
-    _Rec(
-        174,
-        "alarm_set",
-        "alarm",
-        "set",
-        "set wake up thursday seven am",
-        "set wake up [date : Thursday] [time : seven am]",
-        "set wake up Thursday seven am",
-        [("date", [3]), ("time", [4, 5])],
-        ["audio-1490108056-headset.flac", "audio-1490108056.flac"],
-    ),
-    _Rec(
-        4973,
-        "play_music",
-        "play",
-        "music",
-        "olly play i can't feel my face",
-        "olly play [song_name : I can't feel my face]",
-        "olly play I ca n't feel my face",
-        [("song_name", [2, 3, 4, 5, 6, 7])],
-        ["audio-1490203465-headset.flac", "audio-1490203465.flac"],
-    ),
-    _Rec(
-        8767,
-        "calendar_query",
-        "calendar",
-        "query",
-        "is jessica's birthday on april twelfth",
-        "is [person : jessica's] birthday on [date : april twelfth]",
-        "is jessica 's birthday on april twelfth",
-        [("person", [1, 2]), ("date", [5, 6])],
-        ["audio-1501753669.flac", "audio-1490370281-headset.flac"],
-    ),
-    _Rec(
-        14011,
-        "qa_factoid",
-        "qa",
-        "factoid",
-        "what is dolly parton's birthday",
-        "what is [person : Dolly parton's] [event_name : birthday]",
-        "what is Dolly parton 's birthday",
-        [("person", [2, 3, 4]), ("event_name", [5])],
-        ["audio-1490366428-headset.flac", "audio-1490366428.flac"],
-    ),
-    _Rec(
-        7768,
-        "calendar_set",
-        "calendar",
-        "set",
-        "please add practice on feb four at king's park at two pm",
-        (
-            "please add practice on [date : feb four] at [place_name : king's "
-            "park] at [time : two pm]"
-        ),
-        "please add practice on feb four at king 's park at two pm",
-        [("date", [4, 5]), ("place_name", [7, 8, 9]), ("time", [11, 12])],
-        ["audio-1502195259-headset.flac", "audio-1502195259.flac"],
-    ),
-    _Rec(
-        8880,
-        "calendar_set",
-        "calendar",
-        "set",
-        "set a reminder about tomorrow's meeting at nine am",
-        ("set a reminder about [date : tomorrow's] [event_name : meeting] at [time : nine am]"),
-        "set a reminder about tomorrow 's meeting at nine am",
-        [("date", [4, 5]), ("event_name", [6]), ("time", [8, 9])],
-        ["audio-1490369766-headset.flac", "audio-1490369766.flac"],
-    ),
-    _Rec(
-        16320,
-        "email_sendemail",
-        "email",
-        "sendemail",
-        "i want to reply to bob smith's email",
-        "i want to reply to [person : bob smith's] email",
-        "i want to reply to bob smith 's email",
-        [("person", [5, 6, 7])],
-        ["audio-1497881535-headset.flac", "audio-1497881535.flac"],
-    ),
-    _Rec(
-        2850,
-        "takeaway_query",
-        "takeaway",
-        "query",
-        "is there takeaway at papa john's",
-        "is there takeaway at [business_name : papa john's]",
-        "is there takeaway at papa john 's",
-        [("business_name", [4, 5, 6])],
-        ["audio-1490194615-headset.flac", "audio-1490194615.flac"],
-    ),
-    _Rec(
-        7292,
-        "calendar_set",
-        "calendar",
-        "set",
-        ("i am unavailable from four to six in the evening tomorrow mark my calendar"),
-        (
-            "i am unavailable from [time : four] to [time : six] in the "
-            "[timeofday : evening] [date : tomorrow] mark my calendar"
-        ),
-        None,
-        [("time", [4]), ("time", [6]), ("timeofday", [9]), ("date", [10])],
-        ["audio-1490356980-headset.flac", "audio-1501766310-headset.flac"],
-    ),
-    _Rec(
-        12166,
-        "transport_ticket",
-        "transport",
-        "ticket",
-        "book my train ticket from las vegas to los angeles",
-        (
-            "book my [transport_type : train] ticket from [place_name : las "
-            "vegas] to [place_name : los angeles]"
-        ),
-        None,
-        [("transport_type", [2]), ("place_name", [5, 6]), ("place_name", [8, 9])],
-        ["audio-1502376390-headset.flac", "audio-1502376390.flac"],
-    ),
-    _Rec(
-        8005,
-        "calendar_set",
-        "calendar",
-        "set",
-        ("on monday the twentieth i need to have a conversation with greg about our weekend trip"),
-        (
-            "on [date : monday the twentieth] i need to have a [event_name : "
-            "conversation] with [person : greg] about [event_name : our weekend "
-            "trip]"
-        ),
-        None,
-        [("date", [1, 2, 3]), ("event_name", [9]), ("person", [11]), ("event_name", [13, 14, 15])],
-        ["audio-1497870038-headset.flac", "audio-1497870038.flac"],
-    ),
-    _Rec(
-        14530,
-        "qa_currency",
-        "qa",
-        "currency",
-        "notify me when g. b. p. to u. s. d. rate as i expected",
-        (
-            "notify me when [currency_name : g. b. p.] to [currency_name : u. "
-            "s. d.] rate as i expected"
-        ),
-        None,
-        [("currency_name", [3, 4, 5]), ("currency_name", [7, 8, 9])],
-        ["audio-1502376303-headset.flac", "audio-1502376303.flac"],
-    ),
-    _Rec(
-        9977,
-        "cooking_recipe",
-        "cooking",
-        "recipe",
-        (
-            "please search the internet and display the suitable youtube videos "
-            "for cooking italian foods"
-        ),
-        (
-            "please search the internet and display the suitable [media_type : "
-            "youtube] [media_type : videos] for cooking [food_type : italian] "
-            "foods"
-        ),
-        None,
-        [("media_type", [8]), ("media_type", [9]), ("food_type", [12])],
-        ["audio-1494415671-headset.flac", "audio-1494415671.flac"],
-    ),
-    _Rec(
-        14605,
-        "qa_factoid",
-        "qa",
-        "factoid",
-        "did angelina jolie leave brad pitt",
-        "did [person : angelina jolie] leave [person : brad pitt]",
-        None,
-        [("person", [1, 2]), ("person", [4, 5])],
-        ["audio-1502376102-headset.flac", "audio-1502376102.flac"],
-    ),
-    _Rec(
-        16780,
-        "email_sendemail",
-        "email",
-        "sendemail",
-        "send an email to juanpedro@gmail dot com",
-        "send an email to [email_address : juanpedro@gmail dot com]",
-        None,
-        [("email_address", [4, 5, 6])],
-        ["audio-1490106265-headset.flac", "audio-1490106265.flac"],
-    ),
-    _Rec(
-        15133,
-        "qa_stock",
-        "qa",
-        "stock",
-        "how is i. b. m. doing",
-        "how is [business_name : i. b. m.] doing",
-        None,
-        [("business_name", [2, 3, 4])],
-        ["audio-1434542024-headset.flac", "audio-1434542024.flac"],
-    ),
-    _Rec(
-        4112,
-        "datetime_convert",
-        "datetime",
-        "convert",
-        "convert current time from g. m. t. to est",
-        "convert current time from [time_zone : g. m. t.] to [time_zone : est]",
-        None,
-        [("time_zone", [4, 5, 6]), ("time_zone", [8])],
-        ["audio-1502896864-headset.flac", "audio-1502896864.flac"],
-    ),
-    _Rec(
-        13439,
-        "qa_factoid",
-        "qa",
-        "factoid",
-        "how old is j. k. rowling",
-        "how old is [person : j. k. rowling]",
-        None,
-        [("person", [3, 4, 5])],
-        ["audio-1501751649-headset.flac", "audio-1501751649.flac"],
-    ),
-    _Rec(
-        9054,
-        "calendar_set",
-        "calendar",
-        "set",
-        "event reminder mona tuesday",
-        "event reminder [event_name : mona] [date : tuesday]",
-        None,
-        [("event_name", [2]), ("date", [3])],
-        ["audio-1497872916-headset.flac", "audio-1497872916.flac"],
-    ),
-    _Rec(
-        6744,
-        "calendar_set",
-        "calendar",
-        "set",
-        "put meeting with pawel for tomorrow ten am",
-        ("put [event_name : meeting] with [person : pawel] for [date : tomorrow] [time : ten am]"),
-        None,
-        [("event_name", [1]), ("person", [3]), ("date", [5]), ("time", [6, 7])],
-        ["audio-1501757065.flac", "audio-1501767950-headset.flac"],
-    ),
+# 31 entries of SLURP's test.jsonl, one a line in its release format. Chosen for the cases SLURP's
+# scorer is strict about: the first eight have an "intent" field that is not scenario_action (the
+# action alone; 7353's says email_sendemail for email/query, and its tokens make "next weeks"
+# "next week"); then upper-case annotations, attached "'s" (tokens "jessica 's"), several
+# entities of one type, punctuation in fillers, plain entries.
+ENTRIES: list[dict] = [
+    json.loads(line)
+    for line in (Path(__file__).parent / "data/slurp_test_31.jsonl").read_text().splitlines()
 ]
 
 
-def _entry(r: _Rec) -> dict:
-    """The record in SLURP's release format (a line of test.jsonl)."""
-    words = (r.sentence if r.tokens is None else r.tokens).split(" ")
-    return {
-        "slurp_id": r.slurp_id,
-        "sentence": r.sentence,
-        "sentence_annotation": r.annotation,
-        "intent": r.intent,
-        "action": r.action,
-        "tokens": [
-            {"surface": w, "id": i, "lemma": w.lower(), "pos": "X"} for i, w in enumerate(words)
-        ],
-        "scenario": r.scenario,
-        "recordings": [
-            {"file": f, "wer": 0.0, "ent_wer": 0.0, "status": "correct"} for f in r.files
-        ],
-        "entities": [{"span": span, "type": t} for t, span in r.entities],
-    }
+def _files(entry: dict) -> list[str]:
+    return [r["file"] for r in entry["recordings"]]
 
 
 def _gold(entry: dict) -> tuple[str, str, list[tuple[str, str]]]:
@@ -773,7 +373,7 @@ def _slurp_prediction(file: str, pred: _Pred) -> dict:
     return {"file": file, "scenario": scenario, "action": action, "entities": entities}
 
 
-# evaluate.py's output for _RECORDS and PREDICTIONS: label -> overall (precision, recall, F1,
+# evaluate.py's output for ENTRIES and PREDICTIONS: label -> overall (precision, recall, F1,
 # TP, FP, FN). Made in a scratch folder, with the scorer's requirements.txt in its own venv
 # (tabulate 0.8.10 for 0.8.7, which does not import on Python >= 3.10; it only prints tables):
 #   git clone https://github.com/pswietojanski/slurp /tmp/slurp_ref   # at 8eb1654
@@ -829,9 +429,9 @@ def _write_slurp(root: Path) -> Path:
     """A SLURP directory with the fixture as test.jsonl and a short tone per recording."""
     text = root / "dataset" / "slurp"
     text.mkdir(parents=True)
-    (text / "test.jsonl").write_text("".join(json.dumps(_entry(r)) + "\n" for r in _RECORDS))
+    (text / "test.jsonl").write_text("".join(json.dumps(e) + "\n" for e in ENTRIES))
     t = np.arange(800) / 16000
-    for i, f in enumerate(f for r in _RECORDS for f in r.files):
+    for i, f in enumerate(f for e in ENTRIES for f in _files(e)):
         path = root / "audio" / "slurp_real" / f
         path.parent.mkdir(parents=True, exist_ok=True)
         sf.write(path, (0.1 * np.sin(2 * np.pi * (200 + i) * t)).astype(np.float32), 16000)
@@ -859,7 +459,7 @@ def _decode_dir(path: Path, by_file: dict[str, dict], hyp_of_file: dict[str, str
 
 
 def test_fixture_has_the_tricky_cases() -> None:
-    entries = [_entry(r) for r in _RECORDS]
+    entries = ENTRIES
     assert len(entries) == 31
     assert sum(e["intent"] != f"{e['scenario']}_{e['action']}" for e in entries) == 8
     golds = [_gold(e) for e in entries]
@@ -871,7 +471,7 @@ def test_fixture_has_the_tricky_cases() -> None:
 
 def test_laura_targets_score_100_percent_on_slurp_gold(slurp_test, tmp_path) -> None:
     data, by_file = slurp_test
-    entries = {f: _entry(r) for r in _RECORDS for f in r.files}
+    entries = {f: e for e in ENTRIES for f in _files(e)}
     assert set(by_file) == set(entries)
     targets = {f: slu_target(rec) for f, rec in by_file.items()}
     # against SLURP's gold, made from the jsonl as its scorer makes it
@@ -903,7 +503,7 @@ def test_laura_targets_score_100_percent_on_slurp_gold(slurp_test, tmp_path) -> 
 
 def test_figures_equal_slurp_evaluate_py(slurp_test, tmp_path) -> None:
     data, by_file = slurp_test
-    hyps = {f: _laura_hyp(_prediction(_entry(r), f)) for r in _RECORDS for f in r.files} | {
+    hyps = {f: _laura_hyp(_prediction(e, f)) for e in ENTRIES for f in _files(e)} | {
         f: _laura_hyp(p) for f, p in PREDICTIONS.items() if f not in by_file
     }
     dec = _decode_dir(tmp_path / "dec", by_file, hyps)
@@ -950,9 +550,8 @@ def test_refusals(slurp_test, tmp_path) -> None:
 def _dump_for_reference(out: Path) -> None:
     """Write test.jsonl (the fixture) and predictions.jsonl (PREDICTIONS) for evaluate.py."""
     out.mkdir(parents=True, exist_ok=True)
-    entries = [_entry(r) for r in _RECORDS]
-    (out / "test.jsonl").write_text("".join(json.dumps(e) + "\n" for e in entries))
-    files = {r["file"]: e for e in entries for r in e["recordings"]}
+    (out / "test.jsonl").write_text("".join(json.dumps(e) + "\n" for e in ENTRIES))
+    files = {f: e for e in ENTRIES for f in _files(e)}
     preds = [_slurp_prediction(f, _prediction(e, f)) for f, e in files.items()]
     preds += [_slurp_prediction(f, p) for f, p in PREDICTIONS.items() if f not in files]
     (out / "predictions.jsonl").write_text("".join(json.dumps(p) + "\n" for p in preds))
