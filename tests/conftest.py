@@ -1,3 +1,4 @@
+import json
 import os
 import shutil
 import subprocess
@@ -50,6 +51,45 @@ def write_kaldi_dir(d: Path, rows: list[tuple[str, str, str, str]]) -> Path:
     (d / "text").write_text("".join(f"{u} {t}\n" for u, _, _, t in rows))
     (d / "utt2spk").write_text("".join(f"{u} {s}\n" for u, s, _, _ in rows))
     return d
+
+
+def write_rows(path: Path, rows: dict[str, str]) -> None:
+    """A Kaldi table: ``id value`` a line, sorted by id (an empty value: the id alone)."""
+    lines = (f"{k} {rows[k]}".rstrip() + "\n" for k in sorted(rows))
+    path.write_text("".join(lines), encoding="utf-8")
+
+
+def scoring_dirs(
+    root: Path,
+    tables: dict[str, dict[str, str]],
+    ref: dict[str, str],
+    hyp: dict[str, str],
+    info: dict[str, Any] | None = None,
+) -> tuple[Path, Path]:
+    """What the scoring tests score: ``root/data``, a data dir of the utterances of ``ref`` (a
+    0.1 s click train each; ``tables`` as given, one speaker ``s`` unless they hold
+    ``utt2spk``), and ``root/decode``, a decode dir as `laura decode` writes it (``ref``,
+    ``hyp``, and ``decode.json`` = ``info`` when given). Returns (decode dir, data dir)."""
+    data, dec = root / "data", root / "decode"
+    data.mkdir(parents=True)
+    dec.mkdir(parents=True)
+    wav = np.zeros(1600, dtype=np.float32)
+    wav[::7] = 0.1
+    for u in ref:
+        sf.write(data / f"{u}.wav", wav, 16000)
+    tables = {"utt2spk": {u: "s" for u in ref}, **tables}
+    spk2utt: dict[str, list[str]] = {}
+    for u, spk in sorted(tables["utt2spk"].items()):
+        spk2utt.setdefault(spk, []).append(u)
+    write_rows(data / "wav.scp", {u: str(data / f"{u}.wav") for u in ref})
+    write_rows(data / "spk2utt", {k: " ".join(v) for k, v in spk2utt.items()})
+    for name, rows in tables.items():
+        write_rows(data / name, rows)
+    write_rows(dec / "ref", ref)
+    write_rows(dec / "hyp", hyp)
+    if info is not None:
+        (dec / "decode.json").write_text(json.dumps(info))
+    return dec, data
 
 
 SENTENCES = [

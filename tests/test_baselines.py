@@ -14,17 +14,13 @@ import numpy as np
 import pytest
 import sacrebleu
 import soundfile as sf
+from conftest import write_rows
 
 from laura.bin import run_verb
 from laura.data.kaldi import read_table
 from laura.errors import ConfigError, DataError, ExperimentError
 from laura.metrics.baselines import write_baseline
 from laura.metrics.scoring import score
-
-
-def _table(path: Path, rows: dict[str, str]) -> None:
-    lines = (f"{k} {rows[k]}".rstrip() + "\n" for k in sorted(rows))
-    path.write_text("".join(lines), encoding="utf-8")
 
 
 def _data_dir(d: Path, tables: dict[str, dict[str, str]]) -> Path:
@@ -36,10 +32,10 @@ def _data_dir(d: Path, tables: dict[str, dict[str, str]]) -> Path:
     wav[::7] = 0.1
     for u in ids:
         sf.write(d / "wav" / f"{u}.wav", wav, 16000)
-    _table(d / "wav.scp", {u: str(d / "wav" / f"{u}.wav") for u in ids})
-    _table(d / "utt2spk", {u: "s" for u in ids})
+    write_rows(d / "wav.scp", {u: str(d / "wav" / f"{u}.wav") for u in ids})
+    write_rows(d / "utt2spk", {u: "s" for u in ids})
     for name, rows in tables.items():
-        _table(d / name, rows)
+        write_rows(d / name, rows)
     return d
 
 
@@ -385,7 +381,7 @@ def test_skip_done_keeps_a_baseline_of_the_same_data_and_its_scores(
     code, shown, _ = _cli(capsys, *args, "--overwrite", "--skip-done")
     assert code == 0 and "made before from the same data and options (skipped)" in shown
     assert (out / "scores.json").is_file()  # kept: the dir was not made again
-    _table(data / "text", {"u1": "hello there world"})  # other references: made anew
+    write_rows(data / "text", {"u1": "hello there world"})  # other references: made anew
     code, shown, _ = _cli(capsys, *args, "--overwrite", "--skip-done")
     assert code == 0 and "(skipped)" not in shown
     assert read_table(out / "ref") == {"u1": "hello there world"}

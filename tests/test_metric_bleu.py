@@ -9,9 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-import numpy as np
 import pytest
-import soundfile as sf
+from conftest import scoring_dirs, write_rows
 
 from laura.errors import DataError
 from laura.metrics.bleu import bleu_tokenizer, corpus_scores, output_lang
@@ -20,31 +19,18 @@ from laura.metrics.scoring import format_table, score
 SACREBLEU = Path(sys.executable).parent / "sacrebleu"
 
 
-def _table(path: Path, rows: dict[str, str]) -> None:
-    path.write_text("".join(f"{k} {rows[k]}\n" for k in sorted(rows)), encoding="utf-8")
-
-
 def _s2tt(
     tmp_path: Path, pairs: dict[str, tuple[str, str, str]], hyps: dict[str, str]
 ) -> tuple[Path, Path]:
     """A data dir (utterance -> (source lang, text.en, text.zh)) and a decode dir whose ``ref``
     is each utterance's translation (the side that is not its source) and ``hyp`` is ``hyps``."""
-    data, dec = tmp_path / "data", tmp_path / "decode"
-    data.mkdir()
-    dec.mkdir()
-    wav = np.zeros(1600, dtype=np.float32)
-    wav[::7] = 0.1
-    for u in pairs:
-        sf.write(data / f"{u}.wav", wav, 16000)
-    _table(data / "wav.scp", {u: str(data / f"{u}.wav") for u in pairs})
-    _table(data / "utt2spk", {u: "s" for u in pairs})
-    _table(data / "spk2utt", {"s": " ".join(sorted(pairs))})
-    _table(data / "utt2lang", {u: p[0] for u, p in pairs.items()})
-    _table(data / "text.en", {u: p[1] for u, p in pairs.items()})
-    _table(data / "text.zh", {u: p[2] for u, p in pairs.items()})
-    _table(dec / "ref", {u: p[2] if p[0] == "en" else p[1] for u, p in pairs.items()})
-    _table(dec / "hyp", hyps)
-    return dec, data
+    tables = {
+        "utt2lang": {u: p[0] for u, p in pairs.items()},
+        "text.en": {u: p[1] for u, p in pairs.items()},
+        "text.zh": {u: p[2] for u, p in pairs.items()},
+    }
+    refs = {u: p[2] if p[0] == "en" else p[1] for u, p in pairs.items()}
+    return scoring_dirs(tmp_path, tables, refs, hyps)
 
 
 def _groups(res: dict) -> dict[str, dict]:
@@ -185,12 +171,12 @@ def test_equals_the_sacrebleu_command_line_for_both_tokenizers(tmp_path) -> None
 
 def test_ids_not_in_the_data_dir_are_one_line_errors(tmp_path) -> None:
     dec, data = _s2tt(tmp_path, PAIRS, {"e1": "x", "z1": "y"})
-    _table(dec / "ref", {"e1": "我喜欢这只小猫", "z1": "the cat", "q9": "stray"})
+    write_rows(dec / "ref", {"e1": "我喜欢这只小猫", "z1": "the cat", "q9": "stray"})
     with pytest.raises(DataError) as e:
         score(dec, data, "S2TT")
     assert str(e.value) == f"{dec / 'ref'}: 1 utterances not in {data} (e.g. q9)"
-    _table(dec / "ref", {"e1": "我喜欢这只小猫", "z1": "the cat"})
-    _table(dec / "hyp", {"e1": "x", "z1": "y", "q9": "stray"})
+    write_rows(dec / "ref", {"e1": "我喜欢这只小猫", "z1": "the cat"})
+    write_rows(dec / "hyp", {"e1": "x", "z1": "y", "q9": "stray"})
     with pytest.raises(DataError) as e:
         score(dec, data, "S2TT")
     assert (

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import soundfile as sf
+from conftest import scoring_dirs
 
 from laura.errors import ConfigError, DataError
 from laura.metrics import caption, scoring
@@ -111,31 +111,19 @@ HYPS = {  # c4 empty, c5 missing
 }
 
 
-def _table(path: Path, rows: dict[str, str]) -> None:
-    lines = (f"{k} {rows[k]}".rstrip() + "\n" for k in sorted(rows))
-    path.write_text("".join(lines), encoding="utf-8")
-
-
 @pytest.fixture
 def aac(tmp_path: Path) -> tuple[Path, Path, Path]:
-    data = tmp_path / "data"
-    data.mkdir()
-    wav = np.zeros(1600, dtype=np.float32)
-    wav[::5] = 0.1
-    for u in CAPTIONS:
-        sf.write(data / f"{u}.wav", wav, 16000)
-    _table(data / "wav.scp", {u: str(data / f"{u}.wav") for u in CAPTIONS})
-    _table(data / "utt2spk", {u: spk for u, (spk, _) in CAPTIONS.items()})
-    _table(data / "spk2utt", {"a": "c1 c2 c3", "b": "c4 c5"})
-    _table(data / "caption", {u: caps[0] for u, (_, caps) in CAPTIONS.items()})
+    tables = {
+        "utt2spk": {u: spk for u, (spk, _) in CAPTIONS.items()},
+        "caption": {u: caps[0] for u, (_, caps) in CAPTIONS.items()},
+    }
     for k in range(3):
         # every table lists every clip: a clip with fewer captions has an empty line
-        rows = {u: caps[k] if k < len(caps) else "" for u, (_, caps) in CAPTIONS.items()}
-        _table(data / f"caption{k + 1}", rows)
-    dec = tmp_path / "decode"
-    dec.mkdir()
-    _table(dec / "ref", {u: caps[0] for u, (_, caps) in CAPTIONS.items()})
-    _table(dec / "hyp", HYPS)
+        tables[f"caption{k + 1}"] = {
+            u: caps[k] if k < len(caps) else "" for u, (_, caps) in CAPTIONS.items()
+        }
+    refs = {u: caps[0] for u, (_, caps) in CAPTIONS.items()}
+    dec, data = scoring_dirs(tmp_path, tables, refs, HYPS)
     speakers = tmp_path / "speakers.tsv"
     speakers.write_text("spk\tvoice\theldout\na\tx\t1\nb\ty\t0\n")
     return dec, data, speakers

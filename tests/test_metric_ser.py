@@ -3,12 +3,11 @@ equal to scikit-learn, the like/happiness -> joy merge, bad input counted or ref
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
 import pytest
-import soundfile as sf
+from conftest import scoring_dirs, write_rows
 
 from laura.data.emotion_labels import EVAL_CLASSES, SER_CLASSES, eval_class
 from laura.errors import DataError
@@ -16,28 +15,10 @@ from laura.metrics.scoring import format_table, score
 from laura.metrics.ser import OUT_OF_SET, classification_scores, map_label
 
 
-def _table(path: Path, rows: dict[str, str]) -> None:
-    path.write_text("".join(f"{k} {rows[k]}\n" for k in sorted(rows)), encoding="utf-8")
-
-
 def _ser(tmp_path: Path, refs: dict[str, str], hyps: dict[str, str]) -> tuple[Path, Path]:
     """A data dir with ``utt2emotion`` = ``refs`` and a decode dir (``ref``, ``hyp``)."""
-    data, dec = tmp_path / "data", tmp_path / "decode"
-    data.mkdir()
-    dec.mkdir()
-    wav = np.zeros(1600, dtype=np.float32)
-    wav[::7] = 0.1
-    for u in refs:
-        sf.write(data / f"{u}.wav", wav, 16000)
-    _table(data / "wav.scp", {u: str(data / f"{u}.wav") for u in refs})
-    _table(data / "utt2spk", {u: "s" for u in refs})
-    _table(data / "spk2utt", {"s": " ".join(sorted(refs))})
-    _table(data / "utt2lang", {u: "en" for u in refs})
-    _table(data / "utt2emotion", refs)
-    _table(dec / "ref", refs)
-    _table(dec / "hyp", hyps)
-    (dec / "decode.json").write_text(json.dumps({"loop_ratio": 0.0}))
-    return dec, data
+    tables = {"utt2lang": {u: "en" for u in refs}, "utt2emotion": refs}
+    return scoring_dirs(tmp_path, tables, refs, hyps, {"loop_ratio": 0.0})
 
 
 # u1..u6: references and hypotheses as a model might write them
@@ -153,12 +134,12 @@ def test_equal_to_scikit_learn(tmp_path) -> None:
 
 def test_ids_not_in_the_data_dir_are_one_line_errors(tmp_path) -> None:
     dec, data = _ser(tmp_path, REFS, HYPS)
-    _table(dec / "ref", {**REFS, "zz-9": "anger"})
+    write_rows(dec / "ref", {**REFS, "zz-9": "anger"})
     with pytest.raises(DataError) as e:
         score(dec, data, "SER")
     assert str(e.value) == f"{dec / 'ref'}: 1 utterances not in {data} (e.g. zz-9)"
-    _table(dec / "ref", REFS)
-    _table(dec / "hyp", {**HYPS, "zz-9": "anger"})
+    write_rows(dec / "ref", REFS)
+    write_rows(dec / "hyp", {**HYPS, "zz-9": "anger"})
     with pytest.raises(DataError) as e:
         score(dec, data, "SER")
     msg = str(e.value)
@@ -167,7 +148,7 @@ def test_ids_not_in_the_data_dir_are_one_line_errors(tmp_path) -> None:
 
 def test_a_reference_outside_the_classes_is_a_data_error(tmp_path) -> None:
     dec, data = _ser(tmp_path, REFS, HYPS)
-    _table(dec / "ref", {**REFS, "u4": "sad"})
+    write_rows(dec / "ref", {**REFS, "u4": "sad"})
     with pytest.raises(DataError) as e:
         score(dec, data, "SER")
     assert "\n" not in str(e.value)

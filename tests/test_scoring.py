@@ -9,38 +9,25 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
+from conftest import scoring_dirs, write_rows
 
 from laura.bin.score import main
 from laura.errors import ConfigError
 from laura.metrics.scoring import group_by, score
 
 
-def _table(path: Path, rows: dict[str, str]) -> None:
-    path.write_text("".join(f"{k} {rows[k]}\n" for k in sorted(rows)), encoding="utf-8")
-
-
 @pytest.fixture
 def asr_decode(tmp_path: Path) -> tuple[Path, Path, Path]:
     """Four utterances: two English (spk a, held out), two Mandarin (spk b)."""
-    data = tmp_path / "data"
-    data.mkdir()
-    wav = np.zeros(1600, dtype=np.float32)
-    wav[::7] = 0.1
-    ids = ["a-1", "a-2", "b-1", "b-2"]
-    for u in ids:
-        sf.write(data / f"{u}.wav", wav, 16000)
-    _table(data / "wav.scp", {u: str(data / f"{u}.wav") for u in ids})
-    _table(data / "utt2spk", {u: u[0] for u in ids})
-    _table(data / "spk2utt", {"a": "a-1 a-2", "b": "b-1 b-2"})
     refs = {"a-1": "the cat sat", "a-2": "a dog ran", "b-1": "你好世界", "b-2": "再见"}
-    _table(data / "text", refs)
-    _table(data / "utt2lang", {"a-1": "en", "a-2": "en", "b-1": "zh", "b-2": "zh"})
-    dec = tmp_path / "decode"
-    dec.mkdir()
-    _table(dec / "ref", refs)
+    tables = {
+        "utt2spk": {u: u[0] for u in refs},
+        "text": refs,
+        "utt2lang": {"a-1": "en", "a-2": "en", "b-1": "zh", "b-2": "zh"},
+    }
     # en: 1 sub of 6 words; zh: 1 deletion of 6 characters
-    _table(dec / "hyp", {"a-1": "the cat sat", "a-2": "a dog sat", "b-1": "你好世", "b-2": "再见"})
-    (dec / "decode.json").write_text(json.dumps({"loop_ratio": 0.25}))
+    hyps = {"a-1": "the cat sat", "a-2": "a dog sat", "b-1": "你好世", "b-2": "再见"}
+    dec, data = scoring_dirs(tmp_path, tables, refs, hyps, {"loop_ratio": 0.25})
     speakers = tmp_path / "speakers.tsv"
     speakers.write_text("spk\tvoice\theldout\na\tx\t1\nb\ty\t0\n")
     return dec, data, speakers
@@ -150,7 +137,7 @@ def test_skip_done_keeps_a_score_of_the_same_inputs_and_redoes_a_stale_one(
     assert "| en | WER | 16.7% |" in out  # the kept result's table
     assert (dec / "scores.json").read_bytes() == first
     # another hypothesis: stale, so refused without --overwrite and scored anew with it
-    _table(
+    write_rows(
         dec / "hyp", {"a-1": "the cat sat", "a-2": "a dog ran", "b-1": "你好世界", "b-2": "再见"}
     )
     assert main([*argv, "--skip-done"]) == 2
@@ -203,12 +190,12 @@ def test_se_scores_per_snr_equal_the_metric_per_utterance(tmp_path, capsys) -> N
         sf.write(data / f"{u}_clean.wav", clean, 16000)
         sf.write(data / f"{u}.wav", clean + noise, 16000)
         sf.write(dec / "wav" / f"{u}.wav", clean + 0.5 * noise, 16000)  # "enhanced": half the noise
-    _table(data / "wav.scp", {u: str(data / f"{u}.wav") for u in snrs})
-    _table(data / "clean.scp", {u: str(data / f"{u}_clean.wav") for u in snrs})
-    _table(data / "utt2spk", {u: u for u in snrs})
-    _table(data / "spk2utt", {u: u for u in snrs})
-    _table(data / "utt2snr", {u: f"{s:g}" for u, s in snrs.items()})
-    _table(dec / "wav.scp", {u: str(dec / "wav" / f"{u}.wav") for u in snrs})
+    write_rows(data / "wav.scp", {u: str(data / f"{u}.wav") for u in snrs})
+    write_rows(data / "clean.scp", {u: str(data / f"{u}_clean.wav") for u in snrs})
+    write_rows(data / "utt2spk", {u: u for u in snrs})
+    write_rows(data / "spk2utt", {u: u for u in snrs})
+    write_rows(data / "utt2snr", {u: f"{s:g}" for u, s in snrs.items()})
+    write_rows(dec / "wav.scp", {u: str(dec / "wav" / f"{u}.wav") for u in snrs})
     res = score(dec, data, "SE", by=["snr"], pocketsphinx=False, secs=False, mos=False)
     groups = {g["group"]["snr"]: g for g in res["groups"]}
     assert list(groups) == ["all", "0", "10"] and groups["10"]["n_utts"] == 2
