@@ -21,6 +21,7 @@ file, encoder and init paths, whose contents are already in its weights).
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -131,7 +132,9 @@ def resolve_recorded_path(value: str | None, named_by: str | Path) -> str | None
     here = Path(named_by).resolve().parent
     for d in (here, *here.parents):
         if (d / p).exists():
-            return str(d / p)
+            # "../se_tts/shipped/codec" without the ".." (unless a symlink gives it a meaning)
+            plain = os.path.normpath(d / p)
+            return plain if os.path.exists(plain) and os.path.samefile(plain, d / p) else str(d / p)
     if p.exists():
         return str(p.resolve())
     return value

@@ -265,6 +265,9 @@ def test_recorded_paths_resolve_against_the_file_that_names_them(tmp_path, monke
     assert resolve_recorded_path("exp/bpe", cfg) == str(recipe / "exp/bpe")
     assert resolve_recorded_path("/abs/never/checked", cfg) == "/abs/never/checked"
     assert resolve_recorded_path(None, cfg) is None
+    # a path that climbs out (a sibling recipe's codec) comes back without its ".."
+    (tmp_path / "other/codec").mkdir(parents=True)
+    assert resolve_recorded_path("../other/codec", cfg) == str(tmp_path / "other/codec")
     # found nowhere: kept as it is (a model id, or the loader names the missing path)
     assert resolve_recorded_path("Qwen/Qwen2-0.5B", cfg) == "Qwen/Qwen2-0.5B"
     elsewhere = tmp_path / "cwd"
