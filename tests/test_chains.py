@@ -100,8 +100,7 @@ def chain_setup(tmp_path_factory) -> dict[str, Path]:
             [
                 *common,
                 f"exp_dir={lm}",
-                "encoder_init=null",
-                "model.lm.pretrained=null",
+                "init_from=null",
                 f"data.sources=[{sources}]",
                 "data.speed_perturb=[1.0]",
                 "model.n_audio_tokens=16",

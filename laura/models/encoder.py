@@ -88,5 +88,5 @@ class EncoderCTCModule(TokenizerMixin, L.LightningModule):
         tmp.replace(path)
 
     def configure_optimizers(self) -> dict[str, Any]:
-        total = self.trainer.estimated_stepping_batches if self.trainer else 1
+        total = self.trainer.estimated_stepping_batches if self._trainer else 1
         return make_optimizer(self, self.cfg.optim, int(total))

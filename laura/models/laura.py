@@ -120,5 +120,5 @@ class LauraGPTModule(TokenizerMixin, L.LightningModule):
         return [self.tokenizer.decode(t) for t in out.tokens], out.hit_max
 
     def configure_optimizers(self) -> dict[str, Any]:
-        total = self.trainer.estimated_stepping_batches if self.trainer else 1
+        total = self.trainer.estimated_stepping_batches if self._trainer else 1
         return make_optimizer(self, self.cfg.optim, int(total))

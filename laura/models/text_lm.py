@@ -48,7 +48,7 @@ class TextLMModule(L.LightningModule):
         self.log("val/ppl", torch.exp(loss.clamp(max=math.log(1e6))), **kw)
 
     def configure_optimizers(self) -> dict[str, Any]:
-        total = self.trainer.estimated_stepping_batches if self.trainer else 1
+        total = self.trainer.estimated_stepping_batches if self._trainer else 1
         return make_optimizer(self, self.cfg.optim, int(total))
 
     def save_pretrained(self, out: str | Path) -> Path:
