@@ -50,9 +50,20 @@ def config_differences(saved: dict[str, Any], new: dict[str, Any]) -> list[str]:
     for k in sorted(set(a) | set(b)):
         if any(k == r or (r.endswith(".") and k.startswith(r)) for r in RESUMABLE_KEYS):
             continue
-        if a.get(k, "<absent>") != b.get(k, "<absent>"):
+        if a.get(k, "<absent>") != b.get(k, "<absent>") and not _same_file(a.get(k), b.get(k)):
             diffs.append(f"{k}: {a.get(k, '<absent>')} -> {b.get(k, '<absent>')}")
     return diffs
+
+
+def _same_file(x: Any, y: Any) -> bool:
+    """Two spellings of one existing path (``exp/cmvn.json`` and its absolute form): the same
+    config, so a run resumed from its absolute path is not refused."""
+    if not (isinstance(x, str) and isinstance(y, str) and x and y):
+        return False
+    try:
+        return os.path.samefile(x, y)
+    except (OSError, ValueError):
+        return False
 
 
 def schedule_stretch_note(saved: dict[str, Any], new: dict[str, Any]) -> str | None:

@@ -117,6 +117,10 @@ def make_trainer(
                 dirpath=str(exp / "checkpoints"),
                 save_last=True,
                 save_top_k=0,
+                # Always last.ckpt, the file a resume reads: in a moved experiment (its
+                # config.yaml edited to the new place) Lightning wrote last-v1.ckpt beside it,
+                # and the resume after that went back to the older last.ckpt.
+                enable_version_counter=False,
                 every_n_train_steps=t.checkpoint_every_n_steps * k,
             ),
             StepSeed(seed),

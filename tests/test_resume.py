@@ -55,3 +55,31 @@ def test_rerun_resumes_from_last_checkpoint(tiny_asr_dir, tiny_bpe, tmp_path, ca
     ck = torch.load(exp / "checkpoints/last.ckpt", map_location="cpu", weights_only=True)
     assert ck["global_step"] == 7
     assert "LauraDataModule" in ck  # the sampler position travels with the checkpoint
+
+
+def test_resume_under_another_spelling_of_the_exp_dir_continues(
+    tiny_asr_dir, tiny_bpe, tmp_path, monkeypatch
+):
+    # run.sh may pass an absolute exp_dir where a user typed a relative one: the recorded paths
+    # (cmvn: exp/cmvn.json) name the same files, so the resume is not refused as another config
+    monkeypatch.chdir(tmp_path)
+    train(_cfg(tiny_asr_dir, tiny_bpe, Path("exp"), 2))
+    train(_cfg(tiny_asr_dir, tiny_bpe, tmp_path / "exp", 4))
+    assert sorted(p.name for p in (tmp_path / "exp/checkpoints").iterdir()) == ["last.ckpt"]
+    ck = torch.load(tmp_path / "exp/checkpoints/last.ckpt", map_location="cpu", weights_only=True)
+    assert ck["global_step"] == 4
+
+
+def test_config_differences_compares_paths_by_the_file_they_name(tmp_path, monkeypatch):
+    from laura.experiment import config_differences
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a/cmvn.json").write_text("{}")
+    (tmp_path / "b.json").write_text("{}")
+    same = {"cmvn": str(tmp_path / "a/cmvn.json")}
+    assert config_differences({"cmvn": "a/cmvn.json"}, same) == []
+    assert config_differences({"cmvn": "a/../a/cmvn.json"}, same) == []
+    assert config_differences({"cmvn": "b.json"}, same) == [f"cmvn: b.json -> {same['cmvn']}"]
+    # a path that does not exist (a moved experiment) differs by its spelling alone
+    assert config_differences({"cmvn": "gone/cmvn.json"}, {"cmvn": "a/cmvn.json"}) != []
