@@ -42,6 +42,26 @@ def test_pretrained_qwen2_loads_offline_and_matches_transformers(tmp_path, monke
     assert torch.allclose(got[..., :300], want, atol=1e-5), (got[..., :300] - want).abs().max()
 
 
+def _spread(rows: torch.Tensor) -> float:
+    return float((rows - rows.mean(0)).norm(dim=1).mean())
+
+
+def test_added_rows_of_a_pretrained_lm_are_distinct_and_scaled_like_the_old_ones(tmp_path):
+    # HF's mean_resizing made all 1,034 added rows (codec and task tokens) one vector (spread
+    # 1e-5 against 1.2 for the text rows): an input could not tell the codec tokens apart.
+    _save_tiny_qwen2(tmp_path / "qwen2")  # untied output layer: both tables get new rows
+    vocab = UnifiedVocab(300, 1024)
+    torch.manual_seed(0)
+    lm = CausalLM(LMConfig(pretrained=str(tmp_path / "qwen2")), vocab.n_extra)
+    for table in (lm.model.get_input_embeddings().weight, lm.model.get_output_embeddings().weight):
+        old, new = table[:300].detach(), table[300:].detach()
+        assert new.shape[0] == vocab.n_extra
+        assert 0.8 < _spread(new) / _spread(old) < 1.25
+        assert torch.allclose(new.mean(0), old.mean(0), atol=0.3 * float(old.std()))
+        nearest = torch.cdist(new, new).fill_diagonal_(float("inf")).min()
+        assert nearest > 0.3 * _spread(old)  # no two added rows alike
+
+
 def test_pretrained_dir_missing_is_clear(tmp_path):
     from laura.nn.lauragpt import text_vocab_size
 
