@@ -90,7 +90,7 @@ def init_added_rows(model: nn.Module, n_old: int) -> None:
     the task tokens then start as one vector. An input cannot tell them apart, and rows that are
     never a target get equal gradients: after 1,500 steps of ASR alone the mini LM's 1,024 codec
     rows were still within 1e-5 of each other (against 1.2 for its text rows), and SE and TTS
-    were slow to read their inputs (egs/mini/lauragpt/RESULTS.md)."""
+    were slow to read their inputs."""
     tables = [model.get_input_embeddings().weight]
     out = model.get_output_embeddings()
     if out is not None and out.weight is not tables[0]:
