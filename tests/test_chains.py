@@ -61,6 +61,7 @@ def chain_setup(tmp_path_factory) -> dict[str, Path]:
         f"tokenizer.path={tmp / 'bpe'}",
         "data.num_workers=0",
         "data.max_seconds=8",
+        "data.num_buckets=1",  # (validation batches of several utterances: acc_other_input)
         "trainer.max_steps=2",
         "trainer.enable_progress_bar=false",
         "trainer.log_every_n_steps=1",
@@ -90,7 +91,7 @@ def chain_setup(tmp_path_factory) -> dict[str, Path]:
         )
     )
     sources = ", ".join(
-        f"{{task: {t}, train: [{c}/{t.lower()}/train], valid: []}}"
+        f"{{task: {t}, train: [{c}/{t.lower()}/train], valid: [{c}/{t.lower()}/dev]}}"
         for t in ("ASR", "S2TT", "SE", "TTS")
     )
     lm = tmp / "lm"
@@ -107,6 +108,8 @@ def chain_setup(tmp_path_factory) -> dict[str, Path]:
                 "model.encoder.n_blocks=1",
                 "model.lm.num_layers=1",
                 "optim.warmup_steps=1",
+                "trainer.val_check_interval=2",
+                "trainer.limit_val_batches=1",
             ],
         )
     )
@@ -270,3 +273,18 @@ def test_multi_task_training_logs_each_task(chain_setup) -> None:
         for task in per_task:
             assert 0.0 <= float(r[f"train/{task}/acc"]) <= 1.0
     assert seen <= {"ASR", "S2TT", "SE", "TTS"} and len(seen) >= 2
+
+
+def test_multi_task_validation_logs_each_tasks_own_measures(chain_setup) -> None:
+    """Each task validates under its own name; greedy WER only where the task is scored by WER
+    (ASR), exact match for every text task, and for audio outputs the accuracy with another
+    utterance's input beside their own."""
+    from conftest import metrics_rows
+
+    logged = {k for row in metrics_rows(chain_setup["lm"]) for k, v in row.items() if v}
+    val = {k for k in logged if k.startswith("val/")}
+    for task in ("ASR", "S2TT", "SE", "TTS"):
+        assert {f"val/{task}/loss", f"val/{task}/acc"} <= val, task
+    assert {"val/ASR/wer", "val/ASR/exact", "val/S2TT/exact"} <= val
+    assert {"val/SE/acc_other_input", "val/TTS/acc_other_input"} <= val, " ".join(sorted(val))
+    assert not {"val/S2TT/wer", "val/SE/wer", "val/TTS/wer", "val/SE/exact"} & val

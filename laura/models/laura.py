@@ -10,6 +10,7 @@ import lightning as L
 import torch
 
 from laura.config import ExperimentConfig, data_sources, to_container
+from laura.data.tasks import get_task
 from laura.models.common import TokenizerMixin, make_optimizer, val_prefix
 from laura.nn.ctc import CTCHead
 from laura.nn.lauragpt import LauraGPT, rotated_inputs
@@ -102,7 +103,9 @@ class LauraGPTModule(TokenizerMixin, L.LightningModule):
             from laura.metrics.wer import error_rate
 
             hyps = self.transcribe(batch, greedy=True)[0]
-            self.log(pre + "wer", error_rate(batch["refs"], hyps)["rate"], **kw)
+            # a word error rate of a label, a caption or a translation means little
+            if get_task(task).metric == "wer":
+                self.log(pre + "wer", error_rate(batch["refs"], hyps)["rate"], **kw)
             exact = sum(h.strip() == r.strip() for h, r in zip(hyps, batch["refs"])) / bs
             self.log(pre + "exact", exact, **kw)
             if batch_idx == 0 and self.global_rank == 0 and self.cfg.decode.n_log_examples:
