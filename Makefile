@@ -11,7 +11,7 @@ help:
 	@echo "              score the shipped mini codec (RETRAIN_CODEC=1 retrains it first), and"
 	@echo "              run SE and TTS with the shipped LM and vocoder (egs/mini/se_tts)"
 	@echo "make bench  - run the benchmarks in bench/ one after another (JSON in bench/results),"
-	@echo "              then write the tables of docs/performance.md from them (about 15 min on"
+	@echo "              then write the tables of docs/performance.md from them (about 20 min on"
 	@echo "              2 busy cores; building the mini corpus on first use adds about 3)"
 	@echo "make bench-report - only rewrite the tables of docs/performance.md from bench/results/*.json"
 

@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import Benchmark, Goal, row, table, write  # noqa: E402
+from common import MINI_TRAINING_STEP, Benchmark, Goal, row, table, write  # noqa: E402
 
 BENCH = Benchmark(
     name="cpu_isa",
@@ -27,34 +27,10 @@ BENCH = Benchmark(
     goal=Goal("ratio pinned/native", "<=", 1.15),
 )
 
-CHILD = r"""
-import hashlib, json, statistics, time
-import laura  # pins the kernels' instruction set before torch computes anything
-import torch
-from laura.nn.conformer import ConformerConfig, ConformerEncoder
-from transformers import Qwen2Config, Qwen2ForCausalLM
-
-torch.manual_seed(0)
-torch.set_num_threads(2)
-enc = ConformerEncoder(ConformerConfig(input_dim=560, d_model=256, n_blocks=4, n_heads=4,
-                                       ffn_dim=1024, conv_kernel=15, dropout=0.0))
-lm = Qwen2ForCausalLM(Qwen2Config(vocab_size=2048, hidden_size=256, num_hidden_layers=4,
-                                  num_attention_heads=4, num_key_value_heads=4,
-                                  intermediate_size=768, max_position_embeddings=512))
-params = list(enc.parameters()) + list(lm.parameters())
-opt = torch.optim.AdamW(params, lr=1e-3)
-x = torch.randn(8, 67, 560)
-lens = torch.full((8,), 67)
-ids = torch.randint(0, 2048, (8, 60))
-def step():
-    h = enc(x, lens)[0]
-    emb = lm.get_input_embeddings()(ids)
-    seq = torch.cat([h, emb], dim=1)
-    out = lm(inputs_embeds=seq).logits[:, 67:-1]
-    loss = torch.nn.functional.cross_entropy(out.reshape(-1, out.shape[-1]), ids[:, 1:].reshape(-1))
-    opt.zero_grad()
-    loss.backward()
-    opt.step()
+CHILD = (
+    "import hashlib, json, statistics, time\n"
+    + MINI_TRAINING_STEP
+    + r"""
 times = []
 for i in range(12):
     t0 = time.perf_counter(); step(); times.append(time.perf_counter() - t0)
@@ -62,6 +38,7 @@ digest = hashlib.sha256(b"".join(p.detach().numpy().tobytes() for p in params)).
 print(json.dumps({"step_s": statistics.median(times[2:]), "checksum": digest,
                   "capability": torch.backends.cpu.get_cpu_capability()}))
 """
+)
 
 
 def run(isa: str) -> dict:

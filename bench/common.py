@@ -55,6 +55,38 @@ ROW_KEYS = ("label", "result", "reference", "ratio", "goal")
 # The environment variables laura's CPU-ISA pin sets (laura/__init__.py, docs/reproducibility.md)
 ISA_ENV = ("LAURA_CPU_ISA", "ATEN_CPU_CAPABILITY", "MKL_CBWR", "ONEDNN_MAX_CPU_ISA")
 
+# The mini recipe's training step (4x256 Conformer on 8 x 4 s of LFR features + a 4x256 Qwen2 LM
+# over 8 x 60 tokens; forward, backward, AdamW: the shapes of recipes/lauragpt-mini.yaml) as
+# source for a benchmark's child process: what bench_cpu_isa and bench_threads compare is fixed
+# when torch loads, so each setting runs in a fresh process. It defines ``params`` and ``step()``.
+MINI_TRAINING_STEP = r"""
+import laura  # before torch: pins the kernels' instruction set, sets GOMP_SPINCOUNT
+import torch
+from laura.nn.conformer import ConformerConfig, ConformerEncoder
+from transformers import Qwen2Config, Qwen2ForCausalLM
+
+torch.manual_seed(0)
+torch.set_num_threads(2)
+enc = ConformerEncoder(ConformerConfig(input_dim=560, d_model=256, n_blocks=4, n_heads=4,
+                                       ffn_dim=1024, conv_kernel=15, dropout=0.0))
+lm = Qwen2ForCausalLM(Qwen2Config(vocab_size=2048, hidden_size=256, num_hidden_layers=4,
+                                  num_attention_heads=4, num_key_value_heads=4,
+                                  intermediate_size=768, max_position_embeddings=512))
+params = list(enc.parameters()) + list(lm.parameters())
+opt = torch.optim.AdamW(params, lr=1e-3)
+x = torch.randn(8, 67, 560)
+lens = torch.full((8,), 67)
+ids = torch.randint(0, 2048, (8, 60))
+def step():
+    h = enc(x, lens)[0]
+    seq = torch.cat([h, lm.get_input_embeddings()(ids)], dim=1)
+    out = lm(inputs_embeds=seq).logits[:, 67:-1]
+    loss = torch.nn.functional.cross_entropy(out.reshape(-1, out.shape[-1]), ids[:, 1:].reshape(-1))
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+"""
+
 _T0 = time.perf_counter()  # common is imported first by every benchmark: wall_s counts the run
 
 

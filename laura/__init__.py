@@ -18,3 +18,14 @@ if CPU_ISA != "native":
     _os.environ.setdefault("ATEN_CPU_CAPABILITY", CPU_ISA)
     _os.environ.setdefault("MKL_CBWR", CPU_ISA.upper())
     _os.environ.setdefault("ONEDNN_MAX_CPU_ISA", CPU_ISA.upper())
+
+# Two jobs on one machine. PyTorch's OpenMP threads (libgomp) spin up to GOMP_SPINCOUNT times
+# (300,000 by default) waiting for the next parallel region before they sleep: alone that saves
+# wake-ups, but with two 2-thread jobs on 2 cores (training beside a test run, a decode, a token
+# extraction) the spinning threads of each hold the cores the other's need, and both ran an
+# order of magnitude slower. A thirtieth of that spin costs little alone and makes such a pair
+# several times faster (bench/bench_threads.py; figures in docs/performance.md). libgomp reads
+# it when torch loads it: like the pin above, it acts when laura is imported first. A
+# GOMP_SPINCOUNT or OMP_WAIT_POLICY of your own wins.
+if "OMP_WAIT_POLICY" not in _os.environ:
+    _os.environ.setdefault("GOMP_SPINCOUNT", "10000")
