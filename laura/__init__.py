@@ -12,7 +12,8 @@ __version__ = "0.1.0"
 # machine's own choice (faster on some CPUs: bench/bench_cpu_isa.py); an explicit
 # ATEN_CPU_CAPABILITY, MKL_CBWR or ONEDNN_MAX_CPU_ISA in the environment wins. It acts only when
 # laura is imported before torch has run a kernel (the ``laura`` command always is).
-# docs/reproducibility.md.
+# It narrows the differences between CPUs, it does not remove them (an Intel Xeon and an AMD EPYC
+# still differ): docs/reproducibility.md.
 CPU_ISA = _os.environ.get("LAURA_CPU_ISA", "avx2").lower()
 if CPU_ISA != "native":
     _os.environ.setdefault("ATEN_CPU_CAPABILITY", CPU_ISA)
