@@ -10,10 +10,17 @@ import pytest
 PROBE = "import os, laura; print(os.environ.get('GOMP_SPINCOUNT', '(unset)'))"
 
 
+def without_openmp_settings() -> dict[str, str]:
+    """This process's environment without the two variables laura looks at."""
+    return {k: v for k, v in os.environ.items() if k not in ("GOMP_SPINCOUNT", "OMP_WAIT_POLICY")}
+
+
 def spincount_after_import(**env: str) -> str:
-    clean = {k: v for k, v in os.environ.items() if k not in ("GOMP_SPINCOUNT", "OMP_WAIT_POLICY")}
     out = subprocess.run(
-        [sys.executable, "-c", PROBE], env={**clean, **env}, capture_output=True, text=True
+        [sys.executable, "-c", PROBE],
+        env={**without_openmp_settings(), **env},
+        capture_output=True,
+        text=True,
     )
     assert out.returncode == 0, out.stderr
     return out.stdout.strip()
@@ -38,7 +45,8 @@ def test_the_spin_wait_reaches_libgomp_when_laura_is_imported_first() -> None:
         "import ctypes, laura, torch; libc = ctypes.CDLL(None); "
         "libc.getenv.restype = ctypes.c_char_p; print(libc.getenv(b'GOMP_SPINCOUNT').decode())"
     )
-    clean = {k: v for k, v in os.environ.items() if k not in ("GOMP_SPINCOUNT", "OMP_WAIT_POLICY")}
-    out = subprocess.run([sys.executable, "-c", probe], env=clean, capture_output=True, text=True)
+    out = subprocess.run(
+        [sys.executable, "-c", probe], env=without_openmp_settings(), capture_output=True, text=True
+    )
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "10000"
