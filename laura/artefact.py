@@ -119,8 +119,8 @@ def resolve_recorded_path(value: str | None, named_by: str | Path) -> str | None
 
     Absolute paths are kept. A relative one is looked up beside ``named_by``, then in each
     directory above it: experiments record paths relative to the recipe dir they were trained
-    in (``shipped/bpe`` in ``egs/mini/se_tts/shipped/lauragpt_se_tts/config.yaml`` means
-    ``egs/mini/se_tts/shipped/bpe``), and the nearest match is the one that travels with the
+    in (``shipped/bpe`` in ``egs/mini/lauragpt/shipped/lauragpt/config.yaml`` means
+    ``egs/mini/lauragpt/shipped/bpe``), and the nearest match is the one that travels with the
     experiment. Then the current directory (an experiment copied away from its recipe, decoded
     from the recipe dir). Found nowhere, the value is kept as it is: it may be a name rather than
     a path (a Hugging Face model id), and the loader's own error names it."""

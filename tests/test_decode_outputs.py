@@ -1,7 +1,7 @@
 """Decode-side outputs under hostile conditions (issue 15): a decode killed midway, a re-run into
 an existing output, utterance ids that would leave the output dir, and shipped experiments
-decoded from another directory. The audio decodes use the shipped SE/TTS LM and vocoder
-(egs/mini/se_tts/shipped), so nothing is trained here."""
+decoded from another directory. The audio decodes use the shipped multi-task LauraGPT and
+vocoder (egs/mini/lauragpt/shipped), so nothing is trained here."""
 
 from __future__ import annotations
 
@@ -21,9 +21,9 @@ import soundfile as sf
 from laura.errors import DataError, ExperimentError
 
 ROOT = Path(__file__).resolve().parents[1]
-SHIPPED = ROOT / "egs/mini/se_tts/shipped"
-LM_REL = "egs/mini/se_tts/shipped/lauragpt_se_tts"  # relative to the repository root
-VOC_REL = "egs/mini/se_tts/shipped/vocoder_one_step"
+SHIPPED = ROOT / "egs/mini/lauragpt/shipped"
+LM_REL = "egs/mini/lauragpt/shipped/lauragpt"  # relative to the repository root
+VOC_REL = "egs/mini/lauragpt/shipped/vocoder"
 FAST = ["decode.audio.generation.max_new_tokens=8", "decode.audio.n_pictures=1"]
 
 
@@ -237,7 +237,7 @@ def test_shipped_experiment_decodes_from_another_directory(tmp_path, monkeypatch
     _, cfg = load_trained(ROOT / LM_REL)
     assert Path(cfg.tokenizer.path) == SHIPPED / "bpe"
     voc = load_vocoder(ROOT / VOC_REL)
-    assert Path(voc.cfg.codec) == SHIPPED / "codec"
+    assert Path(voc.cfg.codec) == ROOT / "egs/mini/se_tts/shipped/codec"
     assert Path(voc.cfg.tokenizer.path) == SHIPPED / "bpe"
     info = decode(
         ROOT / LM_REL,

@@ -16,8 +16,8 @@ from laura.bin import run_verb
 from laura.nn.codec import Codec, CodecConfig, load_codec, save_codec
 
 ROOT = Path(__file__).resolve().parents[1]
-SHIPPED_LM = ROOT / "egs/mini/se_tts/shipped/lauragpt_se_tts"
-SHIPPED_VOCODER = ROOT / "egs/mini/se_tts/shipped/vocoder_one_step"
+SHIPPED_LM = ROOT / "egs/mini/lauragpt/shipped/lauragpt"
+SHIPPED_VOCODER = ROOT / "egs/mini/lauragpt/shipped/vocoder"
 
 
 def _tiny_codec() -> Codec:
@@ -71,7 +71,8 @@ def test_experiment_export_records_paths_and_drops_training_files(tmp_path):
     assert cfg["exp_dir"] == str(out) and cfg["tokenizer"]["path"] == tok
     assert cfg["cmvn"] is None and cfg["init_from"] is None and cfg["encoder_init"] is None
     info = json.loads((out / "info.json").read_text())
-    assert info["x"] == 1 and info["trained_steps"] == 8000  # the source's provenance kept
+    src = json.loads((SHIPPED_LM / "info.json").read_text())
+    assert info == {**src, "x": 1}  # the source's provenance kept, the new key added
     a, b = Artefact.load(SHIPPED_LM), Artefact.load(out)
     assert a.state.keys() == b.state.keys()
     assert all(torch.equal(a.state[k], b.state[k]) for k in a.state)

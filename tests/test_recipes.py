@@ -82,8 +82,9 @@ def test_librispeech_recipe_data_stages(tmp_path):
 
 @pytest.mark.slow
 def test_mini_recipe_runs_every_stage_on_the_test_corpus(tmp_path):
-    """`make demo`'s recipe, all stages, at test size and a few steps: nothing breaks between
-    stages."""
+    """`make demo`'s recipe at test size and a few steps: `--model trained` through every stage,
+    its model shipped (stage 11), then `--model shipped` (what `make demo` runs) from that
+    shipped copy; a re-run skips the decodes already done."""
     work = tmp_path / "repo"
     shutil.copytree(ROOT / "egs/TEMPLATE", work / "egs/TEMPLATE")
     (work / "egs/mini").mkdir(parents=True)
@@ -91,40 +92,60 @@ def test_mini_recipe_runs_every_stage_on_the_test_corpus(tmp_path):
     shutil.copytree(
         ROOT / "egs/mini/lauragpt",
         work / "egs/mini/lauragpt",
-        ignore=shutil.ignore_patterns("data", "exp"),
+        ignore=shutil.ignore_patterns("data", "exp", "shipped", ".run*"),
     )
+    shutil.copytree(ROOT / "egs/mini/se_tts/shipped/codec", work / "egs/mini/se_tts/shipped/codec")
     shutil.copytree(ROOT / "recipes", work / "recipes")
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
-    res = subprocess.run(
-        [
-            str(work / "egs/mini/lauragpt/run.sh"),
-            "--size",
-            "test",
-            "--tasks",
-            "asr",
-            "--bpe-size",
-            "120",
-            "--ctc-bpe-size",
-            "100",
-            "--ctc-steps",
-            "6",
-            "--asr-steps",
-            "6",
-            "--extra-args",
-            "trainer.val_check_interval=3 trainer.enable_progress_bar=false",
-        ],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=900,
+    recipe = work / "egs/mini/lauragpt"
+    small = ["--size", "test", "--test-utts", "4", "--audio-utts", "2", "--threads", "1"]
+    quiet = "trainer.enable_progress_bar=false data.num_workers=0 trainer.val_check_interval=3"
+
+    def run(*args: str) -> subprocess.CompletedProcess:
+        res = subprocess.run(
+            [str(recipe / "run.sh"), *args, *small],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=1200,
+        )
+        assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
+        return res
+
+    tiny = "--bpe-size 150 --ctc-bpe-size 100 --text-lm-steps 4 --ctc-steps 4 --vocoder-steps 3"
+    run(
+        "--model",
+        "trained",
+        *tiny.split(),
+        "--stage-steps",
+        "3,3,3,3",
+        "--train-args",
+        quiet,
+        "--stop-stage",
+        "11",
     )
-    assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
-    exp = work / "egs/mini/lauragpt/exp"
-    assert (exp / "encoder_ctc/encoder.safetensors").is_file()
-    assert (exp / "lauragpt_asr/model.safetensors").is_file()
-    table = (exp / "lauragpt_asr/decode_test/RESULTS.md").read_text()
-    assert "| en | all voices | WER |" in table and "| zh | all voices | CER |" in table
-    assert "held-out voices" in table
+    exp = recipe / "exp"
+    for f in ("text_lm/lm/config.json", "encoder_ctc/encoder.safetensors", "vocoder/vocoder"):
+        assert (exp / f).exists(), f
+    for n in (0, 1, 2, 3):
+        assert (exp / f"lauragpt_stage{n}/model.safetensors").is_file()
+    assert (recipe / "shipped/lauragpt/model.safetensors").is_file()
+    table = (exp / "decode_trained/RESULTS.md").read_text()
+    rows = "ASR | en speech; S2TT | zh -> en; SLU; SER; AAC; SE; TTS | zh text; S2ST, personalised"
+    for row in [*rows.split("; "), "SE -> ASR"]:
+        assert f"| {row} |" in table, row
+    assert "(empty output)" in table and "(majority class)" in table
+    assert "SE per input SNR" in table
+    assert "| TTS | one-step vocoder from the true first-group tokens |" in table  # the bound
+    res = run(
+        "--stage", "3", "--continue-steps", "2", "--continue-utts", "6", "--train-args", quiet
+    )
+    assert (exp / "lauragpt_continued/model.safetensors").is_file()
+    assert "| S2ST |" in (exp / "decode_shipped/RESULTS.md").read_text()
+    # a re-run skips what is done: the 10 decodes (7 tasks, 3 chains), the 5 baselines, the 15
+    # scores and the 2 vocoder evaluations
+    res = run("--stage", "9")
+    assert res.stdout.count("(skipped)") == 32, res.stdout[-2000:]
 
 
 @pytest.mark.slow

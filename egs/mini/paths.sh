@@ -14,13 +14,13 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 # egs/mini/lauragpt stage 1; codec and se_tts build it there when it is missing.
 MINI_CORPUS=../lauragpt/data/mini
 
-# CTC pre-training of the mini Conformer encoder (egs/mini/lauragpt stage 4; its weights are
-# encoder.safetensors): the encoder LauraGPT ASR and SE/TTS start from.
+# CTC pre-training of the mini Conformer encoder (egs/mini/lauragpt stage 6, --model trained; its
+# weights are encoder.safetensors): the encoder the LauraGPT trainings start from.
 MINI_CTC_EXP=../lauragpt/exp/encoder_ctc
 
-# The LauraGPT ASR experiment (egs/mini/lauragpt stage 5): se_tts scores the WER/CER of its
-# audio outputs with it (skipped while it does not exist).
-MINI_ASR_EXP=../lauragpt/exp/lauragpt_asr
+# laura's ASR for the mini corpus, the shipped multi-task LauraGPT (committed): se_tts scores the
+# WER/CER of its audio outputs with it.
+MINI_ASR_EXP=../lauragpt/shipped/lauragpt
 
 # The shipped mini codec (egs/mini/codec stage 4; committed): what `make demo` scores and what
 # se_tts makes codec tokens with.

@@ -17,7 +17,7 @@
 #
 # Usage: ./run.sh [--stage N] [--stop-stage N] [--steps N] [--harmonic true|false]
 #                 [--harmonic-steps N] [--explicit-f0 true|false] [--explicit-steps N] [--threads N]
-# `make demo` runs only stage 3 on the shipped codec (--codec shipped/mini_codec --stage 3).
+# Score the shipped codec alone: ./run.sh --stage 3 --stop-stage 3 --codec shipped/mini_codec
 set -euo pipefail
 cd "$(dirname "$0")"
 . ../paths.sh  # locations shared by the mini recipes: ROOT, MINI_CORPUS, MINI_CODEC

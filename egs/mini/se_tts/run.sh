@@ -14,10 +14,11 @@
 #   stage 8: decode the test splits: LM tokens -> vocoder -> codec decoder -> wavs + PNGs
 #   stage 9: score (SE: PESQ/STOI vs the noisy input per SNR; TTS: WER by laura's ASR model and
 #            pocketsphinx, SECS, DNSMOS; loop ratio)   -> exp/decode_{trained,shipped}/{se,tts}_test
-#   stage 10 (explicit): ship the tokenizer, vocoder and LM (fp16)     -> shipped/ (committed)
 #
-# `make demo` runs stages 1-3 and 8-9 with the shipped vocoder and LM (--lm, --vocoder):
-#   ./run.sh --stop-stage 3 && ./run.sh --stage 8 --lm shipped/lauragpt_se_tts --vocoder shipped/vocoder_one_step
+# What ships is the multi-task LauraGPT of ../lauragpt (SE and TTS among its tasks, with its own
+# vocoder); this recipe keeps the vocoder ablation and the SE/TTS-only LM it was developed with.
+# Any LauraGPT with SE/TTS decodes here: ./run.sh --stage 8 --lm ../lauragpt/shipped/lauragpt \
+#   --vocoder ../lauragpt/shipped/vocoder
 #
 # Usage: ./run.sh [--stage N] [--stop-stage N] [--vocoder-steps N] [--ablation true] ...
 set -euo pipefail
@@ -31,7 +32,7 @@ tasks=asr,s2tt,slu,ser,aac,se,tts
 size=demo
 seed=0
 nj=2
-codec=$MINI_CODEC           # ../codec/shipped/mini_codec: for training; shipped/ keeps the codec its models were trained with
+codec=$MINI_CODEC           # ../codec/shipped/mini_codec: for training; shipped/codec is the plain codec the LMs' tokens come from
 bpe_size=500
 vocoder_steps=1200
 ablation=false              # true: also train and score the multi-step baseline (stage 5)
@@ -41,7 +42,7 @@ lm_steps=8000               # LauraGPT SE+TTS training steps
 encoder_init=$MINI_CTC_EXP/encoder.safetensors  # ../lauragpt/exp/encoder_ctc/encoder.safetensors: CTC encoder of the ASR recipe
 lm=exp/lauragpt_se_tts      # the LM decoded in stage 8 (an experiment dir)
 vocoder=exp/vocoder_one_step/vocoder  # the vocoder used in stage 8
-asr_exp=$MINI_ASR_EXP       # ../lauragpt/exp/lauragpt_asr: laura's ASR model scoring the outputs (skipped if absent)
+asr_exp=$MINI_ASR_EXP       # ../lauragpt/shipped/lauragpt: laura's ASR model scoring the outputs (skipped if absent)
 decode_utts=60              # test utterances decoded per task in stage 8
 vocoder_args=""             # more key=value overrides for the vocoder trainings
 lm_args=""                  # more key=value overrides for the LauraGPT training
@@ -115,8 +116,8 @@ if [ $stage -le 7 ] && [ $stop_stage -ge 7 ]; then
     data.sources.1.train=[$data/tts/train] data.sources.1.valid=[$data/tts/dev] $lm_args
 fi
 
-# decode outputs: exp/decode_shipped/ for the shipped LM (make demo), exp/decode_trained/ else
-case $lm in shipped/*) dec=exp/decode_shipped ;; *) dec=exp/decode_trained ;; esac
+# decode outputs: exp/decode_shipped/ for a shipped LM (../lauragpt/shipped/...), exp/decode_trained/ else
+case $lm in *shipped/*) dec=exp/decode_shipped ;; *) dec=exp/decode_trained ;; esac
 
 if [ $stage -le 8 ] && [ $stop_stage -ge 8 ]; then
   for task in SE TTS; do
@@ -140,15 +141,4 @@ if [ $stage -le 9 ] && [ $stop_stage -ge 9 ]; then
     laura score --task $task --decode $dec/${t}_test --data data/${t}_test_subset --by $by \
       $asr_opt --label "$lm" --overwrite | tee $dec/${t}_test/RESULTS.md
   done
-fi
-
-if [ $stage -le 10 ] && [ $stop_stage -ge 10 ]; then
-  log "stage 10: ship exp/bpe, $vocoder and $lm -> shipped/"
-  rm -rf shipped/bpe && cp -r exp/bpe shipped/bpe
-  laura export --fp16 $vocoder shipped/vocoder_one_step --overwrite --codec $codec --tokenizer shipped/bpe \
-    --info trained_steps=$vocoder_steps \
-    command="cd egs/mini/se_tts && ./run.sh --stage 4 --stop-stage 4 --vocoder-steps $vocoder_steps"
-  laura export --fp16 $lm shipped/lauragpt_se_tts --overwrite --tokenizer shipped/bpe \
-    --info trained_steps=$lm_steps command="cd egs/mini/se_tts && ./run.sh --stage 7 --stop-stage 7 --lm-steps $lm_steps"
-  du -h shipped/*/*
 fi
