@@ -116,7 +116,6 @@ if [ $stage -le 4 ] && [ $stop_stage -ge 4 ]; then
     laura codec-tokens --codec $codec --field audio --n-q 32 --data $data/tts/{train,dev,test}
   else
     log "stage 4: training subsets ($continue_utts utterances per task); codec tokens with $codec"
-    for t in $all_tasks; do subset $data/$t/train ${train_dir[$t]} $continue_utts; done
     first_group() {  # first_group FIELD DIR...: the LM's tokens (a cache with more groups serves too)
       local field=$1 d info; shift
       for d in "$@"; do
@@ -125,8 +124,16 @@ if [ $stage -le 4 ] && [ $stop_stage -ge 4 ]; then
         laura codec-tokens --codec $codec --field $field --n-q 1 --data $d
       done
     }
-    first_group clean ${train_dir[se]} $data/se/dev
-    first_group audio ${train_dir[tts]} $data/tts/dev
+    # the LM's first group of the whole training splits (about a minute), which the subsets link:
+    # TTS's voice prompts (utt2prompt) are other training utterances, mostly outside the subset
+    first_group clean $data/se/train
+    first_group audio $data/tts/train
+    for t in $all_tasks; do
+      [ -L ${train_dir[$t]}/codec_tokens ] || rm -rf ${train_dir[$t]}/codec_tokens  # an older run's cache of the subset alone
+      subset $data/$t/train ${train_dir[$t]} $continue_utts
+    done
+    first_group clean $data/se/dev
+    first_group audio $data/tts/dev
     # the test splits' with all 32 groups (stage 10 scores the vocoder from true tokens on them;
     # a first-group cache of an earlier run is replaced)
     for d in "clean $data/se/test" "audio $data/tts/test"; do
