@@ -25,7 +25,7 @@ lint: setup
 	$(BIN)/ruff format --check laura tests bench egs
 
 test: setup lint
-	$(BIN)/pytest -q $(PYTEST_ARGS)
+	$(BIN)/pytest -q --durations=10 $(PYTEST_ARGS)
 
 test-fast: setup
 	$(BIN)/pytest -q -m "not slow" $(PYTEST_ARGS)

@@ -333,8 +333,9 @@ def decode_audio(
     # continues after them; they are not part of the written audio).
     tokens = None
     if cfg.data.prompt_prob > 0 and (Path(data_dir) / cfg.data.token_dir / spec.target).is_dir():
-        from laura.data.datamodule import open_token_source
+        from laura.data.datamodule import check_token_coverage, open_token_source
 
+        check_token_coverage(spec, records, [str(data_dir)], cfg.data.token_dir, prompts=True)
         tokens = open_token_source(spec, [str(data_dir)], cfg.data.token_dir, 1)
     ds = TaskDataset(
         records,

@@ -82,9 +82,11 @@ def test_librispeech_recipe_data_stages(tmp_path):
 
 @pytest.mark.slow
 def test_mini_recipe_runs_every_stage_on_the_test_corpus(tmp_path):
-    """`make demo`'s recipe at test size and a few steps: `--model trained` through every stage,
-    its model shipped (stage 11), then `--model shipped` (what `make demo` runs) from that
-    shipped copy; a re-run skips the decodes already done."""
+    """`make demo`'s recipe at test size and a few steps: `--model trained` trains everything
+    (stages 1-8) and ships it (stage 11); `--model shipped` (what `make demo` runs) then starts
+    from that shipped copy as a fresh clone would (no token caches), continues it, decodes and
+    scores every task and chain into the Table-1 summary; a re-run skips what is done. (The
+    decode and scoring stages are the same code for both models, so they run once.)"""
     work = tmp_path / "repo"
     shutil.copytree(ROOT / "egs/TEMPLATE", work / "egs/TEMPLATE")
     (work / "egs/mini").mkdir(parents=True)
@@ -92,7 +94,7 @@ def test_mini_recipe_runs_every_stage_on_the_test_corpus(tmp_path):
     shutil.copytree(
         ROOT / "egs/mini/lauragpt",
         work / "egs/mini/lauragpt",
-        ignore=shutil.ignore_patterns("data", "exp", "shipped", ".run*"),
+        ignore=shutil.ignore_patterns("data", "exp", "shipped", ".run*", "UNTRACKED*"),
     )
     shutil.copytree(ROOT / "egs/mini/se_tts/shipped/codec", work / "egs/mini/se_tts/shipped/codec")
     shutil.copytree(ROOT / "recipes", work / "recipes")
@@ -113,35 +115,30 @@ def test_mini_recipe_runs_every_stage_on_the_test_corpus(tmp_path):
         return res
 
     tiny = "--bpe-size 150 --ctc-bpe-size 100 --text-lm-steps 4 --ctc-steps 4 --vocoder-steps 3"
-    run(
-        "--model",
-        "trained",
-        *tiny.split(),
-        "--stage-steps",
-        "3,3,3,3",
-        "--train-args",
-        quiet,
-        "--stop-stage",
-        "11",
-    )
+    trained = ["--model", "trained", *tiny.split(), "--stage-steps", "3,3,3,3"]
+    run(*trained, "--train-args", quiet, "--stop-stage", "8")
+    run(*trained, "--stage", "11", "--stop-stage", "11")
     exp = recipe / "exp"
     for f in ("text_lm/lm/config.json", "encoder_ctc/encoder.safetensors", "vocoder/vocoder"):
         assert (exp / f).exists(), f
     for n in (0, 1, 2, 3):
         assert (exp / f"lauragpt_stage{n}/model.safetensors").is_file()
-    assert (recipe / "shipped/lauragpt/model.safetensors").is_file()
-    table = (exp / "decode_trained/RESULTS.md").read_text()
+    for f in ("lauragpt/model.safetensors", "vocoder/model.safetensors", "bpe/tokenizer.json"):
+        assert (recipe / "shipped" / f).is_file(), f
+    # `make demo` on a fresh clone has no token caches: the trained run's (32 groups, whole
+    # splits) would serve the shipped run and hide what it must make itself (the voice prompts of
+    # its training subset are mostly outside it: a demo once stopped on them)
+    for cache in (recipe / "data/mini").glob("*/*/codec_tokens"):
+        shutil.rmtree(cache)
+    run("--stage", "3", "--continue-steps", "2", "--continue-utts", "6", "--train-args", quiet)
+    assert (exp / "lauragpt_continued/model.safetensors").is_file()
+    table = (exp / "decode_shipped/RESULTS.md").read_text()
     rows = "ASR | en speech; S2TT | zh -> en; SLU; SER; AAC; SE; TTS | zh text; S2ST, personalised"
-    for row in [*rows.split("; "), "SE -> ASR"]:
+    for row in [*rows.split("; "), "S2ST", "SE -> ASR"]:
         assert f"| {row} |" in table, row
     assert "(empty output)" in table and "(majority class)" in table
     assert "SE per input SNR" in table
     assert "| TTS | one-step vocoder from the true first-group tokens |" in table  # the bound
-    res = run(
-        "--stage", "3", "--continue-steps", "2", "--continue-utts", "6", "--train-args", quiet
-    )
-    assert (exp / "lauragpt_continued/model.safetensors").is_file()
-    assert "| S2ST |" in (exp / "decode_shipped/RESULTS.md").read_text()
     # a re-run skips what is done: the 10 decodes (7 tasks, 3 chains), the 5 baselines, the 15
     # scores and the 2 vocoder evaluations
     res = run("--stage", "9")

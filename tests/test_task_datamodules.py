@@ -161,3 +161,50 @@ def test_multitask_repeat_factors(mini):
         for t in b["tasks"]:
             seen[t] += 1
     assert seen == {"ASR": len(recs[0][0]), "SLU": 3 * len(recs[1][0])}
+
+
+def test_token_coverage_is_checked_before_training_and_names_the_missing_prompts(mini, tmp_path):
+    """A TTS training subset whose own token cache holds only its utterances, while its voice
+    prompts (utt2prompt) name utterances outside it: one clear error before training (what a
+    fresh `make demo` once met at its first batch as a KeyError). Linking the source's cache,
+    as `laura subset-data` does when the source has one, covers the prompts."""
+    from laura.data.datamodule import check_token_coverage
+    from laura.data.kaldi import read_table
+    from laura.data.subset import subset_data_dir
+    from laura.errors import DataError
+
+    root, _ = mini
+    src = root / "tts/train"
+    spec = get_task("TTS")
+    sub = tmp_path / "sub"
+    subset_data_dir(src, sub, 2)
+    assert (sub / "codec_tokens").is_symlink()
+    recs = load_records(sub, write_cache=False)
+    check_token_coverage(spec, recs, [str(sub)], "codec_tokens", prompts=True)  # linked: whole
+    prompts = read_table(sub / "utt2prompt")
+    outside = sorted(set(prompts.values()) - set(prompts))
+    assert outside  # the test is about prompts outside the subset
+    # the subset's own cache, of its utterances alone
+    (sub / "codec_tokens").unlink()
+    fill_token_cache(
+        sub / "codec_tokens/audio",
+        [(r["id"], r["audio"]) for r in recs],
+        fake_codec,
+        n_q=1,
+        frame_rate=25.0,
+        codec="fake",
+        progress=False,
+    )
+    check_token_coverage(spec, recs, [str(sub)], "codec_tokens", prompts=False)
+    with pytest.raises(DataError) as e:
+        check_token_coverage(spec, recs, [str(sub)], "codec_tokens", prompts=True)
+    msg = str(e.value)
+    assert "\n" not in msg and str(sub / "codec_tokens/audio") in msg
+    assert f"no codec tokens for {len(outside)} TTS targets or voice prompts" in msg
+    assert outside[0] in msg
+    # no cache at all: the cache's own one-line error, a DataError too
+    import shutil
+
+    shutil.rmtree(sub / "codec_tokens")
+    with pytest.raises(DataError, match="no token cache here"):
+        check_token_coverage(spec, recs, [str(sub)], "codec_tokens", prompts=False)

@@ -17,6 +17,7 @@ import torch
 
 from laura.config import DataConfig, SourceConfig
 from laura.data.dataset import TaskDataset, collate
+from laura.data.errors import DataError
 from laura.data.samplers import DynamicBucketSampler
 from laura.data.tasks import TaskSpec, Tokenizer, get_task
 from laura.nn.frontend import FrontendConfig
@@ -47,6 +48,34 @@ def open_token_source(
     from laura.data.token_cache import TokenCache
 
     return MultiTokenSource([TokenCache(Path(d) / token_dir / task.target, n_q=n_q) for d in dirs])
+
+
+def check_token_coverage(
+    task: TaskSpec,
+    records: Sequence[dict[str, Any]],
+    dirs: Sequence[str],
+    token_dir: str,
+    prompts: bool,
+) -> None:
+    """Before training: every audio target of ``records`` (and, with ``prompts``, every voice
+    prompt they name, which may be an utterance of the source a subset was cut from) has codec
+    tokens in the caches of ``dirs``. A gap raises `DataError` naming the caches and the first
+    ids, instead of a ``KeyError`` at the first batch that needs one."""
+    source = open_token_source(task, dirs, token_dir)
+    if source is None:
+        return
+    need = [r["id"] for r in records]
+    if prompts and task.prompt:
+        need += [r[task.prompt] for r in records if r.get(task.prompt)]
+    missing = sorted({u for u in need if not any(u in c for c in source.caches)})
+    if missing:
+        what = "targets or voice prompts" if prompts and task.prompt else "targets"
+        raise DataError(
+            f"{', '.join(str(c.path) for c in source.caches)}: no codec tokens for "
+            f"{len(missing)} {task.name} {what} ({', '.join(missing[:3])}"
+            f"{', ...' if len(missing) > 3 else ''}): make the token cache of the data dirs "
+            "they belong to (a subset links its source's cache)"
+        )
 
 
 class RepeatedConcat(torch.utils.data.Dataset):

@@ -33,7 +33,10 @@ def subset_data_dir(
     ``spk2gender`` filtered; with ``segments``, utterances are its ids and ``wav.scp`` keeps the
     recordings they are cut from. The codec token cache (``token_dir``) is linked, not copied (it
     holds a superset); nothing else is copied (the manifest and the validation stamp are rebuilt
-    when used). Returns the number of utterances kept."""
+    when used). Voice prompts (``utt2prompt``) are kept as they are, so they may name
+    utterances outside the subset: their tokens come from that linked cache, so make the
+    source's cache before the subset (training and decoding check that the cache covers every
+    target and prompt). Returns the number of utterances kept."""
     s, d = Path(src), Path(dst)
     if not (s / "wav.scp").is_file():
         raise DataError(f"{s}: no wav.scp (not a data dir)")

@@ -23,11 +23,13 @@ from typing import Any
 
 import torch
 
+from laura.errors import DataError
+
 FORMAT = "laura-token-cache"
 VERSION = 1
 
 
-class TokenCacheError(ValueError):
+class TokenCacheError(DataError):
     pass
 
 

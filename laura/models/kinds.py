@@ -131,7 +131,9 @@ def training_sources(cfg: Any) -> list[Any]:
 def source_records(
     data: Any, sources: list[Any], exp: Path
 ) -> list[tuple[list[dict[str, Any]], list[dict[str, Any]]]]:
-    """(train, valid) records per source; every data dir is checked before anything is trained."""
+    """(train, valid) records per source; every data dir, and the codec tokens of every audio
+    target, is checked before anything is trained."""
+    from laura.data.datamodule import check_token_coverage
     from laura.data.records import load_records
     from laura.data.tasks import get_task
 
@@ -150,10 +152,14 @@ def source_records(
             )
         return out
 
-    return [
-        (records(s.task, list(s.train), "train"), records(s.task, list(s.valid), "valid"))
-        for s in sources
-    ]
+    out = []
+    for s in sources:
+        pair = (records(s.task, list(s.train), "train"), records(s.task, list(s.valid), "valid"))
+        for recs, dirs in zip(pair, (s.train, s.valid)):
+            prompts = data.prompt_prob > 0
+            check_token_coverage(get_task(s.task), recs, list(dirs), data.token_dir, prompts)
+        out.append(pair)
+    return out
 
 
 def output_token_shares(
