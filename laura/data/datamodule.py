@@ -56,12 +56,14 @@ def check_token_coverage(
     dirs: Sequence[str],
     token_dir: str,
     prompts: bool,
+    n_q: int = 1,
 ) -> None:
     """Before training: every audio target of ``records`` (and, with ``prompts``, every voice
     prompt they name, which may be an utterance of the source a subset was cut from) has codec
     tokens in the caches of ``dirs``. A gap raises `DataError` naming the caches and the first
-    ids, instead of a ``KeyError`` at the first batch that needs one."""
-    source = open_token_source(task, dirs, token_dir)
+    ids, instead of a ``KeyError`` at the first batch that needs one. ``n_q``: the groups that
+    will be read (a cache holding fewer is refused here too)."""
+    source = open_token_source(task, dirs, token_dir, n_q)
     if source is None:
         return
     need = [r["id"] for r in records]

@@ -157,7 +157,9 @@ def source_records(
         pair = (records(s.task, list(s.train), "train"), records(s.task, list(s.valid), "valid"))
         for recs, dirs in zip(pair, (s.train, s.valid)):
             prompts = data.prompt_prob > 0
-            check_token_coverage(get_task(s.task), recs, list(dirs), data.token_dir, prompts)
+            check_token_coverage(
+                get_task(s.task), recs, list(dirs), data.token_dir, prompts, data.token_groups
+            )
         out.append(pair)
     return out
 
